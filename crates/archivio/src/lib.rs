@@ -1,0 +1,191 @@
+//! The store: the only crate that knows SQL.
+//!
+//! One set of queries serves SQLite and PostgreSQL. The SQL text is shared (with `$1`
+//! placeholders, which both accept); the [`su_pool!`] and [`su_tx!`] macros expand each query
+//! once per backend so it is type-checked against both drivers. DDL differs, so each backend
+//! has its own migrations folder, embedded in the binary.
+//!
+//! Writes go through a [`Tx`]: the service layer opens one, performs the change and appends the
+//! audit entry in the same transaction, then commits. A change without its audit entry cannot be
+//! committed by construction of the services.
+
+mod audit;
+mod enti;
+mod errore;
+mod persone;
+mod sessioni;
+mod token;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use audit::{FiltroAudit, NuovaVoce};
+pub use enti::{Ente, NuovoEnte, Registrazione};
+pub use errore::ErroreArchivio;
+pub use persone::{IncaricoRiga, Persona};
+pub use sessioni::{AccessoOidc, Sessione};
+pub use token::TokenRiga;
+
+pub type Risultato<T> = Result<T, ErroreArchivio>;
+
+/// The database, whichever backend it is.
+#[derive(Clone)]
+pub struct Archivio {
+    pool: Pool,
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the backend's pool; the body is compiled once per backend.
+macro_rules! su_pool {
+    ($arch:expr, $p:ident => $body:expr) => {
+        match &$arch.pool {
+            $crate::Pool::Sqlite($p) => $body,
+            $crate::Pool::Pg($p) => $body,
+        }
+    };
+}
+pub(crate) use su_pool;
+
+/// Runs `$body` with `$c` bound to the transaction's connection, once per backend.
+macro_rules! su_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match &mut $tx.inner {
+            $crate::TxInner::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::TxInner::Pg(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use su_tx;
+
+/// A write transaction. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    inner: TxInner,
+}
+
+enum TxInner {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Which backend a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn da_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+static MIGRAZIONI_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static MIGRAZIONI_PG: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Archivio {
+    /// Connects (creating the SQLite file if missing). Does not migrate.
+    pub async fn connetti(url: &str) -> Risultato<Self> {
+        let pool = match Backend::da_url(url) {
+            Some(Backend::Sqlite) => {
+                let opts = SqliteConnectOptions::from_str(url)
+                    .map_err(ErroreArchivio::Configurazione)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(opts)
+                    .await
+                    .map_err(ErroreArchivio::da_sqlx)?;
+                Pool::Sqlite(pool)
+            }
+            Some(Backend::Postgres) => {
+                let opts = PgConnectOptions::from_str(url).map_err(ErroreArchivio::Configurazione)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(opts)
+                    .await
+                    .map_err(ErroreArchivio::da_sqlx)?;
+                Pool::Pg(pool)
+            }
+            None => {
+                return Err(ErroreArchivio::Configurazione(sqlx::Error::Configuration(
+                    "l'indirizzo del database deve iniziare con sqlite: o postgres://".into(),
+                )));
+            }
+        };
+        Ok(Self { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migra(&self) -> Risultato<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => MIGRAZIONI_SQLITE.run(p).await?,
+            Pool::Pg(p) => MIGRAZIONI_PG.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// A cheap round trip, for `/healthz`.
+    pub async fn ping(&self) -> Risultato<()> {
+        su_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`)
+    /// so that two writers queue on the busy timeout instead of failing on lock upgrade.
+    pub async fn inizia(&self) -> Risultato<Tx> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Pg(p) => TxInner::Pg(p.begin().await?),
+        };
+        Ok(Tx { inner })
+    }
+
+    pub async fn chiudi(&self) {
+        su_pool!(self, p => p.close().await)
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Risultato<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! The PUSH domain: values that parse (a codice fiscale, an e-mail, an entity code),
+//! the roles people hold, the one authorization policy, and the audit hash chain.
+//!
+//! Pure by design: no SQL, no HTTP, no clock reads except where the caller passes time in.
+//! Everything that crosses a boundary is parsed into one of these types first, so the rest
+//! of the code never handles a raw string that could be invalid.
+
+pub mod audit;
+pub mod codice_fiscale;
+pub mod ente;
+pub mod errore;
+pub mod politica;
+pub mod valori;
+
+pub use codice_fiscale::CodiceFiscale;
+pub use ente::{Area, CodiceEnte, TipoEnte};
+pub use errore::ErroreDominio;
+pub use politica::{Azione, Incarico, Negato, Ruolo, Soggetto};
+pub use valori::{Email, Testo};

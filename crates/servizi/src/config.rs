@@ -1,0 +1,313 @@
+//! Configuration: defaults, then an optional TOML file, then the environment and the command
+//! line (`PUSH_…`, `DATABASE_URL`). Secrets are wrapped in [`Segreto`], which never prints.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A secret value: its `Debug` and `Display` never show it.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Segreto(String);
+
+impl Segreto {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    /// The secret itself. Call only where it is used, never to log.
+    pub fn esponi(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Segreto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Segreto(***)")
+    }
+}
+impl fmt::Display for Segreto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Operating mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Modalita {
+    Sviluppo,
+    Produzione,
+}
+
+impl std::str::FromStr for Modalita {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "sviluppo" => Ok(Self::Sviluppo),
+            "produzione" => Ok(Self::Produzione),
+            altro => Err(format!("modalità «{altro}» sconosciuta: usare sviluppo o produzione")),
+        }
+    }
+}
+
+/// Every setting, each optional: one layer (file, or environment plus command line).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Strato {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<Segreto>,
+    pub base_url: Option<String>,
+    pub modalita: Option<Modalita>,
+    pub accesso_sviluppo: Option<bool>,
+    pub oidc_issuer: Option<String>,
+    pub oidc_client_id: Option<String>,
+    pub oidc_client_secret: Option<Segreto>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub smtp_utente: Option<String>,
+    pub smtp_password: Option<Segreto>,
+    pub smtp_mittente: Option<String>,
+    pub session_secret: Option<Segreto>,
+    pub durata_sessione_ore: Option<u32>,
+    pub log: Option<String>,
+}
+
+impl Strato {
+    /// `self` over `sotto`: each setting present in `self` wins.
+    pub fn sopra(self, sotto: Strato) -> Strato {
+        Strato {
+            listen: self.listen.or(sotto.listen),
+            data_dir: self.data_dir.or(sotto.data_dir),
+            database_url: self.database_url.or(sotto.database_url),
+            base_url: self.base_url.or(sotto.base_url),
+            modalita: self.modalita.or(sotto.modalita),
+            accesso_sviluppo: self.accesso_sviluppo.or(sotto.accesso_sviluppo),
+            oidc_issuer: self.oidc_issuer.or(sotto.oidc_issuer),
+            oidc_client_id: self.oidc_client_id.or(sotto.oidc_client_id),
+            oidc_client_secret: self.oidc_client_secret.or(sotto.oidc_client_secret),
+            smtp_host: self.smtp_host.or(sotto.smtp_host),
+            smtp_port: self.smtp_port.or(sotto.smtp_port),
+            smtp_utente: self.smtp_utente.or(sotto.smtp_utente),
+            smtp_password: self.smtp_password.or(sotto.smtp_password),
+            smtp_mittente: self.smtp_mittente.or(sotto.smtp_mittente),
+            session_secret: self.session_secret.or(sotto.session_secret),
+            durata_sessione_ore: self.durata_sessione_ore.or(sotto.durata_sessione_ore),
+            log: self.log.or(sotto.log),
+        }
+    }
+
+    pub fn da_file(percorso: &Path) -> Result<Strato, ErroreConfig> {
+        let testo = std::fs::read_to_string(percorso)
+            .map_err(|e| ErroreConfig(format!("impossibile leggere {}: {e}", percorso.display())))?;
+        toml::from_str(&testo).map_err(|e| ErroreConfig(format!("{} non è un TOML valido: {e}", percorso.display())))
+    }
+}
+
+/// OpenID Connect provider settings (the Region's SPID/CIE gateway).
+#[derive(Clone, Debug)]
+pub struct ConfigOidc {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Segreto,
+}
+
+/// SMTP settings (used by the notification issue).
+#[derive(Clone, Debug)]
+pub struct ConfigSmtp {
+    pub host: String,
+    pub port: u16,
+    pub utente: Option<String>,
+    pub password: Option<Segreto>,
+    pub mittente: String,
+}
+
+/// The resolved configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Segreto,
+    pub base_url: url::Url,
+    pub modalita: Modalita,
+    pub accesso_sviluppo: bool,
+    pub oidc: Option<ConfigOidc>,
+    pub smtp: Option<ConfigSmtp>,
+    /// `None` only until [`Config::prepara_segreto`] has run.
+    pub session_secret: Option<Segreto>,
+    pub durata_sessione_ore: u32,
+    pub log: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ErroreConfig(pub String);
+
+impl Config {
+    /// Resolves a layer stack (already merged) into a configuration, applying defaults and the
+    /// production rules.
+    pub fn risolvi(s: Strato) -> Result<Config, ErroreConfig> {
+        let listen = s.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("./push-data"));
+        let database_url = s.database_url.unwrap_or_else(|| {
+            Segreto::new(format!("sqlite://{}", data_dir.join("push.sqlite").display()))
+        });
+        if archivio::Backend::da_url(database_url.esponi()).is_none() {
+            return Err(ErroreConfig(
+                "l'indirizzo del database (DATABASE_URL) deve iniziare con sqlite:// o postgres://".into(),
+            ));
+        }
+        let base = s.base_url.unwrap_or_else(|| format!("http://{listen}"));
+        let base_url = url::Url::parse(&base)
+            .map_err(|e| ErroreConfig(format!("indirizzo pubblico (base_url) «{base}» non valido: {e}")))?;
+        let modalita = s.modalita.unwrap_or(Modalita::Sviluppo);
+        let accesso_sviluppo = s.accesso_sviluppo.unwrap_or(modalita == Modalita::Sviluppo);
+        if modalita == Modalita::Produzione && accesso_sviluppo {
+            return Err(ErroreConfig(
+                "l'accesso di sviluppo non è ammesso in modalità produzione: rimuovere PUSH_ACCESSO_SVILUPPO".into(),
+            ));
+        }
+        let oidc = match (s.oidc_issuer, s.oidc_client_id, s.oidc_client_secret) {
+            (Some(issuer), Some(client_id), Some(client_secret)) => Some(ConfigOidc { issuer, client_id, client_secret }),
+            (None, None, None) => None,
+            _ => {
+                return Err(ErroreConfig(
+                    "OpenID Connect richiede insieme oidc_issuer, oidc_client_id e oidc_client_secret".into(),
+                ));
+            }
+        };
+        if modalita == Modalita::Produzione {
+            if oidc.is_none() {
+                return Err(ErroreConfig(
+                    "in modalità produzione l'accesso SPID/CIE (oidc_issuer, oidc_client_id, oidc_client_secret) è obbligatorio".into(),
+                ));
+            }
+            if s.session_secret.is_none() {
+                return Err(ErroreConfig(
+                    "in modalità produzione il segreto di sessione (PUSH_SESSION_SECRET) è obbligatorio".into(),
+                ));
+            }
+        }
+        if let Some(seg) = &s.session_secret
+            && seg.esponi().len() < 32
+        {
+            return Err(ErroreConfig("il segreto di sessione deve avere almeno 32 caratteri".into()));
+        }
+        let smtp = s.smtp_host.map(|host| ConfigSmtp {
+            host,
+            port: s.smtp_port.unwrap_or(25),
+            utente: s.smtp_utente,
+            password: s.smtp_password,
+            mittente: s.smtp_mittente.unwrap_or_else(|| "push@regione.puglia.it".into()),
+        });
+        Ok(Config {
+            listen,
+            data_dir,
+            database_url,
+            base_url,
+            modalita,
+            accesso_sviluppo,
+            oidc,
+            smtp,
+            session_secret: s.session_secret,
+            durata_sessione_ore: s.durata_sessione_ore.unwrap_or(8),
+            log: s.log.unwrap_or_else(|| "info".into()),
+        })
+    }
+
+    /// Ensures the data directory exists and, in development, a session secret: generated once
+    /// and stored in the data directory (mode 0600) so sessions survive restarts.
+    pub fn prepara(&mut self) -> Result<(), ErroreConfig> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            ErroreConfig(format!("impossibile creare la cartella dati {}: {e}", self.data_dir.display()))
+        })?;
+        if self.session_secret.is_some() {
+            return Ok(());
+        }
+        let file = self.data_dir.join("segreto-sessione");
+        let segreto = match std::fs::read_to_string(&file) {
+            Ok(s) if s.trim().len() >= 32 => s.trim().to_string(),
+            _ => {
+                let s = crate::casuale::token_esadecimale(32);
+                scrivi_privato(&file, &s)
+                    .map_err(|e| ErroreConfig(format!("impossibile scrivere {}: {e}", file.display())))?;
+                s
+            }
+        };
+        self.session_secret = Some(Segreto::new(segreto));
+        Ok(())
+    }
+
+    pub fn https(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+
+    pub fn segreto_sessione(&self) -> &Segreto {
+        // `prepara` always sets it; an empty fallback would only make CSRF tokens fail closed.
+        static VUOTO: std::sync::OnceLock<Segreto> = std::sync::OnceLock::new();
+        self.session_secret.as_ref().unwrap_or_else(|| VUOTO.get_or_init(|| Segreto::new("")))
+    }
+}
+
+fn scrivi_privato(file: &Path, contenuto: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(file)?;
+    f.write_all(contenuto.as_bytes())
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn i_segreti_non_si_stampano() {
+        let s = Strato {
+            session_secret: Some(Segreto::new("x".repeat(40))),
+            oidc_client_secret: Some(Segreto::new("segretissimo")),
+            oidc_client_id: Some("c".into()),
+            oidc_issuer: Some("http://x".into()),
+            ..Default::default()
+        };
+        let c = Config::risolvi(s).unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("segretissimo"));
+        assert!(!dbg.contains(&"x".repeat(40)));
+    }
+
+    #[test]
+    fn produzione_rifiuta_accesso_sviluppo_e_chiede_segreti() {
+        let base = || Strato {
+            modalita: Some(Modalita::Produzione),
+            session_secret: Some(Segreto::new("s".repeat(40))),
+            oidc_client_secret: Some(Segreto::new("k")),
+            oidc_client_id: Some("c".into()),
+            oidc_issuer: Some("http://x".into()),
+            ..Default::default()
+        };
+        assert!(Config::risolvi(base()).is_ok());
+        let e = Config::risolvi(Strato { accesso_sviluppo: Some(true), ..base() }).unwrap_err();
+        assert!(e.0.contains("accesso di sviluppo"));
+        assert!(Config::risolvi(Strato { session_secret: None, ..base() }).is_err());
+        assert!(Config::risolvi(Strato { oidc_issuer: None, oidc_client_id: None, oidc_client_secret: None, ..base() }).is_err());
+        // development defaults to the development login
+        assert!(Config::risolvi(Strato::default()).unwrap().accesso_sviluppo);
+    }
+
+    #[test]
+    fn strati() {
+        let file = Strato { listen: Some("127.0.0.1:9000".parse().unwrap()), log: Some("debug".into()), ..Default::default() };
+        let env = Strato { listen: Some("127.0.0.1:9100".parse().unwrap()), ..Default::default() };
+        let c = Config::risolvi(env.sopra(file)).unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.log, "debug");
+    }
+}

@@ -1,0 +1,93 @@
+//! PUSH services: the use cases. Each takes the acting subject, asks the one authorization
+//! policy (`dominio::politica::autorizza`), validates input into domain types, and changes the
+//! store inside one transaction together with its audit entry.
+//!
+//! No HTTP here (the web layer maps [`ErroreServizio`] to statuses) and no SQL (the store).
+
+pub mod audit;
+pub mod casuale;
+pub mod config;
+pub mod demo;
+pub mod enti;
+pub mod errore;
+pub mod identita;
+pub mod oidc;
+pub mod riferimento;
+pub mod sicurezza;
+pub mod token;
+
+use std::sync::Arc;
+
+use archivio::Archivio;
+use chrono::{DateTime, Utc};
+
+pub use config::{Config, Modalita, Segreto, Strato};
+pub use errore::{ErroreServizio, Esito};
+
+/// Everything a use case needs: the store and the configuration.
+#[derive(Clone)]
+pub struct Piattaforma {
+    pub db: Archivio,
+    pub config: Arc<Config>,
+    pub oidc: Arc<oidc::ClienteOidc>,
+}
+
+/// Why the platform could not start; printed as one line by the binary.
+#[derive(Debug, thiserror::Error)]
+pub enum ErroreAvvio {
+    #[error("configurazione: {0}")]
+    Config(#[from] config::ErroreConfig),
+    #[error("{0}")]
+    Archivio(#[from] archivio::ErroreArchivio),
+    #[error("dati di riferimento: {0}")]
+    Riferimento(String),
+}
+
+impl Piattaforma {
+    /// Connects to the database, applies migrations and loads the reference data.
+    pub async fn avvia(mut config: Config) -> Result<Self, ErroreAvvio> {
+        config.prepara()?;
+        let db = Archivio::connetti(config.database_url.esponi()).await?;
+        db.migra().await?;
+        let p = Self::con_archivio(db, config);
+        p.carica_riferimento().await?;
+        Ok(p)
+    }
+
+    pub fn con_archivio(db: Archivio, config: Config) -> Self {
+        let oidc = Arc::new(oidc::ClienteOidc::new(config.oidc.clone(), &config.base_url));
+        Self { db, config: Arc::new(config), oidc }
+    }
+
+    /// Adds the shipped entities that are missing; logs the addition in the audit trail.
+    async fn carica_riferimento(&self) -> Result<(), ErroreAvvio> {
+        let enti = riferimento::enti().map_err(ErroreAvvio::Riferimento)?;
+        if self.db.conta_enti().await? as usize >= enti.len() {
+            return Ok(());
+        }
+        let mut tx = self.db.inizia().await?;
+        let n = tx.inserisci_enti(&enti).await?;
+        if n > 0 {
+            tx.audit(
+                archivio::NuovaVoce {
+                    attore: audit::SISTEMA,
+                    ente: None,
+                    azione: "riferimento.caricato",
+                    oggetto: "enti".into(),
+                    dettagli: serde_json::json!({ "enti_aggiunti": n }),
+                },
+                ora(),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The current time, truncated to microseconds (what PostgreSQL keeps), so values read back
+/// compare equal to the values written.
+pub fn ora() -> DateTime<Utc> {
+    let n = Utc::now();
+    DateTime::from_timestamp_micros(n.timestamp_micros()).unwrap_or(n)
+}
