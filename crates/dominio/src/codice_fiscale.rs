@@ -166,19 +166,19 @@ mod test {
 
     #[test]
     fn accetta_un_codice_valido_anche_minuscolo_e_con_spazi() {
-        let cf = CodiceFiscale::parse("  rssmra80a01a662x ").expect("valido");
-        assert_eq!(cf.as_str(), "RSSMRA80A01A662X");
+        let cf = CodiceFiscale::parse("  rssmra80a01h501u ").expect("valido");
+        assert_eq!(cf.as_str(), "RSSMRA80A01H501U");
     }
 
     #[test]
     fn rifiuta_il_carattere_di_controllo_sbagliato() {
-        let e = CodiceFiscale::parse("RSSMRA80A01A662Y").unwrap_err();
+        let e = CodiceFiscale::parse("RSSMRA80A01H501V").unwrap_err();
         assert!(e.to_string().contains("carattere di controllo"));
     }
 
     #[test]
     fn rifiuta_lunghezza_e_forma() {
-        assert!(CodiceFiscale::parse("RSSMRA80A01A662").is_err());
+        assert!(CodiceFiscale::parse("RSSMRA80A01H501").is_err());
         assert!(CodiceFiscale::parse("").is_err());
         assert!(CodiceFiscale::parse("1SSMRA80A01A662X").is_err());
         assert!(CodiceFiscale::parse("RSSMRA80Z01A662X").is_err(), "mese Z");
@@ -187,19 +187,19 @@ mod test {
     #[test]
     fn accetta_omocodia() {
         // 80 -> UL (8->U, 0->L), check character recomputed.
-        let cf = CodiceFiscale::con_controllo("RSSMRAULA01A662").expect("omocodico");
+        let cf = CodiceFiscale::con_controllo("RSSMRAULA01H501").expect("omocodico");
         assert!(CodiceFiscale::parse(cf.as_str()).is_ok());
         // a letter outside LMNPQRSTUV in a digit position is refused
-        assert!(CodiceFiscale::con_controllo("RSSMRAZLA01A662").is_err());
+        assert!(CodiceFiscale::con_controllo("RSSMRAZLA01H501").is_err());
     }
 
     #[test]
     fn attributo_spid_con_o_senza_prefisso() {
         assert_eq!(
-            CodiceFiscale::da_attributo_spid("TINIT-RSSMRA80A01A662X").unwrap().as_str(),
-            "RSSMRA80A01A662X"
+            CodiceFiscale::da_attributo_spid("TINIT-RSSMRA80A01H501U").unwrap().as_str(),
+            "RSSMRA80A01H501U"
         );
-        assert!(CodiceFiscale::da_attributo_spid("RSSMRA80A01A662X").is_ok());
+        assert!(CodiceFiscale::da_attributo_spid("RSSMRA80A01H501U").is_ok());
     }
 
     #[test]

@@ -177,7 +177,7 @@ mod test {
     use super::*;
 
     fn persona(ruoli: Vec<Ruolo>) -> Soggetto {
-        Soggetto::Persona { cf: CodiceFiscale::parse("RSSMRA80A01A662X").unwrap(), ruoli }
+        Soggetto::Persona { cf: CodiceFiscale::parse("RSSMRA80A01H501U").unwrap(), ruoli }
     }
 
     #[test]

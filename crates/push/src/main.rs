@@ -1,1 +1,329 @@
-fn main() {}
+//! `push`: the single binary of PUSH – Puglia Social Housing. Thin by design: it parses the
+//! command line into a configuration and calls the services or the web layer.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use dominio::{Area, CodiceEnte};
+use servizi::config::{Modalita, Segreto, Strato};
+use servizi::demo::Scenario;
+use servizi::token::Richiedente;
+use servizi::{Config, Piattaforma};
+
+const MODELLO_AIUTO: &str = "{about-with-newline}\nUso: {usage}\n\n{all-args}{after-help}";
+
+#[derive(Parser)]
+#[command(
+    name = "push",
+    about = "PUSH – Puglia Social Housing: la piattaforma della Regione Puglia per lo scambio di dati sull'edilizia residenziale pubblica.",
+    help_template = MODELLO_AIUTO,
+    disable_help_flag = true,
+    disable_help_subcommand = true,
+    disable_version_flag = true,
+    subcommand_help_heading = "Comandi",
+    subcommand_value_name = "COMANDO",
+    arg_required_else_help = true
+)]
+struct Cli {
+    #[command(flatten)]
+    config: Impostazioni,
+    #[command(subcommand)]
+    comando: Comando,
+    /// Mostra questo aiuto.
+    #[arg(short = 'h', long = "help", action = ArgAction::Help, global = true, help_heading = "Generali")]
+    aiuto: Option<bool>,
+}
+
+/// Settings shared by every command. Order: defaults, then `--config` file, then environment
+/// variables and options (which win).
+#[derive(Args, Clone)]
+#[command(next_help_heading = "Configurazione (valgono per tutti i comandi)")]
+struct Impostazioni {
+    /// File TOML di configurazione (stesse chiavi delle opzioni, con «_»: listen, data_dir, database_url…).
+    #[arg(long, global = true, env = "PUSH_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Indirizzo e porta di ascolto [predefinito: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "PUSH_LISTEN", value_name = "IND:PORTA")]
+    listen: Option<SocketAddr>,
+    /// Cartella dei dati (database SQLite, file, segreto di sessione) [predefinita: ./push-data].
+    #[arg(long, global = true, env = "PUSH_DATA_DIR", value_name = "CARTELLA")]
+    data_dir: Option<PathBuf>,
+    /// Database: sqlite://FILE o postgres://… [predefinito: SQLite nella cartella dei dati].
+    #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Indirizzo pubblico del sito, usato per i link e il ritorno da SPID (https://… abilita i cookie Secure) [predefinito: http://IND:PORTA].
+    #[arg(long, global = true, env = "PUSH_BASE_URL", value_name = "URL")]
+    base_url: Option<String>,
+    /// Modalità: sviluppo o produzione [predefinita: sviluppo].
+    #[arg(long, global = true, env = "PUSH_MODALITA", value_name = "MODALITÀ")]
+    modalita: Option<Modalita>,
+    /// Abilita l'accesso di sviluppo (scelta di una persona dimostrativa): vietato in produzione [predefinito: sì in sviluppo].
+    #[arg(long, global = true, env = "PUSH_ACCESSO_SVILUPPO", value_name = "true|false")]
+    accesso_sviluppo: Option<bool>,
+    /// Issuer OpenID Connect del gateway SPID/CIE della Regione.
+    #[arg(long, global = true, env = "PUSH_OIDC_ISSUER", value_name = "URL")]
+    oidc_issuer: Option<String>,
+    /// Client id OpenID Connect.
+    #[arg(long, global = true, env = "PUSH_OIDC_CLIENT_ID", value_name = "ID")]
+    oidc_client_id: Option<String>,
+    /// Client secret OpenID Connect (meglio dall'ambiente che dalla riga di comando).
+    #[arg(long, global = true, env = "PUSH_OIDC_CLIENT_SECRET", value_name = "SEGRETO", hide_env_values = true)]
+    oidc_client_secret: Option<String>,
+    /// Server SMTP per le notifiche (usato dalle notifiche e-mail/PEC).
+    #[arg(long, global = true, env = "PUSH_SMTP_HOST", value_name = "HOST")]
+    smtp_host: Option<String>,
+    /// Porta SMTP [predefinita: 25].
+    #[arg(long, global = true, env = "PUSH_SMTP_PORT", value_name = "PORTA")]
+    smtp_port: Option<u16>,
+    /// Utente SMTP.
+    #[arg(long, global = true, env = "PUSH_SMTP_UTENTE", value_name = "UTENTE")]
+    smtp_utente: Option<String>,
+    /// Password SMTP.
+    #[arg(long, global = true, env = "PUSH_SMTP_PASSWORD", value_name = "PASSWORD", hide_env_values = true)]
+    smtp_password: Option<String>,
+    /// Mittente delle notifiche [predefinito: push@regione.puglia.it].
+    #[arg(long, global = true, env = "PUSH_SMTP_MITTENTE", value_name = "INDIRIZZO")]
+    smtp_mittente: Option<String>,
+    /// Segreto delle sessioni (almeno 32 caratteri): obbligatorio in produzione; in sviluppo è generato e salvato nella cartella dei dati.
+    #[arg(long, global = true, env = "PUSH_SESSION_SECRET", value_name = "SEGRETO", hide_env_values = true)]
+    session_secret: Option<String>,
+    /// Durata delle sessioni in ore [predefinita: 8].
+    #[arg(long, global = true, env = "PUSH_DURATA_SESSIONE_ORE", value_name = "ORE")]
+    durata_sessione_ore: Option<u32>,
+    /// Livello dei log (filtro tracing, es. info, debug, web=debug) [predefinito: info].
+    #[arg(long, global = true, env = "PUSH_LOG", value_name = "FILTRO")]
+    log: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Comando {
+    /// Avvia il server web.
+    #[command(help_template = MODELLO_AIUTO)]
+    Serve {
+        /// Se il database è vuoto, carica la dimostrazione prima di avviare.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Applica le migrazioni del database ed esce.
+    #[command(help_template = MODELLO_AIUTO)]
+    Migrate,
+    /// Gestisce i token delle applicazioni degli enti.
+    #[command(subcommand, help_template = MODELLO_AIUTO, subcommand_help_heading = "Comandi", subcommand_value_name = "COMANDO")]
+    Token(ComandoToken),
+    /// Carica i dati dimostrativi in un database vuoto.
+    #[command(help_template = MODELLO_AIUTO)]
+    Demo {
+        /// Scenario da caricare: «marzo-2018» carica esattamente lo stato annunciato il 12 marzo 2018.
+        #[arg(long, value_name = "NOME")]
+        scenario: Option<String>,
+        /// Cancella i dati esistenti (tranne i dati di riferimento) prima di caricare.
+        #[arg(long)]
+        sostituisci: bool,
+    },
+    /// Registro delle operazioni (audit).
+    #[command(subcommand, help_template = MODELLO_AIUTO, subcommand_help_heading = "Comandi", subcommand_value_name = "COMANDO")]
+    Audit(ComandoAudit),
+}
+
+#[derive(Subcommand)]
+enum ComandoToken {
+    /// Crea un token e lo stampa (solo il token) sullo standard output.
+    #[command(help_template = MODELLO_AIUTO)]
+    Create {
+        /// Codice dell'ente: ISTAT del Comune, codice ARCA o REGIONE.
+        #[arg(long, value_name = "CODICE", required_unless_present = "regione", conflicts_with = "regione")]
+        ente: Option<String>,
+        /// Aree del token: PATRIMONIO e/o PROGRAMMI, separate da virgola.
+        #[arg(long, value_name = "AREE", required_unless_present = "regione", conflicts_with = "regione")]
+        area: Option<String>,
+        /// Token della Regione (senza aree).
+        #[arg(long)]
+        regione: bool,
+        /// Nome descrittivo del token.
+        #[arg(long, value_name = "NOME")]
+        nome: Option<String>,
+    },
+    /// Elenca i token (mai il loro valore).
+    #[command(help_template = MODELLO_AIUTO)]
+    List {
+        /// Solo i token di questo ente.
+        #[arg(long, value_name = "CODICE")]
+        ente: Option<String>,
+    },
+    /// Revoca un token.
+    #[command(help_template = MODELLO_AIUTO)]
+    Revoke {
+        /// Numero del token (da «push token list»).
+        id: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ComandoAudit {
+    /// Verifica l'intera catena del registro delle operazioni; indica la prima voce rotta.
+    #[command(help_template = MODELLO_AIUTO)]
+    Verify,
+}
+
+impl Impostazioni {
+    fn config(&self) -> anyhow::Result<Config> {
+        let da_riga = Strato {
+            listen: self.listen,
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone().map(Segreto::new),
+            base_url: self.base_url.clone(),
+            modalita: self.modalita,
+            accesso_sviluppo: self.accesso_sviluppo,
+            oidc_issuer: self.oidc_issuer.clone(),
+            oidc_client_id: self.oidc_client_id.clone(),
+            oidc_client_secret: self.oidc_client_secret.clone().map(Segreto::new),
+            smtp_host: self.smtp_host.clone(),
+            smtp_port: self.smtp_port,
+            smtp_utente: self.smtp_utente.clone(),
+            smtp_password: self.smtp_password.clone().map(Segreto::new),
+            smtp_mittente: self.smtp_mittente.clone(),
+            session_secret: self.session_secret.clone().map(Segreto::new),
+            durata_sessione_ore: self.durata_sessione_ore,
+            log: self.log.clone(),
+        };
+        let da_file = match &self.config {
+            Some(f) => Strato::da_file(f)?,
+            None => Strato::default(),
+        };
+        Ok(Config::risolvi(da_riga.sopra(da_file))?)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.config.config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("errore: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filtro = tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filtro).with_writer(std::io::stderr).init();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("errore: impossibile avviare il runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(esegui(cli.comando, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("errore: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn esegui(comando: Comando, config: Config) -> anyhow::Result<ExitCode> {
+    let listen = config.listen;
+    let p = Piattaforma::avvia(config).await?;
+    match comando {
+        Comando::Serve { demo } => {
+            if demo && p.db.senza_dati().await? {
+                p.carica_demo(Scenario::Completo, false).await?;
+                tracing::info!("dati dimostrativi caricati");
+            }
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("impossibile ascoltare su {listen}: {e}"))?;
+            let indirizzo = listener.local_addr()?;
+            tracing::info!(modalita = ?p.config.modalita, accesso_sviluppo = p.accesso_sviluppo_attivo(), "PUSH in ascolto su http://{indirizzo}");
+            web::servi(p.clone(), listener, segnale_di_arresto()).await?;
+            p.db.chiudi().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Comando::Migrate => {
+            println!("Migrazioni applicate.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Comando::Demo { scenario, sostituisci } => {
+            let scenario = match scenario.as_deref() {
+                None => Scenario::Completo,
+                Some("marzo-2018") => Scenario::Marzo2018,
+                Some(altro) => anyhow::bail!("scenario «{altro}» sconosciuto: l'unico disponibile è marzo-2018"),
+            };
+            let r = p.carica_demo(scenario, sostituisci).await?;
+            println!("Dimostrazione caricata: {} enti registrati.", r.enti.len());
+            if let Some(a) = &r.amministratore {
+                println!("Amministratore regionale: {} ({})", a.nome, a.cf);
+            }
+            if let Some(i) = &r.istruttore {
+                println!("Istruttore regionale: {} ({})", i.nome, i.cf);
+            }
+            for (ente, lr, rp, rg) in &r.enti {
+                println!("{ente}: legale rappresentante {} ({}), referente patrimonio {} ({}), referente programmi {} ({})", lr.nome, lr.cf, rp.nome, rp.cf, rg.nome, rg.cf);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Comando::Token(t) => token(&p, t).await,
+        Comando::Audit(ComandoAudit::Verify) => match p.verifica_audit().await? {
+            Ok(n) => {
+                println!("Registro delle operazioni integro: {n} voci verificate.");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(rottura) => {
+                println!("Registro delle operazioni ALTERATO: {rottura}.");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+    }
+}
+
+async fn token(p: &Piattaforma, t: ComandoToken) -> anyhow::Result<ExitCode> {
+    match t {
+        ComandoToken::Create { ente, area, regione, nome } => {
+            let (ente, aree) = if regione {
+                (CodiceEnte::regione(), vec![])
+            } else {
+                let ente = CodiceEnte::parse(ente.as_deref().unwrap_or_default())?;
+                let aree = Area::parse_elenco(area.as_deref().unwrap_or_default())?;
+                (ente, aree)
+            };
+            let t = p.crea_token(Richiedente::RigaDiComando, &ente, &aree, nome.as_deref().unwrap_or("")).await?;
+            println!("{}", t.segreto);
+        }
+        ComandoToken::List { ente } => {
+            let ente = ente.as_deref().map(CodiceEnte::parse).transpose()?;
+            for t in p.elenco_token(Richiedente::RigaDiComando, ente.as_ref()).await? {
+                let stato = match t.revocato_il {
+                    Some(d) => format!("revocato il {}", d.format("%Y-%m-%d %H:%M")),
+                    None => "attivo".into(),
+                };
+                println!("{}\t{}\t{}\t{}\t{}\t{}", t.id, t.ente, if t.aree.is_empty() { "-" } else { &t.aree }, t.nome, t.creato_il.format("%Y-%m-%d %H:%M"), stato);
+            }
+        }
+        ComandoToken::Revoke { id } => {
+            p.revoca_token(Richiedente::RigaDiComando, None, id).await?;
+            println!("Token {id} revocato.");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn segnale_di_arresto() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("arresto in corso");
+}

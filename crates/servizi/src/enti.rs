@@ -34,7 +34,7 @@ impl From<&Ente> for VoceRegistro {
 }
 
 /// Filters of the public registry.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default, serde::Deserialize, Serialize)]
 pub struct FiltroEnti {
     pub q: Option<String>,
     pub tipo: Option<String>,

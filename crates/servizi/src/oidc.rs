@@ -227,10 +227,10 @@ mod test {
     #[test]
     fn nomi_dei_claim() {
         for nome in CLAIM_CODICE_FISCALE {
-            for v in ["TINIT-RSSMRA80A01A662X", "RSSMRA80A01A662X"] {
+            for v in ["TINIT-RSSMRA80A01H501U", "RSSMRA80A01H501U"] {
                 let mut c = HashMap::new();
                 c.insert(nome.to_string(), serde_json::Value::from(v));
-                assert_eq!(codice_fiscale_da_claim(&c).unwrap().unwrap().as_str(), "RSSMRA80A01A662X");
+                assert_eq!(codice_fiscale_da_claim(&c).unwrap().unwrap().as_str(), "RSSMRA80A01H501U");
             }
         }
         assert!(codice_fiscale_da_claim(&HashMap::new()).is_none());

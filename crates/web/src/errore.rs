@@ -1,0 +1,176 @@
+//! Errors to responses, in one place.
+//!
+//! Handlers return [`ErrorePagina`] (HTML pages) or [`ErroreApi`] (`application/problem+json`).
+//! Both only *describe* the error (status, Italian title and message) in a response extension;
+//! [`mappa_errori`] then renders it with the request id, and logs every 5xx with its internal
+//! cause. The internal cause never reaches the user.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use dominio::Negato;
+use servizi::ErroreServizio;
+
+use crate::Stato;
+
+/// An error description carried by a response until [`mappa_errori`] renders it.
+#[derive(Clone, Debug)]
+pub struct DescrizioneErrore {
+    pub titolo: String,
+    pub messaggio: String,
+    /// Internal cause, logged, never shown.
+    pub causa: Option<String>,
+    pub api: bool,
+}
+
+/// Errors of page handlers.
+#[derive(Debug, thiserror::Error)]
+pub enum ErrorePagina {
+    #[error(transparent)]
+    Servizio(#[from] ErroreServizio),
+    #[error("token CSRF non valido")]
+    Csrf,
+    #[error("{0}")]
+    RichiestaNonValida(String),
+}
+
+/// Errors of API handlers.
+#[derive(Debug, thiserror::Error)]
+pub enum ErroreApi {
+    #[error(transparent)]
+    Servizio(#[from] ErroreServizio),
+    #[error("{0}")]
+    RichiestaNonValida(String),
+}
+
+fn risposta(status: StatusCode, titolo: &str, messaggio: String, causa: Option<String>, api: bool) -> Response {
+    let mut r = status.into_response();
+    r.extensions_mut().insert(DescrizioneErrore { titolo: titolo.into(), messaggio, causa, api });
+    r
+}
+
+/// Status, title and message of a service error (shared by pages and API).
+fn descrivi(e: &ErroreServizio) -> (StatusCode, &'static str, String, Option<String>) {
+    match e {
+        ErroreServizio::Dominio(d) => (StatusCode::UNPROCESSABLE_ENTITY, "Dati non validi", d.to_string(), None),
+        ErroreServizio::Negato(Negato::NonAutenticato) => (
+            StatusCode::UNAUTHORIZED,
+            "Accesso richiesto",
+            "Per questa operazione occorre accedere con SPID o CIE (o con un token valido).".into(),
+            None,
+        ),
+        ErroreServizio::Negato(Negato::Vietato) => (
+            StatusCode::FORBIDDEN,
+            "Operazione non consentita",
+            "Il suo profilo non consente questa operazione. Se ritiene che sia un errore, si rivolga al legale rappresentante del suo ente o alla Regione.".into(),
+            None,
+        ),
+        ErroreServizio::Negato(Negato::NonTrovato) | ErroreServizio::NonTrovato => (
+            StatusCode::NOT_FOUND,
+            "Pagina non trovata",
+            "La risorsa richiesta non esiste o non è disponibile.".into(),
+            None,
+        ),
+        ErroreServizio::Conflitto(m) => (StatusCode::CONFLICT, "Operazione non possibile", m.clone(), None),
+        ErroreServizio::Accesso(m) => (StatusCode::BAD_REQUEST, "Accesso non riuscito", m.clone(), None),
+        ErroreServizio::Indisponibile(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Servizio temporaneamente non disponibile",
+            "La piattaforma non riesce a raggiungere il proprio archivio. Riprovi tra qualche minuto.".into(),
+            Some(e.to_string()),
+        ),
+        ErroreServizio::Interno(m) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Errore interno",
+            "Si è verificato un errore imprevisto. Se si ripete, comunichi all'assistenza il codice della richiesta.".into(),
+            Some(m.clone()),
+        ),
+    }
+}
+
+impl IntoResponse for ErrorePagina {
+    fn into_response(self) -> Response {
+        match self {
+            // Anonymous on a reserved page: go to the login page.
+            ErrorePagina::Servizio(ErroreServizio::Negato(Negato::NonAutenticato)) => Redirect::to("/accesso").into_response(),
+            ErrorePagina::Servizio(e) => {
+                let (s, t, m, c) = descrivi(&e);
+                risposta(s, t, m, c, false)
+            }
+            ErrorePagina::Csrf => risposta(
+                StatusCode::FORBIDDEN,
+                "Modulo scaduto",
+                "Il modulo non è più valido (è stato aperto troppo tempo fa o da un'altra scheda). Torni indietro, ricarichi la pagina e riprovi.".into(),
+                None,
+                false,
+            ),
+            ErrorePagina::RichiestaNonValida(m) => risposta(StatusCode::BAD_REQUEST, "Richiesta non valida", m, None, false),
+        }
+    }
+}
+
+impl IntoResponse for ErroreApi {
+    fn into_response(self) -> Response {
+        match self {
+            ErroreApi::Servizio(e) => {
+                let (s, t, m, c) = descrivi(&e);
+                risposta(s, t, m, c, true)
+            }
+            ErroreApi::RichiestaNonValida(m) => risposta(StatusCode::BAD_REQUEST, "Richiesta non valida", m, None, true),
+        }
+    }
+}
+
+/// Renders the error descriptions left by handlers, and logs 5xx with the request id.
+pub async fn mappa_errori(State(st): State<Stato>, req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    let metodo = req.method().clone();
+    let percorso = req.uri().path().to_string();
+    let mut r = next.run(req).await;
+    let Some(d) = r.extensions_mut().remove::<DescrizioneErrore>() else {
+        if r.status().is_server_error() {
+            tracing::error!(request_id = %id, %metodo, %percorso, status = r.status().as_u16(), "risposta 5xx");
+        }
+        return r;
+    };
+    let status = r.status();
+    if status.is_server_error() {
+        tracing::error!(request_id = %id, %metodo, %percorso, status = status.as_u16(), causa = d.causa.as_deref().unwrap_or("-"), "errore del server");
+    }
+    let mut nuova = if d.api {
+        let corpo = serde_json::json!({
+            "type": "about:blank",
+            "title": d.titolo,
+            "status": status.as_u16(),
+            "detail": d.messaggio,
+            "request_id": id,
+        });
+        let mut n = (status, corpo.to_string()).into_response();
+        n.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        n
+    } else {
+        let html = crate::modelli::pagina_errore(&st, status.as_u16(), &d.titolo, &d.messaggio, &id);
+        (status, axum::response::Html(html)).into_response()
+    };
+    if status == StatusCode::UNAUTHORIZED && d.api {
+        nuova.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    // Keep the cookies a handler or inner middleware set.
+    for c in r.headers().get_all(header::SET_COOKIE) {
+        nuova.headers_mut().append(header::SET_COOKIE, c.clone());
+    }
+    nuova
+}
+
+/// The tracing span of a request: method, path and request id (never headers or bodies, which
+/// may carry tokens or cookies).
+pub fn span_richiesta(req: &Request) -> tracing::Span {
+    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("richiesta", metodo = %req.method(), percorso = %req.uri().path(), request_id = %id)
+}
