@@ -21,6 +21,7 @@ pub struct IncaricoRiga {
     pub cf: String,
     pub nome: String,
     pub ente: String,
+    pub denominazione_ente: String,
     pub ruolo: String,
     pub aree: String,
     pub email: Option<String>,
@@ -31,8 +32,9 @@ pub struct IncaricoRiga {
     pub motivo_revoca: Option<String>,
 }
 
-const SELEZIONE_INCARICO: &str = "SELECT i.id, i.cf, p.nome, i.ente, i.ruolo, i.aree, i.email, i.conferito_il, \
-     i.conferito_da, i.revocato_il, i.revocato_da, i.motivo_revoca FROM incarichi i JOIN persone p ON p.cf = i.cf";
+const SELEZIONE_INCARICO: &str = "SELECT i.id, i.cf, p.nome, i.ente, e.denominazione AS denominazione_ente, i.ruolo, i.aree, \
+     i.email, i.conferito_il, i.conferito_da, i.revocato_il, i.revocato_da, i.motivo_revoca \
+     FROM incarichi i JOIN persone p ON p.cf = i.cf JOIN enti e ON e.codice = i.ente";
 
 impl Archivio {
     pub async fn persona(&self, cf: &str) -> Risultato<Option<Persona>> {

@@ -32,7 +32,7 @@ const LIMITE_MODULO: usize = 64 * 1024;
 /// The complete router.
 pub fn router(p: Piattaforma) -> Router {
     let stato = Stato { p, modelli: Arc::new(modelli::ambiente()) };
-    let pagine = Router::new()
+    let mut pagine = Router::new()
         .route("/", get(pagine::pubbliche::home))
         .route("/enti", get(pagine::pubbliche::enti))
         .route("/enti/{codice}", get(pagine::pubbliche::ente))
@@ -42,7 +42,6 @@ pub fn router(p: Piattaforma) -> Router {
         .route("/accesso", get(pagine::accesso::mostra))
         .route("/accesso/spid", get(pagine::accesso::spid))
         .route(servizi::oidc::PERCORSO_RITORNO, get(pagine::accesso::ritorno))
-        .route("/accesso/sviluppo", post(pagine::accesso::sviluppo))
         .route("/esci", post(pagine::accesso::esci))
         .route("/area", get(pagine::area::home))
         .route("/area/registrazione", get(pagine::registrazioni::modulo).post(pagine::registrazioni::invia))
@@ -55,7 +54,13 @@ pub fn router(p: Piattaforma) -> Router {
         .route("/area/enti/{codice}/token/{id}/revoca", post(pagine::token::revoca))
         .route("/area/enti/{codice}/pilota", post(pagine::area::pilota))
         .route("/area/audit", get(pagine::area::audit))
-        .fallback(pagine::non_trovata)
+        .fallback(pagine::non_trovata);
+    // The development login exists only in development mode: in production the route is not
+    // even registered (and the service refuses it too).
+    if stato.p.accesso_sviluppo_attivo() {
+        pagine = pagine.route("/accesso/sviluppo", post(pagine::accesso::sviluppo));
+    }
+    let pagine = pagine
         .layer(axum::middleware::from_fn_with_state(stato.clone(), contesto::cookie_csrf))
         .layer(axum::extract::DefaultBodyLimit::max(LIMITE_MODULO));
     let api = Router::new()

@@ -51,7 +51,11 @@ pub async fn crea(State(st): State<Stato>, Path(c): Path<String>, Modulo(cx, m):
     };
     match esito {
         // The secret is shown on this response only; it is never stored in clear.
-        Ok(t) => Ok(mostra(&st, &cx, &c, Some(t.segreto), None).await?.into_response()),
+        Ok(t) => {
+            let mut r = mostra(&st, &cx, &c, Some(t.segreto), None).await?.into_response();
+            r.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+            Ok(r)
+        }
         Err(ErroreServizio::Dominio(e)) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, mostra(&st, &cx, &c, None, Some(e.to_string())).await?).into_response())
         }

@@ -1,0 +1,222 @@
+//! The test harness: `TestApp` starts the real router on port 0 against a fresh database.
+
+use std::sync::OnceLock;
+
+use reqwest::redirect::Policy;
+use servizi::config::{Modalita, Segreto, Strato};
+use servizi::demo::{RiepilogoDemo, Scenario};
+use servizi::{Config, Piattaforma};
+
+/// The database backend of this test run.
+pub fn url_postgres() -> Option<String> {
+    std::env::var("PUSH_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+fn stampa_backend() {
+    static FATTO: OnceLock<()> = OnceLock::new();
+    FATTO.get_or_init(|| {
+        eprintln!(
+            "[push test] backend: {}",
+            if url_postgres().is_some() { "PostgreSQL (PUSH_TEST_DATABASE_URL)" } else { "SQLite" }
+        );
+    });
+}
+
+/// A fresh, empty database; returns its URL.
+pub async fn database_nuovo(dir: &std::path::Path) -> String {
+    stampa_backend();
+    match url_postgres() {
+        Some(admin) => {
+            use sqlx::Connection;
+            let nome = format!("push_t_{}", uuid::Uuid::new_v4().simple());
+            let mut c = sqlx::PgConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL di test non raggiungibile ({admin}): {e}"));
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {nome}")))
+                .execute(&mut c)
+                .await
+                .expect("create database");
+            let mut u = url::Url::parse(&admin).expect("url postgres");
+            u.set_path(&format!("/{nome}"));
+            u.to_string()
+        }
+        None => format!("sqlite://{}", dir.join("push.sqlite").display()),
+    }
+}
+
+pub struct Opzioni {
+    pub demo: Option<Scenario>,
+    pub modalita: Modalita,
+    pub accesso_sviluppo: Option<bool>,
+    pub oidc: Option<(String, String, String)>,
+    pub database_url: Option<String>,
+    /// A listener bound in advance (when the URL must be known before start, e.g. for OIDC).
+    pub listener: Option<tokio::net::TcpListener>,
+}
+
+impl Default for Opzioni {
+    fn default() -> Self {
+        Self { demo: Some(Scenario::Marzo2018), modalita: Modalita::Sviluppo, accesso_sviluppo: None, oidc: None, database_url: None, listener: None }
+    }
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub p: Piattaforma,
+    pub demo: RiepilogoDemo,
+    pub database_url: String,
+    pub data_dir: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn nuova() -> TestApp {
+        Self::con(Opzioni::default()).await
+    }
+
+    pub async fn con(o: Opzioni) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database_url = match o.database_url {
+            Some(u) => u,
+            None => database_nuovo(dir.path()).await,
+        };
+        let listener = match o.listener {
+            Some(l) => l,
+            None => tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind"),
+        };
+        let addr = listener.local_addr().expect("addr");
+        let (oidc_issuer, oidc_client_id, oidc_client_secret) = match o.oidc {
+            Some((i, c, s)) => (Some(i), Some(c), Some(Segreto::new(s))),
+            None => (None, None, None),
+        };
+        let strato = Strato {
+            listen: Some(addr),
+            data_dir: Some(dir.path().to_path_buf()),
+            database_url: Some(Segreto::new(database_url.clone())),
+            base_url: Some(format!("http://{addr}")),
+            modalita: Some(o.modalita),
+            accesso_sviluppo: o.accesso_sviluppo,
+            session_secret: Some(Segreto::new("s".repeat(48))),
+            oidc_issuer,
+            oidc_client_id,
+            oidc_client_secret,
+            ..Default::default()
+        };
+        let config = Config::risolvi(strato).expect("config");
+        let p = Piattaforma::avvia(config).await.expect("avvio");
+        let demo = match o.demo {
+            Some(s) => p.carica_demo(s, false).await.expect("demo"),
+            None => RiepilogoDemo::default(),
+        };
+        let p2 = p.clone();
+        let server = tokio::spawn(async move {
+            let _ = web::servi(p2, listener, std::future::pending()).await;
+        });
+        TestApp { url: format!("http://{addr}"), p, demo, database_url, data_dir: dir.path().to_path_buf(), _dir: dir, _server: server }
+    }
+
+    /// A browser: cookie store on, redirects not followed (tests check them).
+    pub fn browser(&self) -> Browser {
+        Browser {
+            base: self.url.clone(),
+            c: reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client"),
+        }
+    }
+
+    /// A browser logged in through the development login as `cf`.
+    pub async fn come(&self, cf: &str) -> Browser {
+        let b = self.browser();
+        let r = b.post_form("/accesso", "/accesso/sviluppo", &[("cf", cf)]).await;
+        assert_eq!(r.status(), 303, "accesso di sviluppo per {cf}");
+        assert_eq!(r.headers()["location"], "/area");
+        b
+    }
+
+    pub fn admin(&self) -> String {
+        self.demo.amministratore.as_ref().expect("admin").cf.to_string()
+    }
+    pub fn istruttore(&self) -> String {
+        self.demo.istruttore.as_ref().expect("istruttore").cf.to_string()
+    }
+    /// (legal representative, referent PATRIMONIO, referent PROGRAMMI) of an entity.
+    pub fn persone(&self, ente: &str) -> (String, String, String) {
+        let (_, lr, rp, rg) = self.demo.enti.iter().find(|(e, ..)| e == ente).unwrap_or_else(|| panic!("ente demo {ente}"));
+        (lr.cf.to_string(), rp.cf.to_string(), rg.cf.to_string())
+    }
+    pub fn senza_ruolo(&self) -> String {
+        self.demo.senza_ruolo[0].cf.to_string()
+    }
+
+    /// Runs the `push` binary with this app's configuration.
+    pub fn push(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_push"))
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env("PUSH_DATA_DIR", &self.data_dir)
+            .env("PUSH_SESSION_SECRET", "s".repeat(48))
+            .env_remove("PUSH_MODALITA")
+            .env_remove("PUSH_ACCESSO_SVILUPPO")
+            .output()
+            .expect("esecuzione di push")
+    }
+}
+
+pub struct Browser {
+    pub base: String,
+    pub c: reqwest::Client,
+}
+
+impl Browser {
+    pub async fn get(&self, percorso: &str) -> reqwest::Response {
+        self.c.get(format!("{}{percorso}", self.base)).send().await.expect("get")
+    }
+
+    pub async fn testo(&self, percorso: &str) -> (u16, String) {
+        let r = self.get(percorso).await;
+        let s = r.status().as_u16();
+        (s, r.text().await.expect("testo"))
+    }
+
+    /// The CSRF token of the forms on a page.
+    pub async fn csrf(&self, pagina: &str) -> String {
+        let (_, html) = self.testo(pagina).await;
+        estrai_csrf(&html).unwrap_or_else(|| panic!("nessun token CSRF in {pagina}"))
+    }
+
+    /// Posts a form with the CSRF token taken from `pagina`.
+    pub async fn post_form(&self, pagina: &str, azione: &str, campi: &[(&str, &str)]) -> reqwest::Response {
+        let t = self.csrf(pagina).await;
+        self.post_grezzo(azione, &t, campi).await
+    }
+
+    pub async fn post_grezzo(&self, azione: &str, csrf: &str, campi: &[(&str, &str)]) -> reqwest::Response {
+        let mut corpo = url::form_urlencoded::Serializer::new(String::new());
+        corpo.append_pair("_csrf", csrf);
+        for (k, v) in campi {
+            corpo.append_pair(k, v);
+        }
+        self.c
+            .post(format!("{}{azione}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(corpo.finish())
+            .send()
+            .await
+            .expect("post")
+    }
+}
+
+pub fn estrai_csrf(html: &str) -> Option<String> {
+    let i = html.find("name=\"_csrf\" value=\"")? + "name=\"_csrf\" value=\"".len();
+    let fine = html[i..].find('"')?;
+    Some(html[i..i + fine].to_string())
+}
+
+/// A plain API client with an optional bearer token.
+pub async fn api(app: &TestApp, percorso: &str, token: Option<&str>) -> reqwest::Response {
+    let mut r = reqwest::Client::new().get(format!("{}{percorso}", app.url));
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    r.send().await.expect("api")
+}

@@ -1,0 +1,162 @@
+//! The authorization matrix: every route of the foundation × every kind of subject.
+//!
+//! Each cell prepares its own target (a fresh token, referent or request) so that what one
+//! subject changes cannot affect another cell.
+
+use dominio::{Area, CodiceEnte};
+use servizi::token::Richiedente;
+
+use crate::aiuto::{Browser, TestApp};
+
+const BARI: &str = "072006";
+const SOGGETTI: [&str; 6] = ["anonimo", "referente di altro ente", "referente senza l'area", "legale rappresentante", "istruttore regionale", "amministratore regionale"];
+
+#[derive(Clone, Copy)]
+enum Metodo {
+    Get,
+    Post,
+}
+
+/// What a cell needs prepared, substituted for `{id}` in the path.
+#[derive(Clone, Copy)]
+enum Prepara {
+    Niente,
+    Registrazione,
+    Referente,
+    Token,
+}
+
+struct Rotta {
+    metodo: Metodo,
+    percorso: &'static str,
+    prepara: Prepara,
+    campi: &'static [(&'static str, &'static str)],
+    /// Expected status per subject, in the order of `SOGGETTI`.
+    attesi: [u16; 6],
+}
+
+const fn r(metodo: Metodo, percorso: &'static str, prepara: Prepara, campi: &'static [(&'static str, &'static str)], attesi: [u16; 6]) -> Rotta {
+    Rotta { metodo, percorso, prepara, campi, attesi }
+}
+
+use Metodo::{Get, Post};
+use Prepara::{Niente, Referente, Registrazione, Token};
+
+const ROTTE: &[Rotta] = &[
+    r(Get, "/", Niente, &[], [200; 6]),
+    r(Get, "/enti", Niente, &[], [200; 6]),
+    r(Get, "/enti/072006", Niente, &[], [200; 6]),
+    r(Get, "/enti/999999", Niente, &[], [404; 6]),
+    r(Get, "/documentazione", Niente, &[], [200; 6]),
+    r(Get, "/accessibilita", Niente, &[], [200; 6]),
+    r(Get, "/privacy", Niente, &[], [200; 6]),
+    r(Get, "/accesso", Niente, &[], [200; 6]),
+    r(Get, "/healthz", Niente, &[], [200; 6]),
+    r(Get, "/api/v1/enti", Niente, &[], [200; 6]),
+    r(Get, "/api/v1/openapi.json", Niente, &[], [200; 6]),
+    r(Get, "/accesso/spid", Niente, &[], [404; 6]),
+    r(Get, "/area", Niente, &[], [303, 200, 200, 200, 200, 200]),
+    r(Get, "/area/registrazione", Niente, &[], [303, 200, 200, 200, 403, 403]),
+    r(Post, "/area/registrazione", Niente, &[("ente", "075035"), ("pec", "non valida")], [303, 422, 422, 422, 403, 403]),
+    r(Get, "/area/registrazioni", Niente, &[], [303, 403, 403, 403, 403, 200]),
+    r(Get, "/area/registrazioni/{id}", Registrazione, &[], [303, 403, 403, 403, 403, 200]),
+    r(Post, "/area/registrazioni/{id}/decisione", Registrazione, &[("decisione", "respingi"), ("motivazione", "prova")], [303, 403, 403, 403, 403, 303]),
+    r(Get, "/area/enti/072006/referenti", Niente, &[], [303, 404, 403, 200, 403, 403]),
+    r(Post, "/area/enti/072006/referenti", Niente, &[("codice_fiscale", "X")], [303, 404, 403, 422, 403, 403]),
+    r(Post, "/area/enti/072006/referenti/{id}/revoca", Referente, &[], [303, 404, 403, 303, 403, 403]),
+    r(Get, "/area/enti/072006/token", Niente, &[], [303, 404, 403, 200, 403, 200]),
+    r(Post, "/area/enti/072006/token", Niente, &[("nome", "x"), ("aree", "PATRIMONIO")], [303, 404, 403, 200, 403, 200]),
+    r(Post, "/area/enti/072006/token/{id}/revoca", Token, &[], [303, 404, 403, 303, 403, 303]),
+    r(Get, "/area/enti/REGIONE/token", Niente, &[], [303, 404, 404, 404, 403, 200]),
+    r(Post, "/area/enti/REGIONE/token", Niente, &[("nome", "x")], [303, 404, 404, 404, 403, 200]),
+    r(Post, "/area/enti/072006/pilota", Niente, &[("pilota", "si")], [303, 403, 403, 403, 403, 303]),
+    r(Get, "/area/audit", Niente, &[], [303, 403, 403, 403, 200, 200]),
+    r(Post, "/esci", Niente, &[], [303; 6]),
+];
+
+async fn prepara(app: &TestApp, p: Prepara, n: usize) -> String {
+    let ora = servizi::ora();
+    match p {
+        Niente => String::new(),
+        Registrazione => {
+            // A pending request for a distinct unregistered Comune per cell.
+            let liberi: Vec<String> = app.p.db.enti().await.unwrap().into_iter().filter(|e| e.tipo == "COMUNE" && e.registrato_il.is_none()).map(|e| e.codice).collect();
+            let ente = &liberi[n % liberi.len()];
+            let mut tx = app.p.db.inizia().await.unwrap();
+            let id = tx.crea_registrazione(ente, &app.senza_ruolo(), "Giulia Nuova", "p@pec.x.push-demo.invalid", "080 123456", "u@x.push-demo.invalid", ora).await.unwrap();
+            tx.commit().await.unwrap();
+            id.to_string()
+        }
+        Referente => {
+            let cf = dominio::CodiceFiscale::con_controllo(&format!("MTRXXX{:02}A{:02}A662", 10 + n % 90, 1 + n / 90)).unwrap();
+            let mut tx = app.p.db.inizia().await.unwrap();
+            tx.salva_persona(cf.as_str(), "Referente Matrice", None, ora).await.unwrap();
+            let id = tx.conferisci_incarico(cf.as_str(), BARI, "REFERENTE", "PATRIMONIO", None, "test", ora).await.unwrap();
+            tx.commit().await.unwrap();
+            id.to_string()
+        }
+        Token => {
+            let bari = CodiceEnte::parse(BARI).unwrap();
+            app.p.crea_token(Richiedente::RigaDiComando, &bari, &[Area::Patrimonio], "matrice").await.unwrap().id.to_string()
+        }
+    }
+}
+
+#[tokio::test]
+async fn matrice_delle_autorizzazioni() {
+    let app = TestApp::nuova().await;
+    let (lr, _, rg) = app.persone(BARI);
+    let (_, rp_andria, _) = app.persone("110001");
+    let mut fallimenti = Vec::new();
+    let mut n = 0;
+    for rotta in ROTTE {
+        for (i, chi) in SOGGETTI.iter().enumerate() {
+            // A fresh browser per cell: a logout or revocation cannot leak into the next cell.
+            let b: Browser = match i {
+                0 => app.browser(),
+                1 => app.come(&rp_andria).await,
+                2 => app.come(&rg).await,
+                3 => app.come(&lr).await,
+                4 => app.come(&app.istruttore()).await,
+                _ => app.come(&app.admin()).await,
+            };
+            n += 1;
+            let id = prepara(&app, rotta.prepara, n).await;
+            let percorso = rotta.percorso.replace("{id}", &id);
+            let status = match rotta.metodo {
+                Get => b.get(&percorso).await.status().as_u16(),
+                Post => {
+                    let t = b.csrf("/accesso").await;
+                    b.post_grezzo(&percorso, &t, rotta.campi).await.status().as_u16()
+                }
+            };
+            let atteso = rotta.attesi[i];
+            if status != atteso {
+                fallimenti.push(format!("{} {percorso} come {chi}: {status}, atteso {atteso}", if matches!(rotta.metodo, Get) { "GET" } else { "POST" }));
+            }
+        }
+    }
+    assert!(fallimenti.is_empty(), "{} celle sbagliate:\n{}", fallimenti.len(), fallimenti.join("\n"));
+}
+
+#[tokio::test]
+async fn un_anonimo_sulla_pagina_riservata_va_all_accesso() {
+    let app = TestApp::nuova().await;
+    let r = app.browser().get("/area/audit").await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/accesso");
+}
+
+#[tokio::test]
+async fn pagina_403_in_italiano() {
+    let app = TestApp::nuova().await;
+    let (_, _, rg) = app.persone(BARI);
+    let b = app.come(&rg).await;
+    let r = b.get("/area/audit").await;
+    assert_eq!(r.status(), 403);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Operazione non consentita") && html.contains("lang=\"it\""));
+    let r = b.get("/area/enti/110001/referenti").await;
+    assert_eq!(r.status(), 404, "l'esistenza delle risorse di altri enti non è rivelata");
+    assert!(r.text().await.unwrap().contains("Pagina non trovata"));
+}

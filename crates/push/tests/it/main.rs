@@ -1,0 +1,20 @@
+//! The integration suite: one test binary, through HTTP against the real router and a real
+//! database. The backend comes from the environment:
+//!
+//! - `PUSH_TEST_DATABASE_URL=postgres://…` runs every test on PostgreSQL (a fresh database per
+//!   test, created on that server). If the server does not answer, tests fail: never skipped.
+//! - otherwise, SQLite (a fresh file per test).
+//!
+//! `.ci/run` runs the suite once per backend.
+
+mod aiuto;
+
+mod accesso;
+mod api;
+mod audit;
+mod autorizzazioni;
+mod avvio;
+mod demo;
+mod oidc;
+mod registrazione;
+mod token;
