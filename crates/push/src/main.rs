@@ -172,7 +172,7 @@ impl Impostazioni {
         let da_riga = Strato {
             listen: self.listen,
             data_dir: self.data_dir.clone(),
-            database_url: self.database_url.clone().map(Segreto::new),
+            database_url: self.database_url.clone().filter(|u| !u.trim().is_empty()).map(Segreto::new),
             base_url: self.base_url.clone(),
             modalita: self.modalita,
             accesso_sviluppo: self.accesso_sviluppo,

@@ -100,7 +100,7 @@ fn shell(st: &Stato, cx: Option<&Contesto>) -> Value {
         utente => cx.identita.utente,
         regione => s.is_regione(),
         admin => s.is_regione_admin(),
-        enti => enti,
+        miei_enti => enti,
         rappresentante => rappresentante,
     }
 }

@@ -162,6 +162,27 @@ impl TestApp {
     }
 }
 
+impl Drop for TestApp {
+    /// Drops the per-test PostgreSQL database (SQLite files go with the temporary directory).
+    fn drop(&mut self) {
+        self._server.abort();
+        let (Some(admin), Some(nome)) = (url_postgres(), self.database_url.rsplit('/').next().map(str::to_string)) else { return };
+        if !nome.starts_with("push_t_") {
+            return;
+        }
+        // Drop runs inside the test's runtime: use a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async {
+                use sqlx::Connection;
+                let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {nome} WITH (FORCE)"))).execute(&mut c).await.ok()
+            })
+        })
+        .join();
+    }
+}
+
 pub struct Browser {
     pub base: String,
     pub c: reqwest::Client,

@@ -1,0 +1,160 @@
+// Browser test of the foundation's pages in Debian's headless Chromium (playwright-core drives
+// /usr/bin/chromium; no browser is downloaded). Starts the real `push serve --demo` on SQLite.
+// Forms are exercised with JavaScript disabled: every form must work without it.
+// Screenshots go to target/screenshots/ (CI artifacts).
+//
+// Run: PUSH_BIN=target/debug/push node --test tests-node/browser.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const radice = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = resolve(radice, process.env.PUSH_BIN ?? 'target/debug/push');
+const cartellaFoto = join(radice, 'target', 'screenshots');
+mkdirSync(cartellaFoto, { recursive: true });
+
+let server, base, browser;
+
+function portaLibera() {
+  return new Promise((ok, ko) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
+    s.on('error', ko);
+  });
+}
+
+async function attendi(url, ms = 30000) {
+  const fine = Date.now() + ms;
+  while (Date.now() < fine) {
+    try { if ((await fetch(url)).ok) return; } catch { /* not yet */ }
+    await new Promise(r => setTimeout(r, 200));
+  }
+  throw new Error(`il server non risponde: ${url}`);
+}
+
+before(async () => {
+  const porta = await portaLibera();
+  const dati = mkdtempSync(join(tmpdir(), 'push-browser-'));
+  base = `http://127.0.0.1:${porta}`;
+  server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${porta}`, '--data-dir', dati], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: (() => { const e = { ...process.env, PUSH_LOG: 'warn' }; delete e.DATABASE_URL; return e; })(),
+  });
+  await attendi(`${base}/healthz`);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+});
+
+async function pagina({ js = true } = {}) {
+  const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 1280, height: 900 }, locale: 'it-IT' });
+  const p = await ctx.newPage();
+  const errori = [];
+  p.on('response', r => { if (r.status() >= 500) errori.push(`${r.status()} ${r.url()}`); });
+  // Requests aborted by a navigation (e.g. the favicon while a form posts) are not failures.
+  p.on('requestfailed', r => { if (r.failure()?.errorText !== 'net::ERR_ABORTED') errori.push(`fallita ${r.url()} ${r.failure()?.errorText}`); });
+  return { ctx, p, errori };
+}
+
+async function foto(p, nome) {
+  await p.screenshot({ path: join(cartellaFoto, `${nome}.png`), fullPage: true });
+}
+
+async function accediCome(p, testoOpzione) {
+  await p.goto(`${base}/accesso`);
+  const opzione = p.locator('#cf option', { hasText: testoOpzione }).first();
+  const valore = await opzione.getAttribute('value');
+  assert.ok(valore, `nessuna persona «${testoOpzione}»`);
+  await p.selectOption('#cf', valore);
+  await Promise.all([p.waitForURL(`${base}/area`), p.click('button:has-text("Entra come questa persona")')]);
+}
+
+test('home, registro e accesso: pagine pubbliche', async () => {
+  const { ctx, p, errori } = await pagina();
+  await p.goto(base);
+  assert.equal(await p.getAttribute('html', 'lang'), 'it');
+  assert.match(await p.locator('h1').innerText(), /Puglia Social Housing/);
+  assert.ok(await p.locator('.push-banner-sviluppo').isVisible(), 'banner di sviluppo');
+  // Fonts and styles are served locally (nothing from the network).
+  assert.equal(await p.evaluate(() => getComputedStyle(document.body).fontFamily.includes('Titillium')), true);
+  // Keyboard: the first Tab reaches the skip link.
+  await p.keyboard.press('Tab');
+  assert.equal(await p.evaluate(() => document.activeElement?.textContent?.trim()), 'Vai al contenuto principale');
+  await foto(p, '01-home');
+
+  await p.goto(`${base}/enti?provincia=LE&registrato=si`);
+  const righe = await p.locator('tbody tr').count();
+  assert.ok(righe >= 2, `enti registrati in provincia di Lecce: ${righe}`);
+  await foto(p, '02-enti-lecce-registrati');
+  await p.goto(`${base}/enti`);
+  await foto(p, '03-enti');
+  await p.goto(`${base}/accesso`);
+  await foto(p, '04-accesso');
+  await p.goto(`${base}/enti/110001`);
+  await foto(p, '05-ente-andria');
+  assert.deepEqual(errori, []);
+  await ctx.close();
+});
+
+test('registrazione di un ente approvata da capo a fondo, senza JavaScript', async () => {
+  // The requester: a demo person without any role.
+  const rich = await pagina({ js: false });
+  await accediCome(rich.p, 'senza ruolo');
+  await rich.p.goto(`${base}/area/registrazione`);
+  await rich.p.selectOption('#ente', '073027');
+  await rich.p.fill('#nome', 'Giulia Esempio');
+  await rich.p.fill('#pec', 'non-una-pec');
+  await rich.p.fill('#telefono', '+39 099 0000000');
+  await rich.p.fill('#email', 'ufficio@taranto.push-demo.invalid');
+  await rich.p.click('button:has-text("Invia la richiesta")');
+  assert.match(await rich.p.locator('#errori').innerText(), /non è un indirizzo di posta valido/);
+  assert.equal(await rich.p.getAttribute('#pec', 'aria-invalid'), 'true');
+  await foto(rich.p, '06-registrazione-errore');
+  await rich.p.fill('#pec', 'protocollo@pec.taranto.push-demo.invalid');
+  await Promise.all([rich.p.waitForURL(/\/area\?esito=registrazione_inviata/), rich.p.click('button:has-text("Invia la richiesta")')]);
+  assert.match(await rich.p.locator('main').innerText(), /In attesa di decisione/);
+  await foto(rich.p, '07-registrazione-inviata');
+
+  // The Region administrator approves.
+  const reg = await pagina({ js: false });
+  await accediCome(reg.p, 'Amministratore regionale');
+  await reg.p.goto(`${base}/area/registrazioni`);
+  await foto(reg.p, '08-registrazioni-in-attesa');
+  await reg.p.click('a:has-text("Esamina la richiesta di Comune di Taranto")');
+  assert.match(await reg.p.locator('h1').innerText(), /Taranto/);
+  await foto(reg.p, '09-registrazione-dettaglio');
+  await Promise.all([reg.p.waitForURL(/esito=approvata/), reg.p.click('button:has-text("Approva la registrazione")')]);
+  await foto(reg.p, '10-registrazione-approvata');
+  await reg.p.goto(`${base}/area/audit?ente=073027`);
+  assert.match(await reg.p.locator('table').innerText(), /registrazione\.approvata/);
+  await foto(reg.p, '11-audit');
+
+  // The requester is now legal representative and accredits a referent.
+  await rich.p.goto(`${base}/area`);
+  assert.match(await rich.p.locator('main').innerText(), /legale rappresentante/);
+  await rich.p.goto(`${base}/area/enti/073027/referenti`);
+  await rich.p.fill('#codice_fiscale', 'RSSMRA80A01H501U');
+  await rich.p.fill('#nome', 'Mario Esempio');
+  await rich.p.fill('#email', 'mario@taranto.push-demo.invalid');
+  await rich.p.click('label[for="area-PATRIMONIO"]');
+  assert.equal(await rich.p.isChecked('#area-PATRIMONIO'), true);
+  await Promise.all([rich.p.waitForURL(/esito=accreditato/), rich.p.click('button:has-text("Accredita")')]);
+  assert.match(await rich.p.locator('table').innerText(), /Mario Esempio/);
+  await foto(rich.p, '12-referenti');
+  assert.deepEqual([...rich.errori, ...reg.errori], []);
+  await rich.ctx.close();
+  await reg.ctx.close();
+});
