@@ -57,7 +57,8 @@ impl From<RigaAudit> for VoceAudit {
     }
 }
 
-const COLONNE: &str = "seq, istante, attore, ente, azione, oggetto, dettagli, hash_precedente, hash";
+const COLONNE: &str =
+    "seq, istante, attore, ente, azione, oggetto, dettagli, hash_precedente, hash";
 
 impl Tx {
     /// Appends an entry. The `UPDATE` of the chain head comes first, so it takes the head's row
@@ -69,7 +70,9 @@ impl Tx {
         // PostgreSQL keeps microseconds; truncate so the hash input survives the round trip.
         let ora = DateTime::from_timestamp_micros(ora.timestamp_micros()).unwrap_or(ora);
         let dettagli = v.dettagli.to_string();
-        let hash = calcola_hash(seq, &ora, v.attore, v.ente, v.azione, &v.oggetto, &dettagli, &prec);
+        let hash = calcola_hash(
+            seq, &ora, v.attore, v.ente, v.azione, &v.oggetto, &dettagli, &prec,
+        );
         su_tx!(self, c => sqlx::query(
             "INSERT INTO audit (seq, istante, attore, ente, azione, oggetto, dettagli, hash_precedente, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")

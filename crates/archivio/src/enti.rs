@@ -97,7 +97,9 @@ impl Archivio {
 
     /// The registrations requested by one person (their own view).
     pub async fn registrazioni_di(&self, cf: &str) -> Risultato<Vec<Registrazione>> {
-        let sql = format!("{SELEZIONE_REGISTRAZIONE} WHERE r.cf = $1 ORDER BY r.richiesta_il DESC, r.id DESC");
+        let sql = format!(
+            "{SELEZIONE_REGISTRAZIONE} WHERE r.cf = $1 ORDER BY r.richiesta_il DESC, r.id DESC"
+        );
         let v = su_pool!(self, p => sqlx::query_as::<_, Registrazione>(sqlx::AssertSqlSafe(sql.clone())).bind(cf).fetch_all(p).await)?;
         Ok(v)
     }

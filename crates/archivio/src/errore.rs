@@ -25,9 +25,10 @@ pub enum ErroreArchivio {
 impl ErroreArchivio {
     pub fn da_sqlx(e: sqlx::Error) -> Self {
         match &e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-                Self::Indisponibile(e)
-            }
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => Self::Indisponibile(e),
             sqlx::Error::Database(d) if d.is_unique_violation() => {
                 Self::Duplicato(d.constraint().unwrap_or("unicità").to_string())
             }

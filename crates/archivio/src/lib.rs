@@ -125,7 +125,8 @@ impl Archivio {
                 Pool::Sqlite(pool)
             }
             Some(Backend::Postgres) => {
-                let opts = PgConnectOptions::from_str(url).map_err(ErroreArchivio::Configurazione)?;
+                let opts =
+                    PgConnectOptions::from_str(url).map_err(ErroreArchivio::Configurazione)?;
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(5))

@@ -47,7 +47,8 @@ impl Archivio {
     /// The active roles of a person. Read on every request, so a revocation is effective on
     /// the next one.
     pub async fn incarichi_attivi(&self, cf: &str) -> Risultato<Vec<IncaricoRiga>> {
-        let sql = format!("{SELEZIONE_INCARICO} WHERE i.cf = $1 AND i.revocato_il IS NULL ORDER BY i.id");
+        let sql =
+            format!("{SELEZIONE_INCARICO} WHERE i.cf = $1 AND i.revocato_il IS NULL ORDER BY i.id");
         let v = su_pool!(self, p => sqlx::query_as::<_, IncaricoRiga>(sqlx::AssertSqlSafe(sql.clone())).bind(cf).fetch_all(p).await)?;
         Ok(v)
     }
@@ -69,7 +70,9 @@ impl Archivio {
 
     /// People who hold at least one active role, for the development login's picker.
     pub async fn persone_con_incarichi(&self) -> Risultato<Vec<IncaricoRiga>> {
-        let sql = format!("{SELEZIONE_INCARICO} WHERE i.revocato_il IS NULL ORDER BY i.ente, i.ruolo, p.nome");
+        let sql = format!(
+            "{SELEZIONE_INCARICO} WHERE i.revocato_il IS NULL ORDER BY i.ente, i.ruolo, p.nome"
+        );
         let v = su_pool!(self, p => sqlx::query_as::<_, IncaricoRiga>(sqlx::AssertSqlSafe(sql.clone())).fetch_all(p).await)?;
         Ok(v)
     }
@@ -84,7 +87,13 @@ impl Archivio {
 
 impl Tx {
     /// Creates the person or updates name and e-mail when given.
-    pub async fn salva_persona(&mut self, cf: &str, nome: &str, email: Option<&str>, ora: DateTime<Utc>) -> Risultato<()> {
+    pub async fn salva_persona(
+        &mut self,
+        cf: &str,
+        nome: &str,
+        email: Option<&str>,
+        ora: DateTime<Utc>,
+    ) -> Risultato<()> {
         su_tx!(self, c => sqlx::query(
             "INSERT INTO persone (cf, nome, email, creata_il) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (cf) DO UPDATE SET nome = CASE WHEN excluded.nome = '' THEN persone.nome ELSE excluded.nome END, \
@@ -119,7 +128,14 @@ impl Tx {
     }
 
     /// Revokes an active role of the given entity; `NonTrovato` if there is none.
-    pub async fn revoca_incarico(&mut self, id: i64, ente: &str, da: &str, motivo: &str, ora: DateTime<Utc>) -> Risultato<()> {
+    pub async fn revoca_incarico(
+        &mut self,
+        id: i64,
+        ente: &str,
+        da: &str,
+        motivo: &str,
+        ora: DateTime<Utc>,
+    ) -> Risultato<()> {
         let r = su_tx!(self, c => sqlx::query(
             "UPDATE incarichi SET revocato_il = $3, revocato_da = $4, motivo_revoca = $5 \
              WHERE id = $1 AND ente = $2 AND revocato_il IS NULL")

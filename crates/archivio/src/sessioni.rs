@@ -44,7 +44,11 @@ impl Archivio {
     }
 
     /// Takes (and deletes) a pending login: a `state` can be used once only.
-    pub async fn consuma_accesso_oidc(&self, stato: &str, non_prima_di: DateTime<Utc>) -> Risultato<Option<AccessoOidc>> {
+    pub async fn consuma_accesso_oidc(
+        &self,
+        stato: &str,
+        non_prima_di: DateTime<Utc>,
+    ) -> Risultato<Option<AccessoOidc>> {
         let v = su_pool!(self, p => sqlx::query_as::<_, AccessoOidc>(
             "DELETE FROM accessi_oidc WHERE stato = $1 RETURNING stato, verificatore, nonce, creato_il")
             .bind(stato).fetch_optional(p).await)?;
@@ -52,7 +56,11 @@ impl Archivio {
     }
 
     /// Removes expired sessions and stale pending logins.
-    pub async fn pulisci_sessioni(&self, ora: DateTime<Utc>, accessi_prima_di: DateTime<Utc>) -> Risultato<()> {
+    pub async fn pulisci_sessioni(
+        &self,
+        ora: DateTime<Utc>,
+        accessi_prima_di: DateTime<Utc>,
+    ) -> Risultato<()> {
         su_pool!(self, p => sqlx::query("DELETE FROM sessioni WHERE scade_il <= $1").bind(ora).execute(p).await.map(|r| r.rows_affected()))?;
         su_pool!(self, p => sqlx::query("DELETE FROM accessi_oidc WHERE creato_il < $1").bind(accessi_prima_di).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())

@@ -17,7 +17,8 @@ pub struct TokenRiga {
     pub revocato_da: Option<String>,
 }
 
-const SELEZIONE: &str = "SELECT id, ente, aree, nome, creato_il, creato_da, revocato_il, revocato_da FROM token";
+const SELEZIONE: &str =
+    "SELECT id, ente, aree, nome, creato_il, creato_da, revocato_il, revocato_da FROM token";
 
 impl Archivio {
     /// An active token by its hash.
@@ -42,7 +43,15 @@ impl Archivio {
 }
 
 impl Tx {
-    pub async fn crea_token(&mut self, hash: &str, ente: &str, aree: &str, nome: &str, da: &str, ora: DateTime<Utc>) -> Risultato<i64> {
+    pub async fn crea_token(
+        &mut self,
+        hash: &str,
+        ente: &str,
+        aree: &str,
+        nome: &str,
+        da: &str,
+        ora: DateTime<Utc>,
+    ) -> Risultato<i64> {
         let id: i64 = su_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO token (hash, ente, aree, nome, creato_il, creato_da) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(hash).bind(ente).bind(aree).bind(nome).bind(ora).bind(da).fetch_one(c).await)?;

@@ -90,10 +90,24 @@ pub enum Rottura {
 impl std::fmt::Display for Rottura {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Rottura::Alterata { seq } => write!(f, "la voce n. {seq} è stata alterata (il suo hash non corrisponde al contenuto)"),
-            Rottura::Scollegata { seq } => write!(f, "la voce n. {seq} non è collegata alla precedente (voce precedente alterata o sostituita)"),
-            Rottura::Mancante { dopo, trovata } => write!(f, "mancano voci tra la n. {dopo} e la n. {trovata}: la prima voce rotta è la n. {}", dopo + 1),
-            Rottura::CodaMancante { ultima, attesa } => write!(f, "la catena termina alla voce n. {ultima} ma ne risultano {attesa}: la prima voce mancante è la n. {}", ultima + 1),
+            Rottura::Alterata { seq } => write!(
+                f,
+                "la voce n. {seq} è stata alterata (il suo hash non corrisponde al contenuto)"
+            ),
+            Rottura::Scollegata { seq } => write!(
+                f,
+                "la voce n. {seq} non è collegata alla precedente (voce precedente alterata o sostituita)"
+            ),
+            Rottura::Mancante { dopo, trovata } => write!(
+                f,
+                "mancano voci tra la n. {dopo} e la n. {trovata}: la prima voce rotta è la n. {}",
+                dopo + 1
+            ),
+            Rottura::CodaMancante { ultima, attesa } => write!(
+                f,
+                "la catena termina alla voce n. {ultima} ma ne risultano {attesa}: la prima voce mancante è la n. {}",
+                ultima + 1
+            ),
         }
     }
 }
@@ -106,14 +120,20 @@ pub struct Verifica {
 
 impl Default for Verifica {
     fn default() -> Self {
-        Self { ultimo_seq: 0, ultimo_hash: HASH_INIZIALE.to_string() }
+        Self {
+            ultimo_seq: 0,
+            ultimo_hash: HASH_INIZIALE.to_string(),
+        }
     }
 }
 
 impl Verifica {
     pub fn voce(&mut self, v: &VoceAudit) -> Result<(), Rottura> {
         if v.seq != self.ultimo_seq + 1 {
-            return Err(Rottura::Mancante { dopo: self.ultimo_seq, trovata: v.seq });
+            return Err(Rottura::Mancante {
+                dopo: self.ultimo_seq,
+                trovata: v.seq,
+            });
         }
         if v.hash_precedente != self.ultimo_hash {
             return Err(Rottura::Scollegata { seq: v.seq });
@@ -129,10 +149,15 @@ impl Verifica {
     /// Checks the end of the chain against the recorded head.
     pub fn fine(&self, testa_seq: i64, testa_hash: &str) -> Result<i64, Rottura> {
         if self.ultimo_seq < testa_seq {
-            return Err(Rottura::CodaMancante { ultima: self.ultimo_seq, attesa: testa_seq });
+            return Err(Rottura::CodaMancante {
+                ultima: self.ultimo_seq,
+                attesa: testa_seq,
+            });
         }
         if self.ultimo_seq > testa_seq || self.ultimo_hash != testa_hash {
-            return Err(Rottura::Alterata { seq: self.ultimo_seq });
+            return Err(Rottura::Alterata {
+                seq: self.ultimo_seq,
+            });
         }
         Ok(self.ultimo_seq)
     }
@@ -181,13 +206,28 @@ mod test {
 
         let mut alterata = c.clone();
         alterata[2].oggetto = "y".into();
-        assert_eq!(verifica(&alterata, (testa.0, &testa.1)), Err(Rottura::Alterata { seq: 3 }));
+        assert_eq!(
+            verifica(&alterata, (testa.0, &testa.1)),
+            Err(Rottura::Alterata { seq: 3 })
+        );
 
         let mut tolta = c.clone();
         tolta.remove(1);
-        assert_eq!(verifica(&tolta, (testa.0, &testa.1)), Err(Rottura::Mancante { dopo: 1, trovata: 3 }));
+        assert_eq!(
+            verifica(&tolta, (testa.0, &testa.1)),
+            Err(Rottura::Mancante {
+                dopo: 1,
+                trovata: 3
+            })
+        );
 
         let coda = &c[..4];
-        assert_eq!(verifica(coda, (testa.0, &testa.1)), Err(Rottura::CodaMancante { ultima: 4, attesa: 5 }));
+        assert_eq!(
+            verifica(coda, (testa.0, &testa.1)),
+            Err(Rottura::CodaMancante {
+                ultima: 4,
+                attesa: 5
+            })
+        );
     }
 }

@@ -25,12 +25,20 @@ fn valore_dispari(c: u8) -> u32 {
         1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24,
         23,
     ];
-    let i = if c.is_ascii_digit() { c - b'0' } else { c - b'A' };
+    let i = if c.is_ascii_digit() {
+        c - b'0'
+    } else {
+        c - b'A'
+    };
     TABELLA[i as usize]
 }
 
 fn valore_pari(c: u8) -> u32 {
-    if c.is_ascii_digit() { (c - b'0') as u32 } else { (c - b'A') as u32 }
+    if c.is_ascii_digit() {
+        (c - b'0') as u32
+    } else {
+        (c - b'A') as u32
+    }
 }
 
 /// The check character for the first 15 characters (already validated as A–Z/0–9).
@@ -38,7 +46,13 @@ fn carattere_controllo(primi15: &[u8]) -> u8 {
     let somma: u32 = primi15
         .iter()
         .enumerate()
-        .map(|(i, &c)| if i % 2 == 0 { valore_dispari(c) } else { valore_pari(c) })
+        .map(|(i, &c)| {
+            if i % 2 == 0 {
+                valore_dispari(c)
+            } else {
+                valore_pari(c)
+            }
+        })
         .sum();
     b'A' + (somma % 26) as u8
 }
@@ -58,8 +72,13 @@ impl CodiceFiscale {
             )));
         }
         let b = cf.as_bytes();
-        if !b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
-            return Err(errore("Il codice fiscale può contenere solo lettere e cifre."));
+        if !b
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            return Err(errore(
+                "Il codice fiscale può contenere solo lettere e cifre.",
+            ));
         }
         for (i, &c) in b.iter().enumerate().take(15) {
             let deve_essere_cifra = POSIZIONI_NUMERICHE.contains(&i);
@@ -77,7 +96,9 @@ impl CodiceFiscale {
             }
         }
         if !MESI.contains(&b[8]) {
-            return Err(errore("Il codice fiscale contiene una lettera del mese non valida."));
+            return Err(errore(
+                "Il codice fiscale contiene una lettera del mese non valida.",
+            ));
         }
         if !b[15].is_ascii_uppercase() || carattere_controllo(&b[..15]) != b[15] {
             return Err(errore(
@@ -105,8 +126,15 @@ impl CodiceFiscale {
     /// character. Used to make obviously fictitious demo people.
     pub fn con_controllo(primi15: &str) -> Result<Self, ErroreDominio> {
         let p = primi15.trim().to_ascii_uppercase();
-        if p.len() != 15 || !p.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
-            return Err(ErroreDominio::valore("codice_fiscale", "Servono 15 caratteri alfanumerici."));
+        if p.len() != 15
+            || !p
+                .bytes()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            return Err(ErroreDominio::valore(
+                "codice_fiscale",
+                "Servono 15 caratteri alfanumerici.",
+            ));
         }
         let c = carattere_controllo(p.as_bytes()) as char;
         Self::parse(&format!("{p}{c}"))
@@ -196,7 +224,9 @@ mod test {
     #[test]
     fn attributo_spid_con_o_senza_prefisso() {
         assert_eq!(
-            CodiceFiscale::da_attributo_spid("TINIT-RSSMRA80A01H501U").unwrap().as_str(),
+            CodiceFiscale::da_attributo_spid("TINIT-RSSMRA80A01H501U")
+                .unwrap()
+                .as_str(),
             "RSSMRA80A01H501U"
         );
         assert!(CodiceFiscale::da_attributo_spid("RSSMRA80A01H501U").is_ok());

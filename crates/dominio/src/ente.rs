@@ -117,7 +117,10 @@ impl FromStr for TipoEnte {
             "COMUNE" => Ok(Self::Comune),
             "ARCA" => Ok(Self::Arca),
             "REGIONE" => Ok(Self::Regione),
-            _ => Err(ErroreDominio::valore("tipo", format!("Tipo di ente sconosciuto: {s}"))),
+            _ => Err(ErroreDominio::valore(
+                "tipo",
+                format!("Tipo di ente sconosciuto: {s}"),
+            )),
         }
     }
 }
@@ -150,14 +153,20 @@ impl Area {
             }
         }
         if aree.is_empty() {
-            return Err(ErroreDominio::valore("aree", "Indichi almeno un'area: PATRIMONIO e/o PROGRAMMI."));
+            return Err(ErroreDominio::valore(
+                "aree",
+                "Indichi almeno un'area: PATRIMONIO e/o PROGRAMMI.",
+            ));
         }
         aree.sort();
         Ok(aree)
     }
 
     pub fn elenco(aree: &[Area]) -> String {
-        aree.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(",")
+        aree.iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -190,7 +199,10 @@ mod test {
 
     #[test]
     fn aree() {
-        assert_eq!(Area::parse_elenco("programmi, patrimonio,PATRIMONIO").unwrap(), vec![Area::Patrimonio, Area::Programmi]);
+        assert_eq!(
+            Area::parse_elenco("programmi, patrimonio,PATRIMONIO").unwrap(),
+            vec![Area::Patrimonio, Area::Programmi]
+        );
         assert!(Area::parse_elenco("").is_err());
         assert!(Area::parse_elenco("CASA").is_err());
     }

@@ -6,7 +6,10 @@
 pub enum ErroreDominio {
     /// A field's value is not acceptable; `campo` names the form field.
     #[error("{messaggio}")]
-    Valore { campo: &'static str, messaggio: String },
+    Valore {
+        campo: &'static str,
+        messaggio: String,
+    },
     /// The request conflicts with the current state (e.g. a duplicate registration).
     #[error("{0}")]
     Conflitto(String),
@@ -14,6 +17,9 @@ pub enum ErroreDominio {
 
 impl ErroreDominio {
     pub fn valore(campo: &'static str, messaggio: impl Into<String>) -> Self {
-        Self::Valore { campo, messaggio: messaggio.into() }
+        Self::Valore {
+            campo,
+            messaggio: messaggio.into(),
+        }
     }
 }

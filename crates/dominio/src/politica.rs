@@ -30,9 +30,16 @@ pub struct Incarico {
 pub enum Soggetto {
     Anonimo,
     /// A person logged in, with the roles valid at the time of the request.
-    Persona { cf: CodiceFiscale, ruoli: Vec<Ruolo> },
+    Persona {
+        cf: CodiceFiscale,
+        ruoli: Vec<Ruolo>,
+    },
     /// A machine token, bound to one entity (and areas) or to the Region.
-    Token { id: i64, ente: CodiceEnte, aree: Vec<Area> },
+    Token {
+        id: i64,
+        ente: CodiceEnte,
+        aree: Vec<Area>,
+    },
 }
 
 /// Everything a request may want to do that needs a decision.
@@ -121,7 +128,9 @@ impl Soggetto {
             Soggetto::Persona { ruoli, .. } => ruoli
                 .iter()
                 .filter_map(|r| match r {
-                    Ruolo::LegaleRappresentante { ente } | Ruolo::Referente { ente, .. } => Some(ente.clone()),
+                    Ruolo::LegaleRappresentante { ente } | Ruolo::Referente { ente, .. } => {
+                        Some(ente.clone())
+                    }
                     _ => None,
                 })
                 .collect(),
@@ -177,7 +186,10 @@ mod test {
     use super::*;
 
     fn persona(ruoli: Vec<Ruolo>) -> Soggetto {
-        Soggetto::Persona { cf: CodiceFiscale::parse("RSSMRA80A01H501U").unwrap(), ruoli }
+        Soggetto::Persona {
+            cf: CodiceFiscale::parse("RSSMRA80A01H501U").unwrap(),
+            ruoli,
+        }
     }
 
     #[test]
@@ -185,19 +197,46 @@ mod test {
         let bari = CodiceEnte::parse("072006").unwrap();
         let andria = CodiceEnte::parse("110001").unwrap();
         let lr_bari = persona(vec![Ruolo::LegaleRappresentante { ente: bari.clone() }]);
-        let ref_bari = persona(vec![Ruolo::Referente { ente: bari.clone(), aree: vec![Area::Patrimonio] }]);
+        let ref_bari = persona(vec![Ruolo::Referente {
+            ente: bari.clone(),
+            aree: vec![Area::Patrimonio],
+        }]);
         let admin = persona(vec![Ruolo::AmministratoreRegione]);
         let istr = persona(vec![Ruolo::IstruttoreRegione]);
 
-        assert_eq!(autorizza(&Soggetto::Anonimo, &Azione::AreaRiservata), Err(Negato::NonAutenticato));
-        assert_eq!(autorizza(&lr_bari, &Azione::GestireReferenti(&bari)), Ok(()));
-        assert_eq!(autorizza(&lr_bari, &Azione::GestireReferenti(&andria)), Err(Negato::NonTrovato));
-        assert_eq!(autorizza(&ref_bari, &Azione::GestireReferenti(&bari)), Err(Negato::Vietato));
-        assert_eq!(autorizza(&ref_bari, &Azione::OperareArea(&bari, Area::Patrimonio)), Ok(()));
-        assert_eq!(autorizza(&ref_bari, &Azione::OperareArea(&bari, Area::Programmi)), Err(Negato::Vietato));
+        assert_eq!(
+            autorizza(&Soggetto::Anonimo, &Azione::AreaRiservata),
+            Err(Negato::NonAutenticato)
+        );
+        assert_eq!(
+            autorizza(&lr_bari, &Azione::GestireReferenti(&bari)),
+            Ok(())
+        );
+        assert_eq!(
+            autorizza(&lr_bari, &Azione::GestireReferenti(&andria)),
+            Err(Negato::NonTrovato)
+        );
+        assert_eq!(
+            autorizza(&ref_bari, &Azione::GestireReferenti(&bari)),
+            Err(Negato::Vietato)
+        );
+        assert_eq!(
+            autorizza(&ref_bari, &Azione::OperareArea(&bari, Area::Patrimonio)),
+            Ok(())
+        );
+        assert_eq!(
+            autorizza(&ref_bari, &Azione::OperareArea(&bari, Area::Programmi)),
+            Err(Negato::Vietato)
+        );
         assert_eq!(autorizza(&admin, &Azione::DecidereRegistrazioni), Ok(()));
-        assert_eq!(autorizza(&istr, &Azione::DecidereRegistrazioni), Err(Negato::Vietato));
+        assert_eq!(
+            autorizza(&istr, &Azione::DecidereRegistrazioni),
+            Err(Negato::Vietato)
+        );
         assert_eq!(autorizza(&istr, &Azione::VedereAudit), Ok(()));
-        assert_eq!(autorizza(&admin, &Azione::RichiedereRegistrazione), Err(Negato::Vietato));
+        assert_eq!(
+            autorizza(&admin, &Azione::RichiedereRegistrazione),
+            Err(Negato::Vietato)
+        );
     }
 }

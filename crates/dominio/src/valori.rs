@@ -25,7 +25,10 @@ impl Email {
             )
         };
         if s.is_empty() {
-            return Err(ErroreDominio::valore(campo, "L'indirizzo di posta è obbligatorio."));
+            return Err(ErroreDominio::valore(
+                campo,
+                "L'indirizzo di posta è obbligatorio.",
+            ));
         }
         if s.len() > 254 {
             return Err(errore());
@@ -36,7 +39,9 @@ impl Email {
             && !locale.starts_with('.')
             && !locale.ends_with('.')
             && !locale.contains("..")
-            && locale.chars().all(|c| c.is_ascii_alphanumeric() || "._%+-'".contains(c));
+            && locale
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._%+-'".contains(c));
         let etichette: Vec<&str> = dominio.split('.').collect();
         let dominio_ok = etichette.len() >= 2
             && etichette.iter().all(|e| {
@@ -46,8 +51,14 @@ impl Email {
                     && !e.ends_with('-')
                     && e.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             })
-            && etichette.last().is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphabetic()));
-        if locale_ok && dominio_ok { Ok(Self(s)) } else { Err(errore()) }
+            && etichette
+                .last()
+                .is_some_and(|t| t.len() >= 2 && t.chars().all(|c| c.is_ascii_alphabetic()));
+        if locale_ok && dominio_ok {
+            Ok(Self(s))
+        } else {
+            Err(errore())
+        }
     }
 
     pub fn parse(input: &str) -> Result<Self, ErroreDominio> {
@@ -96,7 +107,10 @@ impl Testo {
         let s = input.trim();
         let n = s.chars().count();
         if n == 0 && min > 0 {
-            return Err(ErroreDominio::valore(campo, format!("Il campo «{etichetta}» è obbligatorio.")));
+            return Err(ErroreDominio::valore(
+                campo,
+                format!("Il campo «{etichetta}» è obbligatorio."),
+            ));
         }
         if n < min || n > max {
             return Err(ErroreDominio::valore(
@@ -126,14 +140,18 @@ pub fn telefono(input: &str) -> Result<String, ErroreDominio> {
     let s = input.trim();
     let cifre = s.chars().filter(char::is_ascii_digit).count();
     let ok = !s.is_empty()
-        && s.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || c == ' ' || c == '.' || c == '/' || (c == '+' && i == 0))
+        && s.chars().enumerate().all(|(i, c)| {
+            c.is_ascii_digit() || c == ' ' || c == '.' || c == '/' || (c == '+' && i == 0)
+        })
         && (6..=20).contains(&cifre);
     if ok {
         Ok(s.to_string())
     } else {
         Err(ErroreDominio::valore(
             "telefono",
-            format!("Il numero di telefono «{s}» non è valido: scriva solo cifre, spazi ed eventualmente il prefisso +39."),
+            format!(
+                "Il numero di telefono «{s}» non è valido: scriva solo cifre, spazi ed eventualmente il prefisso +39."
+            ),
         ))
     }
 }
@@ -144,8 +162,24 @@ mod test {
 
     #[test]
     fn email() {
-        assert_eq!(Email::parse(" Protocollo@PEC.Comune.Bari.it ").unwrap().as_str(), "protocollo@pec.comune.bari.it");
-        for m in ["", "a", "a@", "@b.it", "a@b", "a@b.i", "a b@c.it", "a@-b.it", "a..b@c.it", "a@b..it"] {
+        assert_eq!(
+            Email::parse(" Protocollo@PEC.Comune.Bari.it ")
+                .unwrap()
+                .as_str(),
+            "protocollo@pec.comune.bari.it"
+        );
+        for m in [
+            "",
+            "a",
+            "a@",
+            "@b.it",
+            "a@b",
+            "a@b.i",
+            "a b@c.it",
+            "a@-b.it",
+            "a..b@c.it",
+            "a@b..it",
+        ] {
             assert!(Email::parse(m).is_err(), "{m}");
         }
     }
@@ -154,7 +188,10 @@ mod test {
     fn testo_e_telefono() {
         assert!(Testo::parse("  ", "n", "Nome", 1, 10).is_err());
         assert!(Testo::parse("abcdefghijk", "n", "Nome", 1, 10).is_err());
-        assert_eq!(Testo::parse(" àèì ", "n", "Nome", 1, 3).unwrap().as_str(), "àèì");
+        assert_eq!(
+            Testo::parse(" àèì ", "n", "Nome", 1, 3).unwrap().as_str(),
+            "àèì"
+        );
         assert!(telefono("+39 080 5401111").is_ok());
         assert!(telefono("080-abc").is_err());
         assert!(telefono("12").is_err());

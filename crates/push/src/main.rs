@@ -51,7 +51,13 @@ struct Impostazioni {
     #[arg(long, global = true, env = "PUSH_DATA_DIR", value_name = "CARTELLA")]
     data_dir: Option<PathBuf>,
     /// Database: sqlite://FILE o postgres://… [predefinito: SQLite nella cartella dei dati].
-    #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     /// Indirizzo pubblico del sito, usato per i link e il ritorno da SPID (https://… abilita i cookie Secure) [predefinito: http://IND:PORTA].
     #[arg(long, global = true, env = "PUSH_BASE_URL", value_name = "URL")]
@@ -60,7 +66,12 @@ struct Impostazioni {
     #[arg(long, global = true, env = "PUSH_MODALITA", value_name = "MODALITÀ")]
     modalita: Option<Modalita>,
     /// Abilita l'accesso di sviluppo (scelta di una persona dimostrativa): vietato in produzione [predefinito: sì in sviluppo].
-    #[arg(long, global = true, env = "PUSH_ACCESSO_SVILUPPO", value_name = "true|false")]
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_ACCESSO_SVILUPPO",
+        value_name = "true|false"
+    )]
     accesso_sviluppo: Option<bool>,
     /// Issuer OpenID Connect del gateway SPID/CIE della Regione.
     #[arg(long, global = true, env = "PUSH_OIDC_ISSUER", value_name = "URL")]
@@ -69,7 +80,13 @@ struct Impostazioni {
     #[arg(long, global = true, env = "PUSH_OIDC_CLIENT_ID", value_name = "ID")]
     oidc_client_id: Option<String>,
     /// Client secret OpenID Connect (meglio dall'ambiente che dalla riga di comando).
-    #[arg(long, global = true, env = "PUSH_OIDC_CLIENT_SECRET", value_name = "SEGRETO", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_OIDC_CLIENT_SECRET",
+        value_name = "SEGRETO",
+        hide_env_values = true
+    )]
     oidc_client_secret: Option<String>,
     /// Server SMTP per le notifiche (usato dalle notifiche e-mail/PEC).
     #[arg(long, global = true, env = "PUSH_SMTP_HOST", value_name = "HOST")]
@@ -81,16 +98,38 @@ struct Impostazioni {
     #[arg(long, global = true, env = "PUSH_SMTP_UTENTE", value_name = "UTENTE")]
     smtp_utente: Option<String>,
     /// Password SMTP.
-    #[arg(long, global = true, env = "PUSH_SMTP_PASSWORD", value_name = "PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_SMTP_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
     smtp_password: Option<String>,
     /// Mittente delle notifiche [predefinito: push@regione.puglia.it].
-    #[arg(long, global = true, env = "PUSH_SMTP_MITTENTE", value_name = "INDIRIZZO")]
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_SMTP_MITTENTE",
+        value_name = "INDIRIZZO"
+    )]
     smtp_mittente: Option<String>,
     /// Segreto delle sessioni (almeno 32 caratteri): obbligatorio in produzione; in sviluppo è generato e salvato nella cartella dei dati.
-    #[arg(long, global = true, env = "PUSH_SESSION_SECRET", value_name = "SEGRETO", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_SESSION_SECRET",
+        value_name = "SEGRETO",
+        hide_env_values = true
+    )]
     session_secret: Option<String>,
     /// Durata delle sessioni in ore [predefinita: 8].
-    #[arg(long, global = true, env = "PUSH_DURATA_SESSIONE_ORE", value_name = "ORE")]
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_DURATA_SESSIONE_ORE",
+        value_name = "ORE"
+    )]
     durata_sessione_ore: Option<u32>,
     /// Livello dei log (filtro tracing, es. info, debug, web=debug) [predefinito: info].
     #[arg(long, global = true, env = "PUSH_LOG", value_name = "FILTRO")]
@@ -133,10 +172,20 @@ enum ComandoToken {
     #[command(help_template = MODELLO_AIUTO)]
     Create {
         /// Codice dell'ente: ISTAT del Comune, codice ARCA o REGIONE.
-        #[arg(long, value_name = "CODICE", required_unless_present = "regione", conflicts_with = "regione")]
+        #[arg(
+            long,
+            value_name = "CODICE",
+            required_unless_present = "regione",
+            conflicts_with = "regione"
+        )]
         ente: Option<String>,
         /// Aree del token: PATRIMONIO e/o PROGRAMMI, separate da virgola.
-        #[arg(long, value_name = "AREE", required_unless_present = "regione", conflicts_with = "regione")]
+        #[arg(
+            long,
+            value_name = "AREE",
+            required_unless_present = "regione",
+            conflicts_with = "regione"
+        )]
         area: Option<String>,
         /// Token della Regione (senza aree).
         #[arg(long)]
@@ -172,7 +221,11 @@ impl Impostazioni {
         let da_riga = Strato {
             listen: self.listen,
             data_dir: self.data_dir.clone(),
-            database_url: self.database_url.clone().filter(|u| !u.trim().is_empty()).map(Segreto::new),
+            database_url: self
+                .database_url
+                .clone()
+                .filter(|u| !u.trim().is_empty())
+                .map(Segreto::new),
             base_url: self.base_url.clone(),
             modalita: self.modalita,
             accesso_sviluppo: self.accesso_sviluppo,
@@ -205,8 +258,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let filtro = tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filtro).with_writer(std::io::stderr).init();
+    let filtro = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filtro)
+        .with_writer(std::io::stderr)
+        .init();
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -245,11 +302,16 @@ async fn esegui(comando: Comando, config: Config) -> anyhow::Result<ExitCode> {
             println!("Migrazioni applicate.");
             Ok(ExitCode::SUCCESS)
         }
-        Comando::Demo { scenario, sostituisci } => {
+        Comando::Demo {
+            scenario,
+            sostituisci,
+        } => {
             let scenario = match scenario.as_deref() {
                 None => Scenario::Completo,
                 Some("marzo-2018") => Scenario::Marzo2018,
-                Some(altro) => anyhow::bail!("scenario «{altro}» sconosciuto: l'unico disponibile è marzo-2018"),
+                Some(altro) => anyhow::bail!(
+                    "scenario «{altro}» sconosciuto: l'unico disponibile è marzo-2018"
+                ),
             };
             let r = p.carica_demo(scenario, sostituisci).await?;
             println!("Dimostrazione caricata: {} enti registrati.", r.enti.len());
@@ -260,7 +322,10 @@ async fn esegui(comando: Comando, config: Config) -> anyhow::Result<ExitCode> {
                 println!("Istruttore regionale: {} ({})", i.nome, i.cf);
             }
             for (ente, lr, rp, rg) in &r.enti {
-                println!("{ente}: legale rappresentante {} ({}), referente patrimonio {} ({}), referente programmi {} ({})", lr.nome, lr.cf, rp.nome, rp.cf, rg.nome, rg.cf);
+                println!(
+                    "{ente}: legale rappresentante {} ({}), referente patrimonio {} ({}), referente programmi {} ({})",
+                    lr.nome, lr.cf, rp.nome, rp.cf, rg.nome, rg.cf
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -280,7 +345,12 @@ async fn esegui(comando: Comando, config: Config) -> anyhow::Result<ExitCode> {
 
 async fn token(p: &Piattaforma, t: ComandoToken) -> anyhow::Result<ExitCode> {
     match t {
-        ComandoToken::Create { ente, area, regione, nome } => {
+        ComandoToken::Create {
+            ente,
+            area,
+            regione,
+            nome,
+        } => {
             let (ente, aree) = if regione {
                 (CodiceEnte::regione(), vec![])
             } else {
@@ -288,17 +358,35 @@ async fn token(p: &Piattaforma, t: ComandoToken) -> anyhow::Result<ExitCode> {
                 let aree = Area::parse_elenco(area.as_deref().unwrap_or_default())?;
                 (ente, aree)
             };
-            let t = p.crea_token(Richiedente::RigaDiComando, &ente, &aree, nome.as_deref().unwrap_or("")).await?;
+            let t = p
+                .crea_token(
+                    Richiedente::RigaDiComando,
+                    &ente,
+                    &aree,
+                    nome.as_deref().unwrap_or(""),
+                )
+                .await?;
             println!("{}", t.segreto);
         }
         ComandoToken::List { ente } => {
             let ente = ente.as_deref().map(CodiceEnte::parse).transpose()?;
-            for t in p.elenco_token(Richiedente::RigaDiComando, ente.as_ref()).await? {
+            for t in p
+                .elenco_token(Richiedente::RigaDiComando, ente.as_ref())
+                .await?
+            {
                 let stato = match t.revocato_il {
                     Some(d) => format!("revocato il {}", d.format("%Y-%m-%d %H:%M")),
                     None => "attivo".into(),
                 };
-                println!("{}\t{}\t{}\t{}\t{}\t{}", t.id, t.ente, if t.aree.is_empty() { "-" } else { &t.aree }, t.nome, t.creato_il.format("%Y-%m-%d %H:%M"), stato);
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.ente,
+                    if t.aree.is_empty() { "-" } else { &t.aree },
+                    t.nome,
+                    t.creato_il.format("%Y-%m-%d %H:%M"),
+                    stato
+                );
             }
         }
         ComandoToken::Revoke { id } => {

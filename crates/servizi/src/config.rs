@@ -47,7 +47,9 @@ impl std::str::FromStr for Modalita {
         match s.trim().to_ascii_lowercase().as_str() {
             "sviluppo" => Ok(Self::Sviluppo),
             "produzione" => Ok(Self::Produzione),
-            altro => Err(format!("modalità «{altro}» sconosciuta: usare sviluppo o produzione")),
+            altro => Err(format!(
+                "modalità «{altro}» sconosciuta: usare sviluppo o produzione"
+            )),
         }
     }
 }
@@ -100,9 +102,11 @@ impl Strato {
     }
 
     pub fn da_file(percorso: &Path) -> Result<Strato, ErroreConfig> {
-        let testo = std::fs::read_to_string(percorso)
-            .map_err(|e| ErroreConfig(format!("impossibile leggere {}: {e}", percorso.display())))?;
-        toml::from_str(&testo).map_err(|e| ErroreConfig(format!("{} non è un TOML valido: {e}", percorso.display())))
+        let testo = std::fs::read_to_string(percorso).map_err(|e| {
+            ErroreConfig(format!("impossibile leggere {}: {e}", percorso.display()))
+        })?;
+        toml::from_str(&testo)
+            .map_err(|e| ErroreConfig(format!("{} non è un TOML valido: {e}", percorso.display())))
     }
 }
 
@@ -149,19 +153,28 @@ impl Config {
     /// Resolves a layer stack (already merged) into a configuration, applying defaults and the
     /// production rules.
     pub fn risolvi(s: Strato) -> Result<Config, ErroreConfig> {
-        let listen = s.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+        let listen = s
+            .listen
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
         let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("./push-data"));
         let database_url = s.database_url.unwrap_or_else(|| {
-            Segreto::new(format!("sqlite://{}", data_dir.join("push.sqlite").display()))
+            Segreto::new(format!(
+                "sqlite://{}",
+                data_dir.join("push.sqlite").display()
+            ))
         });
         if archivio::Backend::da_url(database_url.esponi()).is_none() {
             return Err(ErroreConfig(
-                "l'indirizzo del database (DATABASE_URL) deve iniziare con sqlite:// o postgres://".into(),
+                "l'indirizzo del database (DATABASE_URL) deve iniziare con sqlite:// o postgres://"
+                    .into(),
             ));
         }
         let base = s.base_url.unwrap_or_else(|| format!("http://{listen}"));
-        let base_url = url::Url::parse(&base)
-            .map_err(|e| ErroreConfig(format!("indirizzo pubblico (base_url) «{base}» non valido: {e}")))?;
+        let base_url = url::Url::parse(&base).map_err(|e| {
+            ErroreConfig(format!(
+                "indirizzo pubblico (base_url) «{base}» non valido: {e}"
+            ))
+        })?;
         let modalita = s.modalita.unwrap_or(Modalita::Sviluppo);
         let accesso_sviluppo = s.accesso_sviluppo.unwrap_or(modalita == Modalita::Sviluppo);
         if modalita == Modalita::Produzione && accesso_sviluppo {
@@ -170,7 +183,11 @@ impl Config {
             ));
         }
         let oidc = match (s.oidc_issuer, s.oidc_client_id, s.oidc_client_secret) {
-            (Some(issuer), Some(client_id), Some(client_secret)) => Some(ConfigOidc { issuer, client_id, client_secret }),
+            (Some(issuer), Some(client_id), Some(client_secret)) => Some(ConfigOidc {
+                issuer,
+                client_id,
+                client_secret,
+            }),
             (None, None, None) => None,
             _ => {
                 return Err(ErroreConfig(
@@ -193,14 +210,18 @@ impl Config {
         if let Some(seg) = &s.session_secret
             && seg.esponi().len() < 32
         {
-            return Err(ErroreConfig("il segreto di sessione deve avere almeno 32 caratteri".into()));
+            return Err(ErroreConfig(
+                "il segreto di sessione deve avere almeno 32 caratteri".into(),
+            ));
         }
         let smtp = s.smtp_host.map(|host| ConfigSmtp {
             host,
             port: s.smtp_port.unwrap_or(25),
             utente: s.smtp_utente,
             password: s.smtp_password,
-            mittente: s.smtp_mittente.unwrap_or_else(|| "push@regione.puglia.it".into()),
+            mittente: s
+                .smtp_mittente
+                .unwrap_or_else(|| "push@regione.puglia.it".into()),
         });
         Ok(Config {
             listen,
@@ -221,7 +242,10 @@ impl Config {
     /// and stored in the data directory (mode 0600) so sessions survive restarts.
     pub fn prepara(&mut self) -> Result<(), ErroreConfig> {
         std::fs::create_dir_all(&self.data_dir).map_err(|e| {
-            ErroreConfig(format!("impossibile creare la cartella dati {}: {e}", self.data_dir.display()))
+            ErroreConfig(format!(
+                "impossibile creare la cartella dati {}: {e}",
+                self.data_dir.display()
+            ))
         })?;
         if self.session_secret.is_some() {
             return Ok(());
@@ -231,8 +255,9 @@ impl Config {
             Ok(s) if s.trim().len() >= 32 => s.trim().to_string(),
             _ => {
                 let s = crate::casuale::token_esadecimale(32);
-                scrivi_privato(&file, &s)
-                    .map_err(|e| ErroreConfig(format!("impossibile scrivere {}: {e}", file.display())))?;
+                scrivi_privato(&file, &s).map_err(|e| {
+                    ErroreConfig(format!("impossibile scrivere {}: {e}", file.display()))
+                })?;
                 s
             }
         };
@@ -247,7 +272,9 @@ impl Config {
     pub fn segreto_sessione(&self) -> &Segreto {
         // `prepara` always sets it; an empty fallback would only make CSRF tokens fail closed.
         static VUOTO: std::sync::OnceLock<Segreto> = std::sync::OnceLock::new();
-        self.session_secret.as_ref().unwrap_or_else(|| VUOTO.get_or_init(|| Segreto::new("")))
+        self.session_secret
+            .as_ref()
+            .unwrap_or_else(|| VUOTO.get_or_init(|| Segreto::new("")))
     }
 }
 
@@ -294,18 +321,43 @@ mod test {
             ..Default::default()
         };
         assert!(Config::risolvi(base()).is_ok());
-        let e = Config::risolvi(Strato { accesso_sviluppo: Some(true), ..base() }).unwrap_err();
+        let e = Config::risolvi(Strato {
+            accesso_sviluppo: Some(true),
+            ..base()
+        })
+        .unwrap_err();
         assert!(e.0.contains("accesso di sviluppo"));
-        assert!(Config::risolvi(Strato { session_secret: None, ..base() }).is_err());
-        assert!(Config::risolvi(Strato { oidc_issuer: None, oidc_client_id: None, oidc_client_secret: None, ..base() }).is_err());
+        assert!(
+            Config::risolvi(Strato {
+                session_secret: None,
+                ..base()
+            })
+            .is_err()
+        );
+        assert!(
+            Config::risolvi(Strato {
+                oidc_issuer: None,
+                oidc_client_id: None,
+                oidc_client_secret: None,
+                ..base()
+            })
+            .is_err()
+        );
         // development defaults to the development login
         assert!(Config::risolvi(Strato::default()).unwrap().accesso_sviluppo);
     }
 
     #[test]
     fn strati() {
-        let file = Strato { listen: Some("127.0.0.1:9000".parse().unwrap()), log: Some("debug".into()), ..Default::default() };
-        let env = Strato { listen: Some("127.0.0.1:9100".parse().unwrap()), ..Default::default() };
+        let file = Strato {
+            listen: Some("127.0.0.1:9000".parse().unwrap()),
+            log: Some("debug".into()),
+            ..Default::default()
+        };
+        let env = Strato {
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Default::default()
+        };
         let c = Config::risolvi(env.sopra(file)).unwrap();
         assert_eq!(c.listen.port(), 9100);
         assert_eq!(c.log, "debug");

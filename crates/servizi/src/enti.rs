@@ -26,7 +26,10 @@ impl From<&Ente> for VoceRegistro {
             codice: e.codice.clone(),
             denominazione: e.denominazione.clone(),
             tipo: e.tipo.clone(),
-            provincia: e.sigla_provincia.clone().or_else(|| e.province_competenza.clone()),
+            provincia: e
+                .sigla_provincia
+                .clone()
+                .or_else(|| e.province_competenza.clone()),
             registrato: e.registrato_il.is_some(),
             pilota: e.pilota,
         }
@@ -44,7 +47,12 @@ pub struct FiltroEnti {
 
 impl FiltroEnti {
     fn ammette(&self, e: &Ente) -> bool {
-        let q = self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
+        let q = self
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_lowercase);
         if let Some(q) = q
             && !e.denominazione.to_lowercase().contains(&q)
             && !e.codice.to_lowercase().contains(&q)
@@ -59,7 +67,9 @@ impl FiltroEnti {
         if let Some(p) = self.provincia.as_deref().filter(|p| !p.is_empty()) {
             let p = p.to_ascii_uppercase();
             let in_prov = e.sigla_provincia.as_deref() == Some(p.as_str())
-                || e.province_competenza.as_deref().is_some_and(|l| l.split('|').any(|x| x == p));
+                || e.province_competenza
+                    .as_deref()
+                    .is_some_and(|l| l.split('|').any(|x| x == p));
             if !in_prov {
                 return false;
             }
@@ -135,43 +145,80 @@ impl<E: Into<ErroreServizio>> From<E> for Rifiuto {
 
 impl Piattaforma {
     pub async fn registro(&self, filtro: &FiltroEnti) -> Esito<Vec<Ente>> {
-        Ok(self.db.enti().await?.into_iter().filter(|e| filtro.ammette(e)).collect())
+        Ok(self
+            .db
+            .enti()
+            .await?
+            .into_iter()
+            .filter(|e| filtro.ammette(e))
+            .collect())
     }
 
     pub async fn ente(&self, codice: &str) -> Esito<Ente> {
         let c = CodiceEnte::parse(codice).map_err(|_| ErroreServizio::NonTrovato)?;
-        self.db.ente(c.as_str()).await?.ok_or(ErroreServizio::NonTrovato)
+        self.db
+            .ente(c.as_str())
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)
     }
 
     /// A person asks to register an entity as its legal representative.
-    pub async fn richiedi_registrazione(&self, s: &Soggetto, d: &DomandaRegistrazione) -> Result<i64, Rifiuto> {
+    pub async fn richiedi_registrazione(
+        &self,
+        s: &Soggetto,
+        d: &DomandaRegistrazione,
+    ) -> Result<i64, Rifiuto> {
         autorizza(s, &Azione::RichiedereRegistrazione)?;
-        let Soggetto::Persona { cf, .. } = s else { return Err(ErroreServizio::Negato(dominio::Negato::Vietato).into()) };
+        let Soggetto::Persona { cf, .. } = s else {
+            return Err(ErroreServizio::Negato(dominio::Negato::Vietato).into());
+        };
         let mut errori = ErroriCampi::default();
         let ente = errori.raccogli(CodiceEnte::parse(&d.ente));
         let nome = errori.raccogli(Testo::parse(&d.nome, "nome", "Nome e cognome", 3, 120));
         let pec = errori.raccogli(Email::parse_campo(&d.pec, "pec"));
         let tel = errori.raccogli(telefono(&d.telefono));
         let email = errori.raccogli(Email::parse_campo(&d.email, "email"));
-        let (Some(ente), Some(nome), Some(pec), Some(tel), Some(email)) = (ente, nome, pec, tel, email) else {
+        let (Some(ente), Some(nome), Some(pec), Some(tel), Some(email)) =
+            (ente, nome, pec, tel, email)
+        else {
             return Err(Rifiuto::Campi(errori));
         };
         let Some(e) = self.db.ente(ente.as_str()).await? else {
-            errori.0.push(("ente".into(), format!("L'ente con codice {ente} non esiste nel registro.")));
+            errori.0.push((
+                "ente".into(),
+                format!("L'ente con codice {ente} non esiste nel registro."),
+            ));
             return Err(Rifiuto::Campi(errori));
         };
         if ente.is_regione() {
-            errori.0.push(("ente".into(), "La Regione non si registra: il suo personale è abilitato dall'amministratore.".into()));
+            errori.0.push((
+                "ente".into(),
+                "La Regione non si registra: il suo personale è abilitato dall'amministratore."
+                    .into(),
+            ));
             return Err(Rifiuto::Campi(errori));
         }
         if e.registrato_il.is_some() {
-            return Err(ErroreServizio::Conflitto(format!("{} è già registrato sulla piattaforma.", e.denominazione)).into());
+            return Err(ErroreServizio::Conflitto(format!(
+                "{} è già registrato sulla piattaforma.",
+                e.denominazione
+            ))
+            .into());
         }
         let adesso = ora();
         let mut tx = self.db.inizia().await?;
-        tx.salva_persona(cf.as_str(), nome.as_str(), Some(email.as_str()), adesso).await?;
+        tx.salva_persona(cf.as_str(), nome.as_str(), Some(email.as_str()), adesso)
+            .await?;
         let id = match tx
-            .crea_registrazione(ente.as_str(), cf.as_str(), nome.as_str(), pec.as_str(), &tel, email.as_str(), adesso)
+            .crea_registrazione(
+                ente.as_str(),
+                cf.as_str(),
+                nome.as_str(),
+                pec.as_str(),
+                &tel,
+                email.as_str(),
+                adesso,
+            )
             .await
         {
             Ok(id) => id,
@@ -199,14 +246,21 @@ impl Piattaforma {
         Ok(id)
     }
 
-    pub async fn registrazioni(&self, s: &Soggetto, stato: Option<&str>) -> Esito<Vec<Registrazione>> {
+    pub async fn registrazioni(
+        &self,
+        s: &Soggetto,
+        stato: Option<&str>,
+    ) -> Esito<Vec<Registrazione>> {
         autorizza(s, &Azione::DecidereRegistrazioni)?;
         Ok(self.db.registrazioni(stato).await?)
     }
 
     pub async fn registrazione(&self, s: &Soggetto, id: i64) -> Esito<Registrazione> {
         autorizza(s, &Azione::DecidereRegistrazioni)?;
-        self.db.registrazione(id).await?.ok_or(ErroreServizio::NonTrovato)
+        self.db
+            .registrazione(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)
     }
 
     pub async fn mie_registrazioni(&self, s: &Soggetto) -> Esito<Vec<Registrazione>> {
@@ -217,9 +271,19 @@ impl Piattaforma {
     }
 
     /// The Region approves (making the requester legal representative) or rejects with a reason.
-    pub async fn decidi_registrazione(&self, s: &Soggetto, id: i64, approva: bool, motivazione: &str) -> Result<(), Rifiuto> {
+    pub async fn decidi_registrazione(
+        &self,
+        s: &Soggetto,
+        id: i64,
+        approva: bool,
+        motivazione: &str,
+    ) -> Result<(), Rifiuto> {
         autorizza(s, &Azione::DecidereRegistrazioni)?;
-        let r = self.db.registrazione(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let r = self
+            .db
+            .registrazione(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
         let motivazione = motivazione.trim();
         if !approva && motivazione.is_empty() {
             let mut e = ErroriCampi::default();
@@ -228,30 +292,51 @@ impl Piattaforma {
         }
         if motivazione.chars().count() > 2000 {
             let mut e = ErroriCampi::default();
-            e.0.push(("motivazione".into(), "La motivazione può avere al massimo 2000 caratteri.".into()));
+            e.0.push((
+                "motivazione".into(),
+                "La motivazione può avere al massimo 2000 caratteri.".into(),
+            ));
             return Err(Rifiuto::Campi(e));
         }
         let chi = attore(s);
         let adesso = ora();
         let mut tx = self.db.inizia().await?;
-        tx.decidi_registrazione(id, approva, (!motivazione.is_empty()).then_some(motivazione), &chi, adesso)
-            .await
-            .map_err(|e| match e {
-                archivio::ErroreArchivio::NonTrovato => {
-                    ErroreServizio::Conflitto("La richiesta è già stata decisa.".into())
-                }
-                e => e.into(),
-            })?;
+        tx.decidi_registrazione(
+            id,
+            approva,
+            (!motivazione.is_empty()).then_some(motivazione),
+            &chi,
+            adesso,
+        )
+        .await
+        .map_err(|e| match e {
+            archivio::ErroreArchivio::NonTrovato => {
+                ErroreServizio::Conflitto("La richiesta è già stata decisa.".into())
+            }
+            e => e.into(),
+        })?;
         if approva {
             tx.segna_registrato(&r.ente, adesso).await?;
-            tx.conferisci_incarico(&r.cf, &r.ente, "LEGALE_RAPPRESENTANTE", "", Some(&r.email), &chi, adesso)
-                .await?;
+            tx.conferisci_incarico(
+                &r.cf,
+                &r.ente,
+                "LEGALE_RAPPRESENTANTE",
+                "",
+                Some(&r.email),
+                &chi,
+                adesso,
+            )
+            .await?;
         }
         tx.audit(
             NuovaVoce {
                 attore: &chi,
                 ente: Some(&r.ente),
-                azione: if approva { "registrazione.approvata" } else { "registrazione.respinta" },
+                azione: if approva {
+                    "registrazione.approvata"
+                } else {
+                    "registrazione.respinta"
+                },
                 oggetto: format!("registrazione:{id}"),
                 dettagli: serde_json::json!({ "richiedente": r.cf, "motivazione": motivazione }),
             },
@@ -263,13 +348,22 @@ impl Piattaforma {
     }
 
     /// The entity's people (representative and referents, active and revoked).
-    pub async fn incarichi_ente(&self, s: &Soggetto, ente: &CodiceEnte) -> Esito<Vec<IncaricoRiga>> {
+    pub async fn incarichi_ente(
+        &self,
+        s: &Soggetto,
+        ente: &CodiceEnte,
+    ) -> Esito<Vec<IncaricoRiga>> {
         autorizza(s, &Azione::VedereEnte(ente))?;
         Ok(self.db.incarichi_ente(ente.as_str()).await?)
     }
 
     /// The legal representative accredits a referent for one or more areas.
-    pub async fn accredita_referente(&self, s: &Soggetto, ente: &CodiceEnte, d: &DomandaReferente) -> Result<i64, Rifiuto> {
+    pub async fn accredita_referente(
+        &self,
+        s: &Soggetto,
+        ente: &CodiceEnte,
+        d: &DomandaReferente,
+    ) -> Result<i64, Rifiuto> {
         autorizza(s, &Azione::GestireReferenti(ente))?;
         let mut errori = ErroriCampi::default();
         let cf = errori.raccogli(CodiceFiscale::parse(&d.codice_fiscale));
@@ -282,10 +376,19 @@ impl Piattaforma {
         let chi = attore(s);
         let adesso = ora();
         let mut tx = self.db.inizia().await?;
-        tx.salva_persona(cf.as_str(), nome.as_str(), Some(email.as_str()), adesso).await?;
+        tx.salva_persona(cf.as_str(), nome.as_str(), Some(email.as_str()), adesso)
+            .await?;
         let aree_txt = Area::elenco(&aree);
         let id = match tx
-            .conferisci_incarico(cf.as_str(), ente.as_str(), "REFERENTE", &aree_txt, Some(email.as_str()), &chi, adesso)
+            .conferisci_incarico(
+                cf.as_str(),
+                ente.as_str(),
+                "REFERENTE",
+                &aree_txt,
+                Some(email.as_str()),
+                &chi,
+                adesso,
+            )
             .await
         {
             Ok(id) => id,
@@ -314,9 +417,19 @@ impl Piattaforma {
     }
 
     /// The legal representative revokes a referent: effective on the referent's next request.
-    pub async fn revoca_referente(&self, s: &Soggetto, ente: &CodiceEnte, id: i64, motivo: &str) -> Esito<()> {
+    pub async fn revoca_referente(
+        &self,
+        s: &Soggetto,
+        ente: &CodiceEnte,
+        id: i64,
+        motivo: &str,
+    ) -> Esito<()> {
         autorizza(s, &Azione::GestireReferenti(ente))?;
-        let inc = self.db.incarico(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let inc = self
+            .db
+            .incarico(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
         if inc.ente != ente.as_str() || inc.ruolo != "REFERENTE" {
             return Err(ErroreServizio::NonTrovato);
         }
@@ -324,10 +437,14 @@ impl Piattaforma {
         let chi = attore(s);
         let adesso = ora();
         let mut tx = self.db.inizia().await?;
-        tx.revoca_incarico(id, ente.as_str(), &chi, motivo, adesso).await.map_err(|e| match e {
-            archivio::ErroreArchivio::NonTrovato => ErroreServizio::Conflitto("L'incarico è già stato revocato.".into()),
-            e => e.into(),
-        })?;
+        tx.revoca_incarico(id, ente.as_str(), &chi, motivo, adesso)
+            .await
+            .map_err(|e| match e {
+                archivio::ErroreArchivio::NonTrovato => {
+                    ErroreServizio::Conflitto("L'incarico è già stato revocato.".into())
+                }
+                e => e.into(),
+            })?;
         tx.audit(
             NuovaVoce {
                 attore: &chi,
@@ -354,7 +471,11 @@ impl Piattaforma {
             NuovaVoce {
                 attore: &chi,
                 ente: Some(ente.as_str()),
-                azione: if pilota { "ente.pilota" } else { "ente.non_pilota" },
+                azione: if pilota {
+                    "ente.pilota"
+                } else {
+                    "ente.non_pilota"
+                },
                 oggetto: format!("ente:{ente}"),
                 dettagli: serde_json::json!({ "pilota": pilota }),
             },

@@ -7,7 +7,7 @@ use chrono::Duration;
 use dominio::{Area, CodiceEnte, CodiceFiscale, Ruolo, Soggetto};
 use serde::Serialize;
 
-use crate::{ErroreServizio, Esito, Piattaforma, Modalita, audit, casuale, ora};
+use crate::{ErroreServizio, Esito, Modalita, Piattaforma, audit, casuale, ora};
 
 /// The logged-in person as pages show them.
 #[derive(Clone, Debug, Serialize)]
@@ -27,7 +27,10 @@ pub struct Identita {
 
 impl Identita {
     pub fn anonima() -> Self {
-        Self { soggetto: Soggetto::Anonimo, utente: None }
+        Self {
+            soggetto: Soggetto::Anonimo,
+            utente: None,
+        }
     }
 }
 
@@ -45,9 +48,16 @@ pub fn ruoli(righe: &[IncaricoRiga]) -> Vec<Ruolo> {
                 "AMMINISTRATORE" if ente.is_regione() => Ruolo::AmministratoreRegione,
                 "ISTRUTTORE" if ente.is_regione() => Ruolo::IstruttoreRegione,
                 "LEGALE_RAPPRESENTANTE" => Ruolo::LegaleRappresentante { ente },
-                "REFERENTE" => Ruolo::Referente { ente, aree: Area::parse_elenco(&r.aree).ok()? },
+                "REFERENTE" => Ruolo::Referente {
+                    ente,
+                    aree: Area::parse_elenco(&r.aree).ok()?,
+                },
                 altro => {
-                    tracing::warn!(incarico = r.id, ruolo = altro, "incarico non riconosciuto, ignorato");
+                    tracing::warn!(
+                        incarico = r.id,
+                        ruolo = altro,
+                        "incarico non riconosciuto, ignorato"
+                    );
                     return None;
                 }
             };
@@ -74,7 +84,10 @@ impl Piattaforma {
         };
         let persona = self.db.persona(cf.as_str()).await?;
         let incarichi = self.db.incarichi_attivi(cf.as_str()).await?;
-        let soggetto = Soggetto::Persona { cf: cf.clone(), ruoli: ruoli(&incarichi) };
+        let soggetto = Soggetto::Persona {
+            cf: cf.clone(),
+            ruoli: ruoli(&incarichi),
+        };
         Ok(Identita {
             soggetto,
             utente: Some(Utente {
@@ -94,9 +107,19 @@ impl Piattaforma {
         let Some(t) = self.db.token_attivo(&casuale::hash(token)).await? else {
             return Ok(None);
         };
-        let Ok(ente) = CodiceEnte::parse(&t.ente) else { return Ok(None) };
-        let aree = if ente.is_regione() { vec![] } else { Area::parse_elenco(&t.aree).unwrap_or_default() };
-        Ok(Some(Soggetto::Token { id: t.id, ente, aree }))
+        let Ok(ente) = CodiceEnte::parse(&t.ente) else {
+            return Ok(None);
+        };
+        let aree = if ente.is_regione() {
+            vec![]
+        } else {
+            Area::parse_elenco(&t.aree).unwrap_or_default()
+        };
+        Ok(Some(Soggetto::Token {
+            id: t.id,
+            ente,
+            aree,
+        }))
     }
 
     pub fn accesso_sviluppo_attivo(&self) -> bool {
@@ -105,7 +128,13 @@ impl Piattaforma {
 
     /// Opens a session for a person (creating the person on first login). Returns the cookie
     /// value; only its hash is stored.
-    pub async fn apri_sessione(&self, cf: &CodiceFiscale, nome: &str, email: Option<&str>, metodo: &str) -> Esito<String> {
+    pub async fn apri_sessione(
+        &self,
+        cf: &CodiceFiscale,
+        nome: &str,
+        email: Option<&str>,
+        metodo: &str,
+    ) -> Esito<String> {
         let cookie = casuale::token_url(32);
         let adesso = ora();
         let mut tx = self.db.inizia().await?;
@@ -145,12 +174,13 @@ impl Piattaforma {
             return Err(ErroreServizio::NonTrovato);
         }
         let cf = CodiceFiscale::parse(cf)?;
-        let persona = self
-            .db
-            .persona(cf.as_str())
-            .await?
-            .ok_or_else(|| ErroreServizio::Accesso("Persona sconosciuta: scelga una delle persone dimostrative.".into()))?;
-        self.apri_sessione(&cf, &persona.nome, None, METODO_SVILUPPO).await
+        let persona = self.db.persona(cf.as_str()).await?.ok_or_else(|| {
+            ErroreServizio::Accesso(
+                "Persona sconosciuta: scelga una delle persone dimostrative.".into(),
+            )
+        })?;
+        self.apri_sessione(&cf, &persona.nome, None, METODO_SVILUPPO)
+            .await
     }
 
     /// People offered by the development login: everyone with a role, plus those without.
@@ -171,7 +201,9 @@ impl Piattaforma {
 
     pub async fn pulisci_sessioni(&self) -> Esito<()> {
         let adesso = ora();
-        self.db.pulisci_sessioni(adesso, adesso - Duration::minutes(15)).await?;
+        self.db
+            .pulisci_sessioni(adesso, adesso - Duration::minutes(15))
+            .await?;
         Ok(())
     }
 }

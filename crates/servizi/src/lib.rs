@@ -55,8 +55,15 @@ impl Piattaforma {
     }
 
     pub fn con_archivio(db: Archivio, config: Config) -> Self {
-        let oidc = Arc::new(oidc::ClienteOidc::new(config.oidc.clone(), &config.base_url));
-        Self { db, config: Arc::new(config), oidc }
+        let oidc = Arc::new(oidc::ClienteOidc::new(
+            config.oidc.clone(),
+            &config.base_url,
+        ));
+        Self {
+            db,
+            config: Arc::new(config),
+            oidc,
+        }
     }
 
     /// Adds the shipped entities that are missing; logs the addition in the audit trail.

@@ -11,10 +11,12 @@ use std::time::{Duration, Instant};
 use archivio::AccessoOidc;
 use base64::Engine;
 use dominio::CodiceFiscale;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreProviderMetadata,
+};
 use openidconnect::{
-    AdditionalClaims, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, UserInfoClaims,
+    AdditionalClaims, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, UserInfoClaims,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -23,8 +25,11 @@ use crate::config::ConfigOidc;
 use crate::{ErroreServizio, Esito, Piattaforma, identita::METODO_SPID, ora};
 
 /// Claim names carrying the fiscal number, in order of preference.
-pub const CLAIM_CODICE_FISCALE: [&str; 3] =
-    ["https://attributes.eid.gov.it/fiscal_number", "fiscal_number", "fiscalNumber"];
+pub const CLAIM_CODICE_FISCALE: [&str; 3] = [
+    "https://attributes.eid.gov.it/fiscal_number",
+    "fiscal_number",
+    "fiscalNumber",
+];
 
 /// The path of the callback, relative to the public base URL.
 pub const PERCORSO_RITORNO: &str = "/accesso/ritorno";
@@ -71,7 +76,9 @@ fn http() -> Result<openidconnect::reqwest::Client, ErroreServizio> {
 }
 
 /// Finds the fiscal number among claims.
-pub fn codice_fiscale_da_claim(claims: &HashMap<String, serde_json::Value>) -> Option<Result<CodiceFiscale, dominio::ErroreDominio>> {
+pub fn codice_fiscale_da_claim(
+    claims: &HashMap<String, serde_json::Value>,
+) -> Option<Result<CodiceFiscale, dominio::ErroreDominio>> {
     CLAIM_CODICE_FISCALE
         .iter()
         .find_map(|n| claims.get(*n).and_then(|v| v.as_str()))
@@ -79,19 +86,40 @@ pub fn codice_fiscale_da_claim(claims: &HashMap<String, serde_json::Value>) -> O
 }
 
 fn nome_da_claim(c: &HashMap<String, serde_json::Value>) -> String {
-    let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or_default().trim().to_string();
-    let completo = format!("{} {}", s("given_name"), s("family_name")).trim().to_string();
+    let s = |k: &str| {
+        c.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    let completo = format!("{} {}", s("given_name"), s("family_name"))
+        .trim()
+        .to_string();
     if !completo.is_empty() {
         return completo;
     }
     let nome = s("name");
-    if !nome.is_empty() { nome } else { format!("{} {}", s("givenName"), s("familyName")).trim().to_string() }
+    if !nome.is_empty() {
+        nome
+    } else {
+        format!("{} {}", s("givenName"), s("familyName"))
+            .trim()
+            .to_string()
+    }
 }
 
 impl ClienteOidc {
     pub fn new(config: Option<ConfigOidc>, base: &url::Url) -> Self {
-        let ritorno = base.join(PERCORSO_RITORNO).map(|u| u.to_string()).unwrap_or_default();
-        Self { config, ritorno, metadati: Mutex::new(None) }
+        let ritorno = base
+            .join(PERCORSO_RITORNO)
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        Self {
+            config,
+            ritorno,
+            metadati: Mutex::new(None),
+        }
     }
 
     pub fn configurato(&self) -> bool {
@@ -106,7 +134,9 @@ impl ClienteOidc {
             return Ok(md.clone());
         }
         let issuer = IssuerUrl::new(cfg.issuer.clone()).map_err(errore_accesso)?;
-        let md = CoreProviderMetadata::discover_async(issuer, &http()?).await.map_err(errore_accesso)?;
+        let md = CoreProviderMetadata::discover_async(issuer, &http()?)
+            .await
+            .map_err(errore_accesso)?;
         *m = Some((md.clone(), Instant::now()));
         Ok(md)
     }
@@ -143,7 +173,11 @@ impl Piattaforma {
         let (_, client) = self.oidc.client(&cfg).await?;
         let (sfida, verificatore) = PkceCodeChallenge::new_random_sha256();
         let (url, stato, nonce) = client
-            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
             .add_scope(Scope::new("profile".into()))
             .set_pkce_challenge(sfida)
             .url();
@@ -165,7 +199,11 @@ impl Piattaforma {
             .db
             .consuma_accesso_oidc(stato, ora() - VALIDITA_ACCESSO)
             .await?
-            .ok_or_else(|| ErroreServizio::Accesso("La richiesta di accesso è scaduta o non è valida: ripeta l'accesso.".into()))?;
+            .ok_or_else(|| {
+                ErroreServizio::Accesso(
+                    "La richiesta di accesso è scaduta o non è valida: ripeta l'accesso.".into(),
+                )
+            })?;
         let (md, client) = self.oidc.client(&cfg).await?;
         let http = http()?;
         let risposta = client
@@ -186,7 +224,11 @@ impl Piattaforma {
         let payload = grezzo
             .split('.')
             .nth(1)
-            .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok())
+            .and_then(|p| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(p)
+                    .ok()
+            })
             .and_then(|b| serde_json::from_slice::<HashMap<String, serde_json::Value>>(&b).ok())
             .unwrap_or_default();
         let mut claims = payload;
@@ -199,24 +241,40 @@ impl Piattaforma {
                 .map_err(errore_accesso)?;
             claims.extend(info.additional_claims().0.clone());
             if let Some(n) = info.given_name().and_then(|n| n.get(None)) {
-                claims.entry("given_name".into()).or_insert_with(|| n.to_string().into());
+                claims
+                    .entry("given_name".into())
+                    .or_insert_with(|| n.to_string().into());
             }
             if let Some(n) = info.family_name().and_then(|n| n.get(None)) {
-                claims.entry("family_name".into()).or_insert_with(|| n.to_string().into());
+                claims
+                    .entry("family_name".into())
+                    .or_insert_with(|| n.to_string().into());
             }
         }
         let cf = match codice_fiscale_da_claim(&claims) {
             Some(Ok(cf)) => cf,
-            Some(Err(e)) => return Err(errore_accesso(format!("codice fiscale non valido dal fornitore: {e}"))),
+            Some(Err(e)) => {
+                return Err(errore_accesso(format!(
+                    "codice fiscale non valido dal fornitore: {e}"
+                )));
+            }
             None => {
                 return Err(ErroreServizio::Accesso(
                     "Il fornitore di identità non ha comunicato il codice fiscale: l'accesso non è possibile.".into(),
                 ));
             }
         };
-        let email = claims.get("email").and_then(|v| v.as_str()).map(str::to_string);
-        let id = IdentitaVerificata { nome: nome_da_claim(&claims), cf, email };
-        self.apri_sessione(&id.cf, &id.nome, id.email.as_deref(), METODO_SPID).await
+        let email = claims
+            .get("email")
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        let id = IdentitaVerificata {
+            nome: nome_da_claim(&claims),
+            cf,
+            email,
+        };
+        self.apri_sessione(&id.cf, &id.nome, id.email.as_deref(), METODO_SPID)
+            .await
     }
 }
 
@@ -230,7 +288,10 @@ mod test {
             for v in ["TINIT-RSSMRA80A01H501U", "RSSMRA80A01H501U"] {
                 let mut c = HashMap::new();
                 c.insert(nome.to_string(), serde_json::Value::from(v));
-                assert_eq!(codice_fiscale_da_claim(&c).unwrap().unwrap().as_str(), "RSSMRA80A01H501U");
+                assert_eq!(
+                    codice_fiscale_da_claim(&c).unwrap().unwrap().as_str(),
+                    "RSSMRA80A01H501U"
+                );
             }
         }
         assert!(codice_fiscale_da_claim(&HashMap::new()).is_none());

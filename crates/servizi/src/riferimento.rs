@@ -40,7 +40,9 @@ pub fn comuni() -> Result<Vec<Comune>, String> {
                 sigla_provincia: campo(2),
                 codice_provincia: campo(3),
                 codice_catastale: campo(4),
-                popolazione: campo(5).parse().map_err(|_| format!("popolazione non numerica per {}", campo(0)))?,
+                popolazione: campo(5)
+                    .parse()
+                    .map_err(|_| format!("popolazione non numerica per {}", campo(0)))?,
             })
         })
         .collect()

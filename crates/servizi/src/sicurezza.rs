@@ -28,7 +28,9 @@ pub fn csrf_valido(segreto: &Segreto, valore_cookie: &str, inviato: &str) -> boo
     if valore_cookie.len() < 16 || segreto.esponi().is_empty() {
         return false;
     }
-    let Ok(byte) = hex::decode(inviato.trim()) else { return false };
+    let Ok(byte) = hex::decode(inviato.trim()) else {
+        return false;
+    };
     mac(segreto, valore_cookie).is_some_and(|m| m.verify_slice(&byte).is_ok())
 }
 

@@ -37,7 +37,13 @@ pub struct NuovoToken {
 
 impl Piattaforma {
     /// Creates a token for an entity (with areas) or for the Region (no areas).
-    pub async fn crea_token(&self, chi: Richiedente<'_>, ente: &CodiceEnte, aree: &[Area], nome: &str) -> Esito<NuovoToken> {
+    pub async fn crea_token(
+        &self,
+        chi: Richiedente<'_>,
+        ente: &CodiceEnte,
+        aree: &[Area],
+        nome: &str,
+    ) -> Esito<NuovoToken> {
         chi.autorizza(ente)?;
         if self.db.ente(ente.as_str()).await?.is_none() {
             return Err(ErroreServizio::Dominio(dominio::ErroreDominio::valore(
@@ -51,15 +57,30 @@ impl Piattaforma {
                 "Un token di un ente deve avere almeno un'area.",
             )));
         }
-        let nome = if nome.trim().is_empty() { "token".to_string() } else { nome.to_string() };
+        let nome = if nome.trim().is_empty() {
+            "token".to_string()
+        } else {
+            nome.to_string()
+        };
         let nome = Testo::parse(&nome, "nome", "Nome del token", 1, 80)?;
-        let aree_txt = if ente.is_regione() { String::new() } else { Area::elenco(aree) };
+        let aree_txt = if ente.is_regione() {
+            String::new()
+        } else {
+            Area::elenco(aree)
+        };
         let segreto = format!("push_{}", casuale::token_url(32));
         let attore = chi.attore();
         let adesso = ora();
         let mut tx = self.db.inizia().await?;
         let id = tx
-            .crea_token(&casuale::hash(&segreto), ente.as_str(), &aree_txt, nome.as_str(), &attore, adesso)
+            .crea_token(
+                &casuale::hash(&segreto),
+                ente.as_str(),
+                &aree_txt,
+                nome.as_str(),
+                &attore,
+                adesso,
+            )
             .await?;
         tx.audit(
             NuovaVoce {
@@ -77,7 +98,11 @@ impl Piattaforma {
     }
 
     /// Tokens of an entity (web) — or all tokens (`ente` = `None`, command line only).
-    pub async fn elenco_token(&self, chi: Richiedente<'_>, ente: Option<&CodiceEnte>) -> Esito<Vec<TokenRiga>> {
+    pub async fn elenco_token(
+        &self,
+        chi: Richiedente<'_>,
+        ente: Option<&CodiceEnte>,
+    ) -> Esito<Vec<TokenRiga>> {
         match ente {
             Some(e) => chi.autorizza(e)?,
             None if matches!(chi, Richiedente::RigaDiComando) => {}
@@ -87,7 +112,12 @@ impl Piattaforma {
     }
 
     /// Revokes a token. Through the web, `ente` must be the token's entity (else 404).
-    pub async fn revoca_token(&self, chi: Richiedente<'_>, ente: Option<&CodiceEnte>, id: i64) -> Esito<()> {
+    pub async fn revoca_token(
+        &self,
+        chi: Richiedente<'_>,
+        ente: Option<&CodiceEnte>,
+        id: i64,
+    ) -> Esito<()> {
         let t = self.db.token(id).await?.ok_or(ErroreServizio::NonTrovato)?;
         let ente_token = CodiceEnte::parse(&t.ente).map_err(|_| ErroreServizio::NonTrovato)?;
         if let Some(e) = ente
@@ -99,10 +129,14 @@ impl Piattaforma {
         let attore = chi.attore();
         let adesso = ora();
         let mut tx = self.db.inizia().await?;
-        tx.revoca_token(id, &attore, adesso).await.map_err(|e| match e {
-            archivio::ErroreArchivio::NonTrovato => ErroreServizio::Conflitto("Il token è già stato revocato.".into()),
-            e => e.into(),
-        })?;
+        tx.revoca_token(id, &attore, adesso)
+            .await
+            .map_err(|e| match e {
+                archivio::ErroreArchivio::NonTrovato => {
+                    ErroreServizio::Conflitto("Il token è già stato revocato.".into())
+                }
+                e => e.into(),
+            })?;
         tx.audit(
             NuovaVoce {
                 attore: &attore,

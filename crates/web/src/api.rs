@@ -28,7 +28,10 @@ impl utoipa::Modify for Sicurezza {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        c.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -45,11 +48,16 @@ pub async fn openapi() -> Response {
 /// The subject of an API request: a bearer token, or anonymous when there is none.
 /// A present but unknown or revoked token is 401.
 pub async fn soggetto_api(st: &Stato, headers: &HeaderMap) -> Result<Soggetto, ErroreApi> {
-    let Some(v) = headers.get(header::AUTHORIZATION) else { return Ok(Soggetto::Anonimo) };
+    let Some(v) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Soggetto::Anonimo);
+    };
     let token = v
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .unwrap_or_default();
     match st.p.soggetto_da_token(token).await? {
@@ -105,18 +113,27 @@ pub const LIMITE_MASSIMO: usize = 10_000;
     ),
     security((), ("token" = []))
 )]
-pub async fn enti(State(st): State<Stato>, headers: HeaderMap, Query(q): Query<ParametriLista>) -> Result<Response, ErroreApi> {
+pub async fn enti(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Query(q): Query<ParametriLista>,
+) -> Result<Response, ErroreApi> {
     let s = soggetto_api(&st, &headers).await?;
     let completo = autorizza(&s, &Azione::VedereRegistroRiservato).is_ok();
     let limite = q.limit.map(|l| l as usize).unwrap_or(LIMITE_PREDEFINITO);
     if limite == 0 || limite > LIMITE_MASSIMO {
-        return Err(ErroreApi::RichiestaNonValida(format!("Il parametro limit deve essere tra 1 e {LIMITE_MASSIMO}.")));
+        return Err(ErroreApi::RichiestaNonValida(format!(
+            "Il parametro limit deve essere tra 1 e {LIMITE_MASSIMO}."
+        )));
     }
     let mut tutti = st.p.registro(&FiltroEnti::default()).await?;
     // Stable order by code, so the cursor (the last code of the page) is well defined.
     tutti.sort_by(|a, b| a.codice.cmp(&b.codice));
     let dopo = q.cursor.unwrap_or_default();
-    let resto: Vec<_> = tutti.into_iter().filter(|e| dopo.is_empty() || e.codice > dopo).collect();
+    let resto: Vec<_> = tutti
+        .into_iter()
+        .filter(|e| dopo.is_empty() || e.codice > dopo)
+        .collect();
     let successivo = (resto.len() > limite).then(|| resto[limite - 1].codice.clone());
     let pagina: Vec<EnteApi> = resto
         .into_iter()
@@ -124,9 +141,20 @@ pub async fn enti(State(st): State<Stato>, headers: HeaderMap, Query(q): Query<P
         .map(|e| EnteApi {
             registrato: e.registrato_il.is_some(),
             pilota: completo.then_some(e.pilota),
-            provincia: if completo { e.sigla_provincia.clone().or(e.province_competenza.clone()) } else { None },
-            registrato_il: if completo { e.registrato_il.map(|d| d.to_rfc3339()) } else { None },
-            ultimo_flusso_accettato: completo.then_some(UltimiFlussi { patrimonio: None, contabilita: None }),
+            provincia: if completo {
+                e.sigla_provincia.clone().or(e.province_competenza.clone())
+            } else {
+                None
+            },
+            registrato_il: if completo {
+                e.registrato_il.map(|d| d.to_rfc3339())
+            } else {
+                None
+            },
+            ultimo_flusso_accettato: completo.then_some(UltimiFlussi {
+                patrimonio: None,
+                contabilita: None,
+            }),
             codice: e.codice,
             denominazione: e.denominazione,
             tipo: e.tipo,
@@ -136,10 +164,20 @@ pub async fn enti(State(st): State<Stato>, headers: HeaderMap, Query(q): Query<P
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/csv"));
-    let mut r = if csv { csv_enti(&pagina, completo)? } else { axum::Json(pagina).into_response() };
+    let mut r = if csv {
+        csv_enti(&pagina, completo)?
+    } else {
+        axum::Json(pagina).into_response()
+    };
     if let Some(c) = successivo {
-        let mut url = st.p.config.base_url.join("/api/v1/enti").map_err(|e| ErroreServizio::Interno(e.to_string()))?;
-        url.query_pairs_mut().append_pair("limit", &limite.to_string()).append_pair("cursor", &c);
+        let mut url =
+            st.p.config
+                .base_url
+                .join("/api/v1/enti")
+                .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("limit", &limite.to_string())
+            .append_pair("cursor", &c);
         if let Ok(v) = HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")) {
             r.headers_mut().insert(header::LINK, v);
         }
@@ -150,11 +188,24 @@ pub async fn enti(State(st): State<Stato>, headers: HeaderMap, Query(q): Query<P
 fn csv_enti(righe: &[EnteApi], completo: bool) -> Result<Response, ErroreApi> {
     let mut out = String::new();
     let esc = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
     };
-    out.push_str(if completo { "codice,denominazione,tipo,registrato,pilota,provincia,registrato_il\r\n" } else { "codice,denominazione,tipo,registrato\r\n" });
+    out.push_str(if completo {
+        "codice,denominazione,tipo,registrato,pilota,provincia,registrato_il\r\n"
+    } else {
+        "codice,denominazione,tipo,registrato\r\n"
+    });
     for e in righe {
-        let mut campi = vec![esc(&e.codice), esc(&e.denominazione), esc(&e.tipo), e.registrato.to_string()];
+        let mut campi = vec![
+            esc(&e.codice),
+            esc(&e.denominazione),
+            esc(&e.tipo),
+            e.registrato.to_string(),
+        ];
         if completo {
             campi.push(e.pilota.unwrap_or(false).to_string());
             campi.push(esc(e.provincia.as_deref().unwrap_or("")));
@@ -173,7 +224,11 @@ pub async fn healthz(State(st): State<Stato>) -> Response {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(e) => {
             tracing::warn!(errore = %e, "healthz: database non raggiungibile");
-            (StatusCode::SERVICE_UNAVAILABLE, "database non raggiungibile").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database non raggiungibile",
+            )
+                .into_response()
         }
     }
 }

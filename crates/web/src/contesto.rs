@@ -46,16 +46,28 @@ pub fn imposta_cookie(nome: &str, valore: &str, secure: bool, max_age: Option<i6
 struct CookieCsrf(String);
 
 /// Ensures every browser has a CSRF cookie: a random value the forms' tokens are bound to.
-pub async fn cookie_csrf(axum::extract::State(st): axum::extract::State<Stato>, mut req: Request, next: Next) -> Response {
+pub async fn cookie_csrf(
+    axum::extract::State(st): axum::extract::State<Stato>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let esistente = cookie(req.headers(), COOKIE_CSRF)
-        .filter(|v| v.len() >= 16 && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|v| {
+            v.len() >= 16
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
         .map(str::to_string);
     let nuovo = esistente.is_none();
     let valore = esistente.unwrap_or_else(|| servizi::casuale::token_url(24));
     req.extensions_mut().insert(CookieCsrf(valore.clone()));
     let mut r = next.run(req).await;
     if nuovo {
-        r.headers_mut().append(header::SET_COOKIE, imposta_cookie(COOKIE_CSRF, &valore, st.p.config.https(), None));
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            imposta_cookie(COOKIE_CSRF, &valore, st.p.config.https(), None),
+        );
     }
     r
 }
@@ -86,15 +98,32 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let st = Stato::from_ref(state);
-        let identita = st.p.identita_da_sessione(cookie(&parts.headers, COOKIE_SESSIONE)).await?;
-        let cookie_csrf = parts.extensions.get::<CookieCsrf>().map(|c| c.0.clone()).unwrap_or_default();
+        let identita =
+            st.p.identita_da_sessione(cookie(&parts.headers, COOKIE_SESSIONE))
+                .await?;
+        let cookie_csrf = parts
+            .extensions
+            .get::<CookieCsrf>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
         let csrf = sicurezza::token_csrf(st.p.config.segreto_sessione(), &cookie_csrf);
         let esito = parts.uri.query().and_then(|q| {
             url::form_urlencoded::parse(q.as_bytes())
                 .find(|(k, _)| k == "esito")
-                .map(|(_, v)| v.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(40).collect())
+                .map(|(_, v)| {
+                    v.chars()
+                        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .take(40)
+                        .collect()
+                })
         });
-        Ok(Contesto { identita, csrf, percorso: parts.uri.path().to_string(), esito, cookie_csrf })
+        Ok(Contesto {
+            identita,
+            csrf,
+            percorso: parts.uri.path().to_string(),
+            esito,
+            cookie_csrf,
+        })
     }
 }
 
@@ -121,13 +150,20 @@ where
         let cx = Contesto::from_request_parts(&mut parts, state).await?;
         let byte = axum::body::to_bytes(body, super::LIMITE_MODULO)
             .await
-            .map_err(|_| ErrorePagina::RichiestaNonValida("Il modulo inviato è troppo grande.".into()))?;
-        let csrf: SoloCsrf = serde_html_form::from_bytes(&byte).unwrap_or(SoloCsrf { csrf: String::new() });
+            .map_err(|_| {
+                ErrorePagina::RichiestaNonValida("Il modulo inviato è troppo grande.".into())
+            })?;
+        let csrf: SoloCsrf = serde_html_form::from_bytes(&byte).unwrap_or(SoloCsrf {
+            csrf: String::new(),
+        });
         if !sicurezza::csrf_valido(st.p.config.segreto_sessione(), &cx.cookie_csrf, &csrf.csrf) {
             return Err(ErrorePagina::Csrf);
         }
-        let v = serde_html_form::from_bytes(&byte)
-            .map_err(|_| ErrorePagina::RichiestaNonValida("Il modulo inviato non è completo o non è valido.".into()))?;
+        let v = serde_html_form::from_bytes(&byte).map_err(|_| {
+            ErrorePagina::RichiestaNonValida(
+                "Il modulo inviato non è completo o non è valido.".into(),
+            )
+        })?;
         Ok(Modulo(cx, v))
     }
 }

@@ -44,9 +44,20 @@ pub enum ErroreApi {
     RichiestaNonValida(String),
 }
 
-fn risposta(status: StatusCode, titolo: &str, messaggio: String, causa: Option<String>, api: bool) -> Response {
+fn risposta(
+    status: StatusCode,
+    titolo: &str,
+    messaggio: String,
+    causa: Option<String>,
+    api: bool,
+) -> Response {
     let mut r = status.into_response();
-    r.extensions_mut().insert(DescrizioneErrore { titolo: titolo.into(), messaggio, causa, api });
+    r.extensions_mut().insert(DescrizioneErrore {
+        titolo: titolo.into(),
+        messaggio,
+        causa,
+        api,
+    });
     r
 }
 
@@ -117,7 +128,13 @@ impl IntoResponse for ErroreApi {
                 let (s, t, m, c) = descrivi(&e);
                 risposta(s, t, m, c, true)
             }
-            ErroreApi::RichiestaNonValida(m) => risposta(StatusCode::BAD_REQUEST, "Richiesta non valida", m, None, true),
+            ErroreApi::RichiestaNonValida(m) => risposta(
+                StatusCode::BAD_REQUEST,
+                "Richiesta non valida",
+                m,
+                None,
+                true,
+            ),
         }
     }
 }
@@ -152,14 +169,20 @@ pub async fn mappa_errori(State(st): State<Stato>, req: Request, next: Next) -> 
             "request_id": id,
         });
         let mut n = (status, corpo.to_string()).into_response();
-        n.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        n.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         n
     } else {
-        let html = crate::modelli::pagina_errore(&st, status.as_u16(), &d.titolo, &d.messaggio, &id);
+        let html =
+            crate::modelli::pagina_errore(&st, status.as_u16(), &d.titolo, &d.messaggio, &id);
         (status, axum::response::Html(html)).into_response()
     };
     if status == StatusCode::UNAUTHORIZED && d.api {
-        nuova.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        nuova
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     // Keep the cookies a handler or inner middleware set.
     for c in r.headers().get_all(header::SET_COOKIE) {
@@ -171,6 +194,10 @@ pub async fn mappa_errori(State(st): State<Stato>, req: Request, next: Next) -> 
 /// The tracing span of a request: method, path and request id (never headers or bodies, which
 /// may carry tokens or cookies).
 pub fn span_richiesta(req: &Request) -> tracing::Span {
-    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
     tracing::info_span!("richiesta", metodo = %req.method(), percorso = %req.uri().path(), request_id = %id)
 }

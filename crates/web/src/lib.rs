@@ -31,7 +31,10 @@ const LIMITE_MODULO: usize = 64 * 1024;
 
 /// The complete router.
 pub fn router(p: Piattaforma) -> Router {
-    let stato = Stato { p, modelli: Arc::new(modelli::ambiente()) };
+    let stato = Stato {
+        p,
+        modelli: Arc::new(modelli::ambiente()),
+    };
     let mut pagine = Router::new()
         .route("/", get(pagine::pubbliche::home))
         .route("/enti", get(pagine::pubbliche::enti))
@@ -41,17 +44,41 @@ pub fn router(p: Piattaforma) -> Router {
         .route("/privacy", get(pagine::pubbliche::privacy))
         .route("/accesso", get(pagine::accesso::mostra))
         .route("/accesso/spid", get(pagine::accesso::spid))
-        .route(servizi::oidc::PERCORSO_RITORNO, get(pagine::accesso::ritorno))
+        .route(
+            servizi::oidc::PERCORSO_RITORNO,
+            get(pagine::accesso::ritorno),
+        )
         .route("/esci", post(pagine::accesso::esci))
         .route("/area", get(pagine::area::home))
-        .route("/area/registrazione", get(pagine::registrazioni::modulo).post(pagine::registrazioni::invia))
+        .route(
+            "/area/registrazione",
+            get(pagine::registrazioni::modulo).post(pagine::registrazioni::invia),
+        )
         .route("/area/registrazioni", get(pagine::registrazioni::elenco))
-        .route("/area/registrazioni/{id}", get(pagine::registrazioni::dettaglio))
-        .route("/area/registrazioni/{id}/decisione", post(pagine::registrazioni::decidi))
-        .route("/area/enti/{codice}/referenti", get(pagine::referenti::elenco).post(pagine::referenti::accredita))
-        .route("/area/enti/{codice}/referenti/{id}/revoca", post(pagine::referenti::revoca))
-        .route("/area/enti/{codice}/token", get(pagine::token::elenco).post(pagine::token::crea))
-        .route("/area/enti/{codice}/token/{id}/revoca", post(pagine::token::revoca))
+        .route(
+            "/area/registrazioni/{id}",
+            get(pagine::registrazioni::dettaglio),
+        )
+        .route(
+            "/area/registrazioni/{id}/decisione",
+            post(pagine::registrazioni::decidi),
+        )
+        .route(
+            "/area/enti/{codice}/referenti",
+            get(pagine::referenti::elenco).post(pagine::referenti::accredita),
+        )
+        .route(
+            "/area/enti/{codice}/referenti/{id}/revoca",
+            post(pagine::referenti::revoca),
+        )
+        .route(
+            "/area/enti/{codice}/token",
+            get(pagine::token::elenco).post(pagine::token::crea),
+        )
+        .route(
+            "/area/enti/{codice}/token/{id}/revoca",
+            post(pagine::token::revoca),
+        )
         .route("/area/enti/{codice}/pilota", post(pagine::area::pilota))
         .route("/area/audit", get(pagine::area::audit))
         .fallback(pagine::non_trovata);
@@ -61,7 +88,10 @@ pub fn router(p: Piattaforma) -> Router {
         pagine = pagine.route("/accesso/sviluppo", post(pagine::accesso::sviluppo));
     }
     let pagine = pagine
-        .layer(axum::middleware::from_fn_with_state(stato.clone(), contesto::cookie_csrf))
+        .layer(axum::middleware::from_fn_with_state(
+            stato.clone(),
+            contesto::cookie_csrf,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(LIMITE_MODULO));
     let api = Router::new()
         .route("/api/v1/enti", get(api::enti))
@@ -71,7 +101,10 @@ pub fn router(p: Piattaforma) -> Router {
         .merge(pagine)
         .merge(api)
         .route("/static/{*percorso}", get(assets::statico))
-        .layer(axum::middleware::from_fn_with_state(stato.clone(), errore::mappa_errori))
+        .layer(axum::middleware::from_fn_with_state(
+            stato.clone(),
+            errore::mappa_errori,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(errore::span_richiesta))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -96,7 +129,9 @@ pub async fn servi(
             }
         })
     };
-    let r = axum::serve(listener, router(p)).with_graceful_shutdown(spegni).await;
+    let r = axum::serve(listener, router(p))
+        .with_graceful_shutdown(spegni)
+        .await;
     pulizia.abort();
     r
 }

@@ -36,13 +36,21 @@ pub fn etichetta(codice: &str) -> &str {
 
 fn data_ora(v: String) -> String {
     DateTime::parse_from_rfc3339(&v)
-        .map(|d| ora_italiana(d.with_timezone(&Utc)).format("%d/%m/%Y %H:%M").to_string())
+        .map(|d| {
+            ora_italiana(d.with_timezone(&Utc))
+                .format("%d/%m/%Y %H:%M")
+                .to_string()
+        })
         .unwrap_or(v)
 }
 
 fn data(v: String) -> String {
     DateTime::parse_from_rfc3339(&v)
-        .map(|d| ora_italiana(d.with_timezone(&Utc)).format("%d/%m/%Y").to_string())
+        .map(|d| {
+            ora_italiana(d.with_timezone(&Utc))
+                .format("%d/%m/%Y")
+                .to_string()
+        })
         .unwrap_or(v)
 }
 
@@ -51,8 +59,11 @@ fn data(v: String) -> String {
 fn ora_italiana(t: DateTime<Utc>) -> DateTime<chrono::FixedOffset> {
     use chrono::{Datelike, NaiveDate, TimeZone};
     let ultima_domenica = |mese: u32| {
-        let ultimo = NaiveDate::from_ymd_opt(t.year(), mese + 1, 1).and_then(|d| d.pred_opt()).unwrap_or_default();
-        let giorno = ultimo - chrono::Duration::days(i64::from(ultimo.weekday().num_days_from_sunday()));
+        let ultimo = NaiveDate::from_ymd_opt(t.year(), mese + 1, 1)
+            .and_then(|d| d.pred_opt())
+            .unwrap_or_default();
+        let giorno =
+            ultimo - chrono::Duration::days(i64::from(ultimo.weekday().num_days_from_sunday()));
         Utc.from_utc_datetime(&giorno.and_hms_opt(1, 0, 0).unwrap_or_default())
     };
     let estate = t >= ultima_domenica(3) && t < ultima_domenica(10);
@@ -91,7 +102,15 @@ fn shell(st: &Stato, cx: Option<&Contesto>) -> Value {
     };
     let s = cx.soggetto();
     let enti = s.enti().iter().map(|e| e.to_string()).collect::<Vec<_>>();
-    let rappresentante = enti.iter().filter(|e| s.is_legale_rappresentante(&dominio::CodiceEnte::parse(e).unwrap_or_else(|_| dominio::CodiceEnte::regione()))).cloned().collect::<Vec<_>>();
+    let rappresentante = enti
+        .iter()
+        .filter(|e| {
+            s.is_legale_rappresentante(
+                &dominio::CodiceEnte::parse(e).unwrap_or_else(|_| dominio::CodiceEnte::regione()),
+            )
+        })
+        .cloned()
+        .collect::<Vec<_>>();
     context! {
         sviluppo,
         csrf => cx.csrf,
@@ -106,7 +125,12 @@ fn shell(st: &Stato, cx: Option<&Contesto>) -> Value {
 }
 
 /// Renders a page with the shell's context merged in.
-pub fn pagina(st: &Stato, cx: &Contesto, nome: &str, dati: Value) -> Result<Html<String>, ErrorePagina> {
+pub fn pagina(
+    st: &Stato,
+    cx: &Contesto,
+    nome: &str,
+    dati: Value,
+) -> Result<Html<String>, ErrorePagina> {
     let t = st
         .modelli
         .get_template(nome)
@@ -118,7 +142,13 @@ pub fn pagina(st: &Stato, cx: &Contesto, nome: &str, dati: Value) -> Result<Html
 }
 
 /// The error page (rendered without the request's identity: it may be the failure's cause).
-pub fn pagina_errore(st: &Stato, status: u16, titolo: &str, messaggio: &str, request_id: &str) -> String {
+pub fn pagina_errore(
+    st: &Stato,
+    status: u16,
+    titolo: &str,
+    messaggio: &str,
+    request_id: &str,
+) -> String {
     let ctx = context! { status, titolo, messaggio, request_id, ..shell(st, None) };
     st.modelli
         .get_template("errore.html")

@@ -9,7 +9,9 @@ use servizi::{Config, Piattaforma};
 
 /// The database backend of this test run.
 pub fn url_postgres() -> Option<String> {
-    std::env::var("PUSH_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("PUSH_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 fn stampa_backend() {
@@ -17,7 +19,11 @@ fn stampa_backend() {
     FATTO.get_or_init(|| {
         eprintln!(
             "[push test] backend: {}",
-            if url_postgres().is_some() { "PostgreSQL (PUSH_TEST_DATABASE_URL)" } else { "SQLite" }
+            if url_postgres().is_some() {
+                "PostgreSQL (PUSH_TEST_DATABASE_URL)"
+            } else {
+                "SQLite"
+            }
         );
     });
 }
@@ -56,7 +62,14 @@ pub struct Opzioni {
 
 impl Default for Opzioni {
     fn default() -> Self {
-        Self { demo: Some(Scenario::Marzo2018), modalita: Modalita::Sviluppo, accesso_sviluppo: None, oidc: None, database_url: None, listener: None }
+        Self {
+            demo: Some(Scenario::Marzo2018),
+            modalita: Modalita::Sviluppo,
+            accesso_sviluppo: None,
+            oidc: None,
+            database_url: None,
+            listener: None,
+        }
     }
 }
 
@@ -83,7 +96,9 @@ impl TestApp {
         };
         let listener = match o.listener {
             Some(l) => l,
-            None => tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind"),
+            None => tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind"),
         };
         let addr = listener.local_addr().expect("addr");
         let (oidc_issuer, oidc_client_id, oidc_client_secret) = match o.oidc {
@@ -113,35 +128,64 @@ impl TestApp {
         let server = tokio::spawn(async move {
             let _ = web::servi(p2, listener, std::future::pending()).await;
         });
-        TestApp { url: format!("http://{addr}"), p, demo, database_url, data_dir: dir.path().to_path_buf(), _dir: dir, _server: server }
+        TestApp {
+            url: format!("http://{addr}"),
+            p,
+            demo,
+            database_url,
+            data_dir: dir.path().to_path_buf(),
+            _dir: dir,
+            _server: server,
+        }
     }
 
     /// A browser: cookie store on, redirects not followed (tests check them).
     pub fn browser(&self) -> Browser {
         Browser {
             base: self.url.clone(),
-            c: reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client"),
+            c: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
         }
     }
 
     /// A browser logged in through the development login as `cf`.
     pub async fn come(&self, cf: &str) -> Browser {
         let b = self.browser();
-        let r = b.post_form("/accesso", "/accesso/sviluppo", &[("cf", cf)]).await;
+        let r = b
+            .post_form("/accesso", "/accesso/sviluppo", &[("cf", cf)])
+            .await;
         assert_eq!(r.status(), 303, "accesso di sviluppo per {cf}");
         assert_eq!(r.headers()["location"], "/area");
         b
     }
 
     pub fn admin(&self) -> String {
-        self.demo.amministratore.as_ref().expect("admin").cf.to_string()
+        self.demo
+            .amministratore
+            .as_ref()
+            .expect("admin")
+            .cf
+            .to_string()
     }
     pub fn istruttore(&self) -> String {
-        self.demo.istruttore.as_ref().expect("istruttore").cf.to_string()
+        self.demo
+            .istruttore
+            .as_ref()
+            .expect("istruttore")
+            .cf
+            .to_string()
     }
     /// (legal representative, referent PATRIMONIO, referent PROGRAMMI) of an entity.
     pub fn persone(&self, ente: &str) -> (String, String, String) {
-        let (_, lr, rp, rg) = self.demo.enti.iter().find(|(e, ..)| e == ente).unwrap_or_else(|| panic!("ente demo {ente}"));
+        let (_, lr, rp, rg) = self
+            .demo
+            .enti
+            .iter()
+            .find(|(e, ..)| e == ente)
+            .unwrap_or_else(|| panic!("ente demo {ente}"));
         (lr.cf.to_string(), rp.cf.to_string(), rg.cf.to_string())
     }
     pub fn senza_ruolo(&self) -> String {
@@ -166,17 +210,30 @@ impl Drop for TestApp {
     /// Drops the per-test PostgreSQL database (SQLite files go with the temporary directory).
     fn drop(&mut self) {
         self._server.abort();
-        let (Some(admin), Some(nome)) = (url_postgres(), self.database_url.rsplit('/').next().map(str::to_string)) else { return };
+        let (Some(admin), Some(nome)) = (
+            url_postgres(),
+            self.database_url.rsplit('/').next().map(str::to_string),
+        ) else {
+            return;
+        };
         if !nome.starts_with("push_t_") {
             return;
         }
         // Drop runs inside the test's runtime: use a thread with its own runtime.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 use sqlx::Connection;
                 let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {nome} WITH (FORCE)"))).execute(&mut c).await.ok()
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {nome} WITH (FORCE)"
+                )))
+                .execute(&mut c)
+                .await
+                .ok()
             })
         })
         .join();
@@ -190,7 +247,11 @@ pub struct Browser {
 
 impl Browser {
     pub async fn get(&self, percorso: &str) -> reqwest::Response {
-        self.c.get(format!("{}{percorso}", self.base)).send().await.expect("get")
+        self.c
+            .get(format!("{}{percorso}", self.base))
+            .send()
+            .await
+            .expect("get")
     }
 
     pub async fn testo(&self, percorso: &str) -> (u16, String) {
@@ -206,12 +267,22 @@ impl Browser {
     }
 
     /// Posts a form with the CSRF token taken from `pagina`.
-    pub async fn post_form(&self, pagina: &str, azione: &str, campi: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post_form(
+        &self,
+        pagina: &str,
+        azione: &str,
+        campi: &[(&str, &str)],
+    ) -> reqwest::Response {
         let t = self.csrf(pagina).await;
         self.post_grezzo(azione, &t, campi).await
     }
 
-    pub async fn post_grezzo(&self, azione: &str, csrf: &str, campi: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post_grezzo(
+        &self,
+        azione: &str,
+        csrf: &str,
+        campi: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut corpo = url::form_urlencoded::Serializer::new(String::new());
         corpo.append_pair("_csrf", csrf);
         for (k, v) in campi {

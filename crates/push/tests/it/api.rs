@@ -11,11 +11,18 @@ async fn enti_pubblico_e_regione() {
     assert_eq!(v.len(), 263);
     let bari = v.iter().find(|e| e["codice"] == "072006").unwrap();
     assert_eq!(bari["registrato"], true);
-    assert!(bari.get("pilota").is_none(), "il pubblico non vede il dato pilota");
+    assert!(
+        bari.get("pilota").is_none(),
+        "il pubblico non vede il dato pilota"
+    );
     let chiavi: Vec<&String> = bari.as_object().unwrap().keys().collect();
     assert_eq!(chiavi.len(), 4, "{chiavi:?}");
 
-    let t = String::from_utf8(app.push(&["token", "create", "--regione", "--nome", "prova"]).stdout).unwrap();
+    let t = String::from_utf8(
+        app.push(&["token", "create", "--regione", "--nome", "prova"])
+            .stdout,
+    )
+    .unwrap();
     let r = api(&app, "/api/v1/enti?limit=10000", Some(t.trim())).await;
     let v: Vec<serde_json::Value> = r.json().await.unwrap();
     let bari = v.iter().find(|e| e["codice"] == "072006").unwrap();
@@ -25,8 +32,23 @@ async fn enti_pubblico_e_regione() {
     assert_eq!(pilota, 14);
 
     // An entity's token gets the public view.
-    let t = String::from_utf8(app.push(&["token", "create", "--ente", "072006", "--area", "PATRIMONIO"]).stdout).unwrap();
-    let v: Vec<serde_json::Value> = api(&app, "/api/v1/enti", Some(t.trim())).await.json().await.unwrap();
+    let t = String::from_utf8(
+        app.push(&[
+            "token",
+            "create",
+            "--ente",
+            "072006",
+            "--area",
+            "PATRIMONIO",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let v: Vec<serde_json::Value> = api(&app, "/api/v1/enti", Some(t.trim()))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(v[0].get("pilota").is_none());
 }
 
@@ -45,7 +67,10 @@ async fn enti_paginazione_e_csv() {
             url.strip_prefix(&app.url).unwrap().to_string()
         });
         let v: Vec<serde_json::Value> = r.json().await.unwrap();
-        visti.extend(v.into_iter().map(|e| e["codice"].as_str().unwrap().to_string()));
+        visti.extend(
+            v.into_iter()
+                .map(|e| e["codice"].as_str().unwrap().to_string()),
+        );
     }
     assert_eq!(visti.len(), 263);
     let mut ordinati = visti.clone();
@@ -58,10 +83,25 @@ async fn enti_paginazione_e_csv() {
     assert_eq!(r.status(), 400);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
 
-    let r = reqwest::Client::new().get(format!("{}/api/v1/enti?limit=5", app.url)).header("accept", "text/csv").send().await.unwrap();
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/enti?limit=5", app.url))
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let csv = r.text().await.unwrap();
-    assert!(csv.starts_with("codice,denominazione,tipo,registrato\r\n071001,Comune di Accadia,COMUNE,false"), "{csv}");
+    assert!(
+        csv.starts_with(
+            "codice,denominazione,tipo,registrato\r\n071001,Comune di Accadia,COMUNE,false"
+        ),
+        "{csv}"
+    );
 }
 
 #[tokio::test]
@@ -100,7 +140,13 @@ async fn database_chiuso_503_con_codice_richiesta() {
     assert_eq!(r.status(), 503);
     let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
     let html = r.text().await.unwrap();
-    assert!(html.contains(&id), "la pagina mostra il codice della richiesta");
+    assert!(
+        html.contains(&id),
+        "la pagina mostra il codice della richiesta"
+    );
     assert!(html.contains("temporaneamente non disponibile"));
-    assert!(!html.to_lowercase().contains("sqlx") && !html.contains("pool"), "nessun dettaglio tecnico: {html}");
+    assert!(
+        !html.to_lowercase().contains("sqlx") && !html.contains("pool"),
+        "nessun dettaglio tecnico: {html}"
+    );
 }

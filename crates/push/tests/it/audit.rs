@@ -5,16 +5,25 @@ use crate::aiuto::{TestApp, url_postgres};
 async fn esegui_sql(app: &TestApp, sql: &str) {
     if url_postgres().is_some() {
         let p = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&p).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&p)
+            .await
+            .unwrap();
     } else {
         let p = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&p).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&p)
+            .await
+            .unwrap();
     }
 }
 
 fn verifica(app: &TestApp) -> (bool, String) {
     let o = app.push(&["audit", "verify"]);
-    (o.status.success(), String::from_utf8_lossy(&o.stdout).to_string())
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).to_string(),
+    )
 }
 
 #[tokio::test]
@@ -56,7 +65,11 @@ async fn cancellazione_rilevata() {
 #[tokio::test]
 async fn cancellazione_delle_ultime_voci_rilevata() {
     let app = TestApp::nuova().await;
-    esegui_sql(&app, "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)").await;
+    esegui_sql(
+        &app,
+        "DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)",
+    )
+    .await;
     let (ok, out) = verifica(&app);
     assert!(!ok, "{out}");
     assert!(out.contains("mancante"), "{out}");
@@ -75,7 +88,10 @@ async fn la_regione_consulta_il_registro_con_filtri() {
     assert!(!html.contains("<td>referente.accreditato</td>"));
     let (_, html) = b.testo("/area/audit?dal=2017-01-01&al=2017-12-31").await;
     assert!(html.contains("registrazione.richiesta"));
-    assert!(!html.contains("<td>accesso</td>"), "gli accessi di oggi sono fuori intervallo");
+    assert!(
+        !html.contains("<td>accesso</td>"),
+        "gli accessi di oggi sono fuori intervallo"
+    );
     // Paging: more than 50 entries exist.
     assert!(html.contains("Voci precedenti"));
 }

@@ -9,7 +9,14 @@ use servizi::token::Richiedente;
 use crate::aiuto::{Browser, TestApp};
 
 const BARI: &str = "072006";
-const SOGGETTI: [&str; 6] = ["anonimo", "referente di altro ente", "referente senza l'area", "legale rappresentante", "istruttore regionale", "amministratore regionale"];
+const SOGGETTI: [&str; 6] = [
+    "anonimo",
+    "referente di altro ente",
+    "referente senza l'area",
+    "legale rappresentante",
+    "istruttore regionale",
+    "amministratore regionale",
+];
 
 #[derive(Clone, Copy)]
 enum Metodo {
@@ -35,8 +42,20 @@ struct Rotta {
     attesi: [u16; 6],
 }
 
-const fn r(metodo: Metodo, percorso: &'static str, prepara: Prepara, campi: &'static [(&'static str, &'static str)], attesi: [u16; 6]) -> Rotta {
-    Rotta { metodo, percorso, prepara, campi, attesi }
+const fn r(
+    metodo: Metodo,
+    percorso: &'static str,
+    prepara: Prepara,
+    campi: &'static [(&'static str, &'static str)],
+    attesi: [u16; 6],
+) -> Rotta {
+    Rotta {
+        metodo,
+        percorso,
+        prepara,
+        campi,
+        attesi,
+    }
 }
 
 use Metodo::{Get, Post};
@@ -56,21 +75,111 @@ const ROTTE: &[Rotta] = &[
     r(Get, "/api/v1/openapi.json", Niente, &[], [200; 6]),
     r(Get, "/accesso/spid", Niente, &[], [404; 6]),
     r(Get, "/area", Niente, &[], [303, 200, 200, 200, 200, 200]),
-    r(Get, "/area/registrazione", Niente, &[], [303, 200, 200, 200, 403, 403]),
-    r(Post, "/area/registrazione", Niente, &[("ente", "075035"), ("pec", "non valida")], [303, 422, 422, 422, 403, 403]),
-    r(Get, "/area/registrazioni", Niente, &[], [303, 403, 403, 403, 403, 200]),
-    r(Get, "/area/registrazioni/{id}", Registrazione, &[], [303, 403, 403, 403, 403, 200]),
-    r(Post, "/area/registrazioni/{id}/decisione", Registrazione, &[("decisione", "respingi"), ("motivazione", "prova")], [303, 403, 403, 403, 403, 303]),
-    r(Get, "/area/enti/072006/referenti", Niente, &[], [303, 404, 403, 200, 403, 403]),
-    r(Post, "/area/enti/072006/referenti", Niente, &[("codice_fiscale", "X")], [303, 404, 403, 422, 403, 403]),
-    r(Post, "/area/enti/072006/referenti/{id}/revoca", Referente, &[], [303, 404, 403, 303, 403, 403]),
-    r(Get, "/area/enti/072006/token", Niente, &[], [303, 404, 403, 200, 403, 200]),
-    r(Post, "/area/enti/072006/token", Niente, &[("nome", "x"), ("aree", "PATRIMONIO")], [303, 404, 403, 200, 403, 200]),
-    r(Post, "/area/enti/072006/token/{id}/revoca", Token, &[], [303, 404, 403, 303, 403, 303]),
-    r(Get, "/area/enti/REGIONE/token", Niente, &[], [303, 404, 404, 404, 403, 200]),
-    r(Post, "/area/enti/REGIONE/token", Niente, &[("nome", "x")], [303, 404, 404, 404, 403, 200]),
-    r(Post, "/area/enti/072006/pilota", Niente, &[("pilota", "si")], [303, 403, 403, 403, 403, 303]),
-    r(Get, "/area/audit", Niente, &[], [303, 403, 403, 403, 200, 200]),
+    r(
+        Get,
+        "/area/registrazione",
+        Niente,
+        &[],
+        [303, 200, 200, 200, 403, 403],
+    ),
+    r(
+        Post,
+        "/area/registrazione",
+        Niente,
+        &[("ente", "075035"), ("pec", "non valida")],
+        [303, 422, 422, 422, 403, 403],
+    ),
+    r(
+        Get,
+        "/area/registrazioni",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 403, 200],
+    ),
+    r(
+        Get,
+        "/area/registrazioni/{id}",
+        Registrazione,
+        &[],
+        [303, 403, 403, 403, 403, 200],
+    ),
+    r(
+        Post,
+        "/area/registrazioni/{id}/decisione",
+        Registrazione,
+        &[("decisione", "respingi"), ("motivazione", "prova")],
+        [303, 403, 403, 403, 403, 303],
+    ),
+    r(
+        Get,
+        "/area/enti/072006/referenti",
+        Niente,
+        &[],
+        [303, 404, 403, 200, 403, 403],
+    ),
+    r(
+        Post,
+        "/area/enti/072006/referenti",
+        Niente,
+        &[("codice_fiscale", "X")],
+        [303, 404, 403, 422, 403, 403],
+    ),
+    r(
+        Post,
+        "/area/enti/072006/referenti/{id}/revoca",
+        Referente,
+        &[],
+        [303, 404, 403, 303, 403, 403],
+    ),
+    r(
+        Get,
+        "/area/enti/072006/token",
+        Niente,
+        &[],
+        [303, 404, 403, 200, 403, 200],
+    ),
+    r(
+        Post,
+        "/area/enti/072006/token",
+        Niente,
+        &[("nome", "x"), ("aree", "PATRIMONIO")],
+        [303, 404, 403, 200, 403, 200],
+    ),
+    r(
+        Post,
+        "/area/enti/072006/token/{id}/revoca",
+        Token,
+        &[],
+        [303, 404, 403, 303, 403, 303],
+    ),
+    r(
+        Get,
+        "/area/enti/REGIONE/token",
+        Niente,
+        &[],
+        [303, 404, 404, 404, 403, 200],
+    ),
+    r(
+        Post,
+        "/area/enti/REGIONE/token",
+        Niente,
+        &[("nome", "x")],
+        [303, 404, 404, 404, 403, 200],
+    ),
+    r(
+        Post,
+        "/area/enti/072006/pilota",
+        Niente,
+        &[("pilota", "si")],
+        [303, 403, 403, 403, 403, 303],
+    ),
+    r(
+        Get,
+        "/area/audit",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
     r(Post, "/esci", Niente, &[], [303; 6]),
 ];
 
@@ -80,24 +189,72 @@ async fn prepara(app: &TestApp, p: Prepara, n: usize) -> String {
         Niente => String::new(),
         Registrazione => {
             // A pending request for a distinct unregistered Comune per cell.
-            let liberi: Vec<String> = app.p.db.enti().await.unwrap().into_iter().filter(|e| e.tipo == "COMUNE" && e.registrato_il.is_none()).map(|e| e.codice).collect();
+            let liberi: Vec<String> = app
+                .p
+                .db
+                .enti()
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.tipo == "COMUNE" && e.registrato_il.is_none())
+                .map(|e| e.codice)
+                .collect();
             let ente = &liberi[n % liberi.len()];
             let mut tx = app.p.db.inizia().await.unwrap();
-            let id = tx.crea_registrazione(ente, &app.senza_ruolo(), "Giulia Nuova", "p@pec.x.push-demo.invalid", "080 123456", "u@x.push-demo.invalid", ora).await.unwrap();
+            let id = tx
+                .crea_registrazione(
+                    ente,
+                    &app.senza_ruolo(),
+                    "Giulia Nuova",
+                    "p@pec.x.push-demo.invalid",
+                    "080 123456",
+                    "u@x.push-demo.invalid",
+                    ora,
+                )
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
             id.to_string()
         }
         Referente => {
-            let cf = dominio::CodiceFiscale::con_controllo(&format!("MTRXXX{:02}A{:02}A662", 10 + n % 90, 1 + n / 90)).unwrap();
+            let cf = dominio::CodiceFiscale::con_controllo(&format!(
+                "MTRXXX{:02}A{:02}A662",
+                10 + n % 90,
+                1 + n / 90
+            ))
+            .unwrap();
             let mut tx = app.p.db.inizia().await.unwrap();
-            tx.salva_persona(cf.as_str(), "Referente Matrice", None, ora).await.unwrap();
-            let id = tx.conferisci_incarico(cf.as_str(), BARI, "REFERENTE", "PATRIMONIO", None, "test", ora).await.unwrap();
+            tx.salva_persona(cf.as_str(), "Referente Matrice", None, ora)
+                .await
+                .unwrap();
+            let id = tx
+                .conferisci_incarico(
+                    cf.as_str(),
+                    BARI,
+                    "REFERENTE",
+                    "PATRIMONIO",
+                    None,
+                    "test",
+                    ora,
+                )
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
             id.to_string()
         }
         Token => {
             let bari = CodiceEnte::parse(BARI).unwrap();
-            app.p.crea_token(Richiedente::RigaDiComando, &bari, &[Area::Patrimonio], "matrice").await.unwrap().id.to_string()
+            app.p
+                .crea_token(
+                    Richiedente::RigaDiComando,
+                    &bari,
+                    &[Area::Patrimonio],
+                    "matrice",
+                )
+                .await
+                .unwrap()
+                .id
+                .to_string()
         }
     }
 }
@@ -127,16 +284,31 @@ async fn matrice_delle_autorizzazioni() {
                 Get => b.get(&percorso).await.status().as_u16(),
                 Post => {
                     let t = b.csrf("/accesso").await;
-                    b.post_grezzo(&percorso, &t, rotta.campi).await.status().as_u16()
+                    b.post_grezzo(&percorso, &t, rotta.campi)
+                        .await
+                        .status()
+                        .as_u16()
                 }
             };
             let atteso = rotta.attesi[i];
             if status != atteso {
-                fallimenti.push(format!("{} {percorso} come {chi}: {status}, atteso {atteso}", if matches!(rotta.metodo, Get) { "GET" } else { "POST" }));
+                fallimenti.push(format!(
+                    "{} {percorso} come {chi}: {status}, atteso {atteso}",
+                    if matches!(rotta.metodo, Get) {
+                        "GET"
+                    } else {
+                        "POST"
+                    }
+                ));
             }
         }
     }
-    assert!(fallimenti.is_empty(), "{} celle sbagliate:\n{}", fallimenti.len(), fallimenti.join("\n"));
+    assert!(
+        fallimenti.is_empty(),
+        "{} celle sbagliate:\n{}",
+        fallimenti.len(),
+        fallimenti.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -157,6 +329,10 @@ async fn pagina_403_in_italiano() {
     let html = r.text().await.unwrap();
     assert!(html.contains("Operazione non consentita") && html.contains("lang=\"it\""));
     let r = b.get("/area/enti/110001/referenti").await;
-    assert_eq!(r.status(), 404, "l'esistenza delle risorse di altri enti non è rivelata");
+    assert_eq!(
+        r.status(),
+        404,
+        "l'esistenza delle risorse di altri enti non è rivelata"
+    );
     assert!(r.text().await.unwrap().contains("Pagina non trovata"));
 }

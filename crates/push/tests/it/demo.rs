@@ -10,9 +10,16 @@ async fn scenario_marzo_2018() {
     assert_eq!(registrati.len(), 13);
     let pilota: Vec<_> = enti.iter().filter(|e| e.pilota).collect();
     assert_eq!(pilota.len(), 14);
-    assert_eq!(pilota.iter().filter(|e| e.registrato_il.is_some()).count(), 11);
+    assert_eq!(
+        pilota.iter().filter(|e| e.registrato_il.is_some()).count(),
+        11
+    );
     assert_eq!(registrati.iter().filter(|e| !e.pilota).count(), 2);
-    let mut non_registrati: Vec<_> = pilota.iter().filter(|e| e.registrato_il.is_none()).map(|e| e.codice.as_str()).collect();
+    let mut non_registrati: Vec<_> = pilota
+        .iter()
+        .filter(|e| e.registrato_il.is_none())
+        .map(|e| e.codice.as_str())
+        .collect();
     non_registrati.sort();
     assert_eq!(non_registrati, ["071024", "073027", "075035"]);
     // Nothing later than the announcement.
@@ -20,12 +27,31 @@ async fn scenario_marzo_2018() {
     for e in &registrati {
         assert!(e.registrato_il.unwrap().date_naive() < annuncio);
         let inc = app.p.db.incarichi_ente(&e.codice).await.unwrap();
-        assert_eq!(inc.iter().filter(|i| i.ruolo == "LEGALE_RAPPRESENTANTE").count(), 1, "{}", e.codice);
+        assert_eq!(
+            inc.iter()
+                .filter(|i| i.ruolo == "LEGALE_RAPPRESENTANTE")
+                .count(),
+            1,
+            "{}",
+            e.codice
+        );
         for area in ["PATRIMONIO", "PROGRAMMI"] {
-            assert!(inc.iter().any(|i| i.ruolo == "REFERENTE" && i.aree.contains(area)), "{} {area}", e.codice);
+            assert!(
+                inc.iter()
+                    .any(|i| i.ruolo == "REFERENTE" && i.aree.contains(area)),
+                "{} {area}",
+                e.codice
+            );
         }
     }
-    assert!(app.p.db.registrazioni(Some("IN_ATTESA")).await.unwrap().is_empty());
+    assert!(
+        app.p
+            .db
+            .registrazioni(Some("IN_ATTESA"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Every person is fictitious and valid.
     for p in app.p.db.persone().await.unwrap() {
         assert!(p.cf.starts_with("DMO"), "{}", p.cf);
@@ -44,17 +70,39 @@ async fn demo_rifiuta_un_database_con_dati() {
     let o = app.push(&["demo", "--sostituisci"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // The full demo adds a pending request to decide.
-    assert_eq!(app.p.db.registrazioni(Some("IN_ATTESA")).await.unwrap().len(), 1);
+    assert_eq!(
+        app.p
+            .db
+            .registrazioni(Some("IN_ATTESA"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let o = app.push(&["audit", "verify"]);
     assert!(o.status.success(), "la catena ricomincia integra");
 }
 
 #[tokio::test]
 async fn demo_su_database_vuoto_dalla_riga_di_comando() {
-    let app = TestApp::con(Opzioni { demo: None, ..Default::default() }).await;
+    let app = TestApp::con(Opzioni {
+        demo: None,
+        ..Default::default()
+    })
+    .await;
     let o = app.push(&["demo", "--scenario", "marzo-2018"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(app.p.db.enti().await.unwrap().iter().filter(|e| e.registrato_il.is_some()).count(), 13);
+    assert_eq!(
+        app.p
+            .db
+            .enti()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.registrato_il.is_some())
+            .count(),
+        13
+    );
     let o = app.push(&["demo", "--scenario", "aprile-2019", "--sostituisci"]);
     assert!(!o.status.success());
 }

@@ -18,13 +18,17 @@ struct Proxy {
 
 impl Proxy {
     async fn avvia(porta: u16, destinazione: String) -> Proxy {
-        let l = TcpListener::bind(("127.0.0.1", porta)).await.expect("bind proxy");
+        let l = TcpListener::bind(("127.0.0.1", porta))
+            .await
+            .expect("bind proxy");
         let porta = l.local_addr().unwrap().port();
         let d = destinazione.clone();
         let compito = tokio::spawn(async move {
             let mut connessioni = tokio::task::JoinSet::new();
             loop {
-                let Ok((mut a, _)) = l.accept().await else { break };
+                let Ok((mut a, _)) = l.accept().await else {
+                    break;
+                };
                 let d = d.clone();
                 connessioni.spawn(async move {
                     if let Ok(mut b) = TcpStream::connect(&d).await {
@@ -33,7 +37,11 @@ impl Proxy {
                 });
             }
         });
-        Proxy { porta, destinazione, compito: Some(compito) }
+        Proxy {
+            porta,
+            destinazione,
+            compito: Some(compito),
+        }
     }
 
     /// Drops the listener and every open connection (aborting the task drops its JoinSet).
@@ -69,14 +77,25 @@ async fn postgres_irraggiungibile_poi_di_nuovo_raggiungibile() {
     let dir = tempfile::tempdir().unwrap();
     let db = database_nuovo(dir.path()).await;
     let mut u = url::Url::parse(&db).unwrap();
-    let destinazione = format!("{}:{}", u.host_str().unwrap_or("127.0.0.1"), u.port().unwrap_or(5432));
+    let destinazione = format!(
+        "{}:{}",
+        u.host_str().unwrap_or("127.0.0.1"),
+        u.port().unwrap_or(5432)
+    );
     let mut proxy = Proxy::avvia(0, destinazione).await;
     u.set_port(Some(proxy.porta)).unwrap();
-    let app = TestApp::con(Opzioni { database_url: Some(u.to_string()), ..Default::default() }).await;
+    let app = TestApp::con(Opzioni {
+        database_url: Some(u.to_string()),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(api(&app, "/healthz", None).await.status(), 200);
 
     proxy.interrompi();
-    assert!(attendi_stato(&app, 503, Duration::from_secs(30)).await, "healthz non è passato a 503");
+    assert!(
+        attendi_stato(&app, 503, Duration::from_secs(30)).await,
+        "healthz non è passato a 503"
+    );
     let r = app.browser().get("/enti").await;
     assert_eq!(r.status(), 503);
     let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
@@ -87,12 +106,19 @@ async fn postgres_irraggiungibile_poi_di_nuovo_raggiungibile() {
     assert_eq!(r.headers()["content-type"], "application/problem+json");
 
     proxy.riprendi().await;
-    assert!(attendi_stato(&app, 200, Duration::from_secs(30)).await, "nessun ripristino");
+    assert!(
+        attendi_stato(&app, 200, Duration::from_secs(30)).await,
+        "nessun ripristino"
+    );
     assert_eq!(app.browser().get("/enti").await.status(), 200);
     drop(app);
     let nome = db.rsplit('/').next().unwrap().to_string();
     use sqlx::Connection;
     if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {nome} WITH (FORCE)"))).execute(&mut c).await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {nome} WITH (FORCE)"
+        )))
+        .execute(&mut c)
+        .await;
     }
 }

@@ -21,7 +21,10 @@ impl Drop for Fornitore {
 
 fn avvia_fornitore(redirect: &str) -> Fornitore {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests-node");
-    assert!(dir.join("node_modules/oidc-provider").exists(), "eseguire `npm ci` in tests-node (lo fa .ci/run)");
+    assert!(
+        dir.join("node_modules/oidc-provider").exists(),
+        "eseguire `npm ci` in tests-node (lo fa .ci/run)"
+    );
     let mut figlio = Command::new("node")
         .arg("oidc-provider.mjs")
         .current_dir(&dir)
@@ -37,8 +40,14 @@ fn avvia_fornitore(redirect: &str) -> Fornitore {
         .expect("node non disponibile");
     let out = figlio.stdout.take().expect("stdout");
     let mut riga = String::new();
-    BufReader::new(out).read_line(&mut riga).expect("riga dell'issuer");
-    let issuer = riga.trim().strip_prefix("OIDC_ISSUER=").unwrap_or_else(|| panic!("riga inattesa: {riga}")).to_string();
+    BufReader::new(out)
+        .read_line(&mut riga)
+        .expect("riga dell'issuer");
+    let issuer = riga
+        .trim()
+        .strip_prefix("OIDC_ISSUER=")
+        .unwrap_or_else(|| panic!("riga inattesa: {riga}"))
+        .to_string();
     Fornitore { issuer, figlio }
 }
 
@@ -62,11 +71,23 @@ async fn accedi(app: &TestApp) -> (u16, String, crate::aiuto::Browser) {
             break;
         }
         let dove = r.headers()["location"].to_str().unwrap().to_string();
-        let assoluto = if dove.starts_with("http") { dove } else { url::Url::parse(r.url().as_str()).unwrap().join(&dove).unwrap().to_string() };
+        let assoluto = if dove.starts_with("http") {
+            dove
+        } else {
+            url::Url::parse(r.url().as_str())
+                .unwrap()
+                .join(&dove)
+                .unwrap()
+                .to_string()
+        };
         if assoluto.starts_with(&format!("{}/accesso/ritorno", app.url)) {
             let fine = b.c.get(&assoluto).send().await.unwrap();
             let s = fine.status().as_u16();
-            let loc = fine.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+            let loc = fine
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string())
+                .unwrap_or_default();
             let corpo = fine.text().await.unwrap();
             return (s, if s == 303 { loc } else { corpo }, b);
         }
@@ -94,12 +115,20 @@ async fn accesso_spid_con_i_tre_nomi_del_codice_fiscale() {
     let (app, f) = app_con_fornitore().await;
     let admin = app.admin();
     let casi = [
-        ("https://attributes.eid.gov.it/fiscal_number", format!("TINIT-{admin}")),
+        (
+            "https://attributes.eid.gov.it/fiscal_number",
+            format!("TINIT-{admin}"),
+        ),
         ("fiscal_number", admin.clone()),
         ("fiscalNumber", format!("TINIT-{}", admin.to_lowercase())),
     ];
     for (nome, valore) in casi {
-        imposta_account(&f, &format!("sub-{nome}"), serde_json::json!({ nome: valore, "given_name": "Anna", "family_name": "Esempio" })).await;
+        imposta_account(
+            &f,
+            &format!("sub-{nome}"),
+            serde_json::json!({ nome: valore, "given_name": "Anna", "family_name": "Esempio" }),
+        )
+        .await;
         let (s, dove, b) = accedi(&app).await;
         assert_eq!(s, 303, "{nome}: {dove}");
         assert_eq!(dove, "/area");
@@ -109,7 +138,16 @@ async fn accesso_spid_con_i_tre_nomi_del_codice_fiscale() {
         // The session cookie works on the reserved pages; login is audited.
         assert_eq!(b.get("/area/audit").await.status(), 200);
     }
-    let voci = app.p.db.voci_audit(&archivio::FiltroAudit { azione: Some("accesso".into()), limite: 10, ..Default::default() }).await.unwrap();
+    let voci = app
+        .p
+        .db
+        .voci_audit(&archivio::FiltroAudit {
+            azione: Some("accesso".into()),
+            limite: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert!(voci.iter().filter(|v| v.dettagli.contains("spid")).count() >= 3);
 }
 
@@ -122,18 +160,40 @@ async fn nuova_persona_e_codice_fiscale_mancante_o_non_valido() {
     let (s, _, b) = accedi(&app).await;
     assert_eq!(s, 303);
     let (_, html) = b.testo("/area").await;
-    assert!(html.contains("Mario Rossi") && html.contains("Chiedi la registrazione"), "{html}");
-    assert_eq!(app.p.db.persona("RSSMRA80A01H501U").await.unwrap().unwrap().nome, "Mario Rossi");
+    assert!(
+        html.contains("Mario Rossi") && html.contains("Chiedi la registrazione"),
+        "{html}"
+    );
+    assert_eq!(
+        app.p
+            .db
+            .persona("RSSMRA80A01H501U")
+            .await
+            .unwrap()
+            .unwrap()
+            .nome,
+        "Mario Rossi"
+    );
 
     // No fiscal number: refused with an Italian message, no session.
-    imposta_account(&f, "senza-cf", serde_json::json!({ "given_name": "Ignoto" })).await;
+    imposta_account(
+        &f,
+        "senza-cf",
+        serde_json::json!({ "given_name": "Ignoto" }),
+    )
+    .await;
     let (s, corpo, b) = accedi(&app).await;
     assert_eq!(s, 400);
     assert!(corpo.contains("codice fiscale"), "{corpo}");
     assert_eq!(b.get("/area").await.status(), 303);
 
     // An invalid fiscal number: refused.
-    imposta_account(&f, "cf-errato", serde_json::json!({ "fiscalNumber": "TINIT-RSSMRA80A01H501X" })).await;
+    imposta_account(
+        &f,
+        "cf-errato",
+        serde_json::json!({ "fiscalNumber": "TINIT-RSSMRA80A01H501X" }),
+    )
+    .await;
     let (s, _, _) = accedi(&app).await;
     assert_eq!(s, 400);
 }
@@ -153,7 +213,15 @@ async fn stato_riusato_o_sconosciuto_rifiutato() {
     let mut ritorno = None;
     for _ in 0..10 {
         let dove = r.headers()["location"].to_str().unwrap().to_string();
-        let assoluto = if dove.starts_with("http") { dove } else { url::Url::parse(r.url().as_str()).unwrap().join(&dove).unwrap().to_string() };
+        let assoluto = if dove.starts_with("http") {
+            dove
+        } else {
+            url::Url::parse(r.url().as_str())
+                .unwrap()
+                .join(&dove)
+                .unwrap()
+                .to_string()
+        };
         if assoluto.starts_with(&format!("{}/accesso/ritorno", app.url)) {
             ritorno = Some(assoluto);
             break;

@@ -9,7 +9,16 @@ fn stdout(o: &std::process::Output) -> String {
 #[tokio::test]
 async fn token_da_riga_di_comando() {
     let app = TestApp::nuova().await;
-    let o = app.push(&["token", "create", "--ente", "110001", "--area", "PATRIMONIO,PROGRAMMI", "--nome", "gestionale"]);
+    let o = app.push(&[
+        "token",
+        "create",
+        "--ente",
+        "110001",
+        "--area",
+        "PATRIMONIO,PROGRAMMI",
+        "--nome",
+        "gestionale",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = stdout(&o);
     assert_eq!(out.lines().count(), 1, "solo il token: {out}");
@@ -20,21 +29,43 @@ async fn token_da_riga_di_comando() {
     // Stored only as a hash.
     let trovato = if url_postgres().is_some() {
         let p = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM token WHERE hash = $1").bind(&t).fetch_one(&p).await.unwrap()
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM token WHERE hash = $1")
+            .bind(&t)
+            .fetch_one(&p)
+            .await
+            .unwrap()
     } else {
         let p = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM token WHERE hash = $1").bind(&t).fetch_one(&p).await.unwrap()
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM token WHERE hash = $1")
+            .bind(&t)
+            .fetch_one(&p)
+            .await
+            .unwrap()
     };
     assert_eq!(trovato, 0);
 
     let lista = stdout(&app.push(&["token", "list"]));
     assert!(lista.contains("gestionale") && lista.contains("PATRIMONIO,PROGRAMMI"));
     assert!(!lista.contains(&t), "la lista non mostra il token");
-    let id = lista.lines().find(|l| l.contains("gestionale")).unwrap().split('\t').next().unwrap().to_string();
+    let id = lista
+        .lines()
+        .find(|l| l.contains("gestionale"))
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
     let o = app.push(&["token", "revoke", &id]);
     assert!(o.status.success());
-    assert_eq!(api(&app, "/api/v1/enti", Some(&t)).await.status(), 401, "revoca effettiva alla richiesta successiva");
-    assert!(!app.push(&["token", "revoke", &id]).status.success(), "già revocato");
+    assert_eq!(
+        api(&app, "/api/v1/enti", Some(&t)).await.status(),
+        401,
+        "revoca effettiva alla richiesta successiva"
+    );
+    assert!(
+        !app.push(&["token", "revoke", &id]).status.success(),
+        "già revocato"
+    );
 
     // Bad arguments: exit status non-zero with an Italian message.
     let o = app.push(&["token", "create", "--ente", "BARI", "--area", "PATRIMONIO"]);
@@ -42,7 +73,14 @@ async fn token_da_riga_di_comando() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("non è il codice di un ente"));
     let o = app.push(&["token", "create", "--ente", "110001", "--area", "CASA"]);
     assert!(!o.status.success());
-    let o = app.push(&["token", "create", "--ente", "999999", "--area", "PATRIMONIO"]);
+    let o = app.push(&[
+        "token",
+        "create",
+        "--ente",
+        "999999",
+        "--area",
+        "PATRIMONIO",
+    ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("non esiste"));
 }
@@ -53,7 +91,13 @@ async fn token_dal_web_del_legale_rappresentante() {
     let (lr, rp, _) = app.persone("110001");
     let b = app.come(&lr).await;
     let pagina = "/area/enti/110001/token";
-    let r = b.post_form(pagina, pagina, &[("nome", "gestionale"), ("aree", "PATRIMONIO")]).await;
+    let r = b
+        .post_form(
+            pagina,
+            pagina,
+            &[("nome", "gestionale"), ("aree", "PATRIMONIO")],
+        )
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let html = r.text().await.unwrap();
@@ -73,21 +117,45 @@ async fn token_dal_web_del_legale_rappresentante() {
     let altro = app.come(&lr_bari).await;
     assert_eq!(altro.get(pagina).await.status(), 404);
     let tk = altro.csrf("/area").await;
-    assert_eq!(altro.post_grezzo(&format!("{pagina}/{id}/revoca"), &tk, &[]).await.status(), 404);
+    assert_eq!(
+        altro
+            .post_grezzo(&format!("{pagina}/{id}/revoca"), &tk, &[])
+            .await
+            .status(),
+        404
+    );
     // Even through its own entity's path.
-    assert_eq!(altro.post_grezzo(&format!("/area/enti/072006/token/{id}/revoca"), &tk, &[]).await.status(), 404);
+    assert_eq!(
+        altro
+            .post_grezzo(&format!("/area/enti/072006/token/{id}/revoca"), &tk, &[])
+            .await
+            .status(),
+        404
+    );
     // The entity's referent: 403.
     let referente = app.come(&rp).await;
     assert_eq!(referente.get(pagina).await.status(), 403);
-    assert_eq!(api(&app, "/api/v1/enti", Some(&t)).await.status(), 200, "non revocato");
+    assert_eq!(
+        api(&app, "/api/v1/enti", Some(&t)).await.status(),
+        200,
+        "non revocato"
+    );
 
     // The representative revokes.
-    let r = b.post_form(pagina, &format!("{pagina}/{id}/revoca"), &[]).await;
+    let r = b
+        .post_form(pagina, &format!("{pagina}/{id}/revoca"), &[])
+        .await;
     assert_eq!(r.status(), 303);
     assert_eq!(api(&app, "/api/v1/enti", Some(&t)).await.status(), 401);
     // The Region administrator can manage any entity's tokens.
     let admin = app.come(&app.admin()).await;
     assert_eq!(admin.get(pagina).await.status(), 200);
-    let r = admin.post_form("/area/enti/REGIONE/token", "/area/enti/REGIONE/token", &[("nome", "cruscotto")]).await;
+    let r = admin
+        .post_form(
+            "/area/enti/REGIONE/token",
+            "/area/enti/REGIONE/token",
+            &[("nome", "cruscotto")],
+        )
+        .await;
     assert_eq!(r.status(), 200);
 }

@@ -13,7 +13,11 @@ use crate::errore::ErrorePagina;
 use crate::modelli::pagina;
 
 pub async fn pagina_accesso(st: &Stato, cx: &Contesto) -> Result<Html<String>, ErrorePagina> {
-    let (con_ruolo, senza_ruolo) = if st.p.accesso_sviluppo_attivo() { st.p.persone_sviluppo().await? } else { (vec![], vec![]) };
+    let (con_ruolo, senza_ruolo) = if st.p.accesso_sviluppo_attivo() {
+        st.p.persone_sviluppo().await?
+    } else {
+        (vec![], vec![])
+    };
     pagina(
         st,
         cx,
@@ -29,7 +33,15 @@ pub async fn mostra(State(st): State<Stato>, cx: Contesto) -> Result<Html<String
 fn con_sessione(st: &Stato, cookie_sessione: &str, dove: &str) -> Response {
     let ore = i64::from(st.p.config.durata_sessione_ore) * 3600;
     let mut r = Redirect::to(dove).into_response();
-    r.headers_mut().append(header::SET_COOKIE, imposta_cookie(COOKIE_SESSIONE, cookie_sessione, st.p.config.https(), Some(ore)));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        imposta_cookie(
+            COOKIE_SESSIONE,
+            cookie_sessione,
+            st.p.config.https(),
+            Some(ore),
+        ),
+    );
     r
 }
 
@@ -45,13 +57,21 @@ pub struct Ritorno {
     error: Option<String>,
 }
 
-pub async fn ritorno(State(st): State<Stato>, Query(q): Query<Ritorno>) -> Result<Response, ErrorePagina> {
+pub async fn ritorno(
+    State(st): State<Stato>,
+    Query(q): Query<Ritorno>,
+) -> Result<Response, ErrorePagina> {
     if let Some(e) = q.error {
         tracing::info!(errore = %e, "il fornitore di identità ha rifiutato l'accesso");
-        return Err(servizi::ErroreServizio::Accesso("L'accesso è stato annullato o rifiutato dal fornitore di identità.".into()).into());
+        return Err(servizi::ErroreServizio::Accesso(
+            "L'accesso è stato annullato o rifiutato dal fornitore di identità.".into(),
+        )
+        .into());
     }
     let (Some(code), Some(stato)) = (q.code, q.state) else {
-        return Err(ErrorePagina::RichiestaNonValida("Risposta del fornitore di identità incompleta.".into()));
+        return Err(ErrorePagina::RichiestaNonValida(
+            "Risposta del fornitore di identità incompleta.".into(),
+        ));
     };
     let c = st.p.completa_accesso_oidc(&code, &stato).await?;
     Ok(con_sessione(&st, &c, "/area"))
@@ -62,7 +82,10 @@ pub struct SceltaSviluppo {
     cf: String,
 }
 
-pub async fn sviluppo(State(st): State<Stato>, Modulo(_, m): Modulo<SceltaSviluppo>) -> Result<Response, ErrorePagina> {
+pub async fn sviluppo(
+    State(st): State<Stato>,
+    Modulo(_, m): Modulo<SceltaSviluppo>,
+) -> Result<Response, ErrorePagina> {
     let c = st.p.accesso_sviluppo(&m.cf).await?;
     Ok(con_sessione(&st, &c, "/area"))
 }
@@ -70,11 +93,18 @@ pub async fn sviluppo(State(st): State<Stato>, Modulo(_, m): Modulo<SceltaSvilup
 #[derive(Deserialize)]
 pub struct Vuoto {}
 
-pub async fn esci(State(st): State<Stato>, headers: axum::http::HeaderMap, Modulo(_, _v): Modulo<Vuoto>) -> Result<Response, ErrorePagina> {
+pub async fn esci(
+    State(st): State<Stato>,
+    headers: axum::http::HeaderMap,
+    Modulo(_, _v): Modulo<Vuoto>,
+) -> Result<Response, ErrorePagina> {
     if let Some(c) = cookie(&headers, COOKIE_SESSIONE) {
         st.p.chiudi_sessione(c).await?;
     }
     let mut r = Redirect::to("/").into_response();
-    r.headers_mut().append(header::SET_COOKIE, imposta_cookie(COOKIE_SESSIONE, "", st.p.config.https(), Some(0)));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        imposta_cookie(COOKIE_SESSIONE, "", st.p.config.https(), Some(0)),
+    );
     Ok(r)
 }

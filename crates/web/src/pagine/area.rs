@@ -34,7 +34,12 @@ pub async fn home(State(st): State<Stato>, cx: Contesto) -> Result<Html<String>,
     };
     let mie = st.p.mie_registrazioni(s).await?;
     let puo_registrare = autorizza(s, &Azione::RichiedereRegistrazione).is_ok();
-    pagina(&st, &cx, "area.html", context! { enti_utente => enti, in_attesa, mie, puo_registrare })
+    pagina(
+        &st,
+        &cx,
+        "area.html",
+        context! { enti_utente => enti, in_attesa, mie, puo_registrare },
+    )
 }
 
 #[derive(Deserialize)]
@@ -43,9 +48,14 @@ pub struct Pilota {
     pilota: String,
 }
 
-pub async fn pilota(State(st): State<Stato>, Path(codice): Path<String>, Modulo(cx, m): Modulo<Pilota>) -> Result<Response, ErrorePagina> {
+pub async fn pilota(
+    State(st): State<Stato>,
+    Path(codice): Path<String>,
+    Modulo(cx, m): Modulo<Pilota>,
+) -> Result<Response, ErrorePagina> {
     let c = dominio::CodiceEnte::parse(&codice).map_err(|_| servizi::ErroreServizio::NonTrovato)?;
-    st.p.imposta_pilota(cx.soggetto(), &c, m.pilota == "si").await?;
+    st.p.imposta_pilota(cx.soggetto(), &c, m.pilota == "si")
+        .await?;
     Ok(super::vai(&format!("/enti/{c}")))
 }
 
@@ -68,10 +78,17 @@ fn giorno(s: &Option<String>, fine: bool) -> Option<chrono::DateTime<Utc>> {
 }
 
 fn non_vuoto(s: &Option<String>) -> Option<String> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
-pub async fn audit(State(st): State<Stato>, cx: Contesto, Query(f): Query<FiltroPagina>) -> Result<Html<String>, ErrorePagina> {
+pub async fn audit(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Query(f): Query<FiltroPagina>,
+) -> Result<Html<String>, ErrorePagina> {
     let filtro = FiltroAudit {
         ente: non_vuoto(&f.ente).map(|e| e.to_ascii_uppercase()),
         attore: non_vuoto(&f.attore).map(|a| a.to_ascii_uppercase().replace("TOKEN:", "token:")),
@@ -84,11 +101,21 @@ pub async fn audit(State(st): State<Stato>, cx: Contesto, Query(f): Query<Filtro
     let mut voci = st.p.voci_audit(cx.soggetto(), &filtro).await?;
     let altre = voci.len() as i64 > VOCI_PER_PAGINA;
     voci.truncate(VOCI_PER_PAGINA as usize);
-    let successiva = if altre { voci.last().map(|v| v.seq) } else { None };
+    let successiva = if altre {
+        voci.last().map(|v| v.seq)
+    } else {
+        None
+    };
     let azioni = st.p.azioni_audit().await?;
     let query_successiva = successiva.map(|s| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [("ente", &f.ente), ("attore", &f.attore), ("azione", &f.azione), ("dal", &f.dal), ("al", &f.al)] {
+        for (k, v) in [
+            ("ente", &f.ente),
+            ("attore", &f.attore),
+            ("azione", &f.azione),
+            ("dal", &f.dal),
+            ("al", &f.al),
+        ] {
             if let Some(v) = non_vuoto(v) {
                 q.append_pair(k, &v);
             }
@@ -96,5 +123,10 @@ pub async fn audit(State(st): State<Stato>, cx: Contesto, Query(f): Query<Filtro
         q.append_pair("prima_di", &s.to_string());
         q.finish()
     });
-    pagina(&st, &cx, "audit.html", context! { voci, filtro => f, azioni, query_successiva })
+    pagina(
+        &st,
+        &cx,
+        "audit.html",
+        context! { voci, filtro => f, azioni, query_successiva },
+    )
 }

@@ -12,7 +12,9 @@ use axum::response::Response;
 use crate::errore::ErrorePagina;
 
 pub async fn non_trovata() -> Response {
-    axum::response::IntoResponse::into_response(ErrorePagina::Servizio(servizi::ErroreServizio::NonTrovato))
+    axum::response::IntoResponse::into_response(ErrorePagina::Servizio(
+        servizi::ErroreServizio::NonTrovato,
+    ))
 }
 
 /// Redirect after a successful POST (303 so the browser GETs the target).

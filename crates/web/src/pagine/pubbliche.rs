@@ -14,22 +14,51 @@ pub async fn home(State(st): State<Stato>, cx: Contesto) -> Result<Html<String>,
     let enti = st.p.registro(&FiltroEnti::default()).await?;
     let registrati = enti.iter().filter(|e| e.registrato_il.is_some()).count();
     let pilota = enti.iter().filter(|e| e.pilota).count();
-    pagina(&st, &cx, "home.html", context! { registrati, pilota, totale => enti.len() })
+    pagina(
+        &st,
+        &cx,
+        "home.html",
+        context! { registrati, pilota, totale => enti.len() },
+    )
 }
 
-pub async fn enti(State(st): State<Stato>, cx: Contesto, Query(f): Query<FiltroEnti>) -> Result<Html<String>, ErrorePagina> {
-    let enti: Vec<VoceRegistro> = st.p.registro(&f).await?.iter().map(VoceRegistro::from).collect();
-    pagina(&st, &cx, "enti.html", context! { enti, filtro => f, province => ["BA", "BT", "BR", "FG", "LE", "TA"] })
+pub async fn enti(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Query(f): Query<FiltroEnti>,
+) -> Result<Html<String>, ErrorePagina> {
+    let enti: Vec<VoceRegistro> =
+        st.p.registro(&f)
+            .await?
+            .iter()
+            .map(VoceRegistro::from)
+            .collect();
+    pagina(
+        &st,
+        &cx,
+        "enti.html",
+        context! { enti, filtro => f, province => ["BA", "BT", "BR", "FG", "LE", "TA"] },
+    )
 }
 
-pub async fn ente(State(st): State<Stato>, cx: Contesto, Path(codice): Path<String>) -> Result<Html<String>, ErrorePagina> {
+pub async fn ente(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Path(codice): Path<String>,
+) -> Result<Html<String>, ErrorePagina> {
     let e = st.p.ente(&codice).await?;
     let c = dominio::CodiceEnte::parse(&e.codice).map_err(servizi::ErroreServizio::from)?;
     let s = cx.soggetto();
     let riservato = dominio::politica::autorizza(s, &dominio::Azione::VedereEnte(&c)).is_ok();
-    let referenti = if riservato { st.p.incarichi_ente(s, &c).await? } else { vec![] };
-    let gestisce_referenti = dominio::politica::autorizza(s, &dominio::Azione::GestireReferenti(&c)).is_ok();
-    let gestisce_token = dominio::politica::autorizza(s, &dominio::Azione::GestireToken(&c)).is_ok();
+    let referenti = if riservato {
+        st.p.incarichi_ente(s, &c).await?
+    } else {
+        vec![]
+    };
+    let gestisce_referenti =
+        dominio::politica::autorizza(s, &dominio::Azione::GestireReferenti(&c)).is_ok();
+    let gestisce_token =
+        dominio::politica::autorizza(s, &dominio::Azione::GestireToken(&c)).is_ok();
     let gestisce_pilota = dominio::politica::autorizza(s, &dominio::Azione::GestirePilota).is_ok();
     pagina(
         &st,
@@ -42,11 +71,17 @@ pub async fn ente(State(st): State<Stato>, cx: Contesto, Path(codice): Path<Stri
     )
 }
 
-pub async fn documentazione(State(st): State<Stato>, cx: Contesto) -> Result<Html<String>, ErrorePagina> {
+pub async fn documentazione(
+    State(st): State<Stato>,
+    cx: Contesto,
+) -> Result<Html<String>, ErrorePagina> {
     pagina(&st, &cx, "documentazione.html", context! {})
 }
 
-pub async fn accessibilita(State(st): State<Stato>, cx: Contesto) -> Result<Html<String>, ErrorePagina> {
+pub async fn accessibilita(
+    State(st): State<Stato>,
+    cx: Contesto,
+) -> Result<Html<String>, ErrorePagina> {
     pagina(&st, &cx, "accessibilita.html", context! {})
 }
 
