@@ -63,6 +63,10 @@ async function pagina({ js = true } = {}) {
   const ctx = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 1280, height: 900 }, locale: 'it-IT' });
   const p = await ctx.newPage();
   const errori = [];
+  // Console errors include Content-Security-Policy violations and script failures.
+  // ("Failed to load resource" is Chromium's note on any 4xx page, e.g. a form with errors.)
+  p.on('console', m => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errori.push(`console: ${m.text()}`); });
+  p.on('pageerror', e => errori.push(`script: ${e.message}`));
   p.on('response', r => { if (r.status() >= 500) errori.push(`${r.status()} ${r.url()}`); });
   // Requests aborted by a navigation (e.g. the favicon while a form posts) are not failures.
   p.on('requestfailed', r => { if (r.failure()?.errorText !== 'net::ERR_ABORTED') errori.push(`fallita ${r.url()} ${r.failure()?.errorText}`); });

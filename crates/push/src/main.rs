@@ -24,7 +24,8 @@ const MODELLO_AIUTO: &str = "{about-with-newline}\nUso: {usage}\n\n{all-args}{af
     disable_version_flag = true,
     subcommand_help_heading = "Comandi",
     subcommand_value_name = "COMANDO",
-    arg_required_else_help = true
+    arg_required_else_help = true,
+    override_usage = "push <COMANDO> [OPZIONI]"
 )]
 struct Cli {
     #[command(flatten)]
@@ -70,7 +71,8 @@ struct Impostazioni {
         long,
         global = true,
         env = "PUSH_ACCESSO_SVILUPPO",
-        value_name = "true|false"
+        value_name = "true|false",
+        hide_possible_values = true
     )]
     accesso_sviluppo: Option<bool>,
     /// Issuer OpenID Connect del gateway SPID/CIE della Regione.
@@ -139,20 +141,20 @@ struct Impostazioni {
 #[derive(Subcommand)]
 enum Comando {
     /// Avvia il server web.
-    #[command(help_template = MODELLO_AIUTO)]
+    #[command(help_template = MODELLO_AIUTO, override_usage = "push serve [--demo] [OPZIONI]", next_help_heading = "Opzioni")]
     Serve {
         /// Se il database è vuoto, carica la dimostrazione prima di avviare.
         #[arg(long)]
         demo: bool,
     },
     /// Applica le migrazioni del database ed esce.
-    #[command(help_template = MODELLO_AIUTO)]
+    #[command(help_template = MODELLO_AIUTO, override_usage = "push migrate [OPZIONI]", next_help_heading = "Opzioni")]
     Migrate,
     /// Gestisce i token delle applicazioni degli enti.
-    #[command(subcommand, help_template = MODELLO_AIUTO, subcommand_help_heading = "Comandi", subcommand_value_name = "COMANDO")]
+    #[command(subcommand, help_template = MODELLO_AIUTO, subcommand_help_heading = "Comandi", subcommand_value_name = "COMANDO", override_usage = "push token <COMANDO>")]
     Token(ComandoToken),
     /// Carica i dati dimostrativi in un database vuoto.
-    #[command(help_template = MODELLO_AIUTO)]
+    #[command(help_template = MODELLO_AIUTO, override_usage = "push demo [--scenario marzo-2018] [--sostituisci] [OPZIONI]", next_help_heading = "Opzioni")]
     Demo {
         /// Scenario da caricare: «marzo-2018» carica esattamente lo stato annunciato il 12 marzo 2018.
         #[arg(long, value_name = "NOME")]
@@ -162,14 +164,14 @@ enum Comando {
         sostituisci: bool,
     },
     /// Registro delle operazioni (audit).
-    #[command(subcommand, help_template = MODELLO_AIUTO, subcommand_help_heading = "Comandi", subcommand_value_name = "COMANDO")]
+    #[command(subcommand, help_template = MODELLO_AIUTO, subcommand_help_heading = "Comandi", subcommand_value_name = "COMANDO", override_usage = "push audit <COMANDO>")]
     Audit(ComandoAudit),
 }
 
 #[derive(Subcommand)]
 enum ComandoToken {
     /// Crea un token e lo stampa (solo il token) sullo standard output.
-    #[command(help_template = MODELLO_AIUTO)]
+    #[command(help_template = MODELLO_AIUTO, override_usage = "push token create (--ente <CODICE> --area <AREE> | --regione) [--nome <NOME>] [OPZIONI]", next_help_heading = "Opzioni")]
     Create {
         /// Codice dell'ente: ISTAT del Comune, codice ARCA o REGIONE.
         #[arg(
@@ -195,14 +197,14 @@ enum ComandoToken {
         nome: Option<String>,
     },
     /// Elenca i token (mai il loro valore).
-    #[command(help_template = MODELLO_AIUTO)]
+    #[command(help_template = MODELLO_AIUTO, override_usage = "push token list [--ente <CODICE>] [OPZIONI]", next_help_heading = "Opzioni")]
     List {
         /// Solo i token di questo ente.
         #[arg(long, value_name = "CODICE")]
         ente: Option<String>,
     },
     /// Revoca un token.
-    #[command(help_template = MODELLO_AIUTO)]
+    #[command(help_template = MODELLO_AIUTO, override_usage = "push token revoke <ID> [OPZIONI]", next_help_heading = "Opzioni")]
     Revoke {
         /// Numero del token (da «push token list»).
         id: i64,
@@ -212,7 +214,7 @@ enum ComandoToken {
 #[derive(Subcommand)]
 enum ComandoAudit {
     /// Verifica l'intera catena del registro delle operazioni; indica la prima voce rotta.
-    #[command(help_template = MODELLO_AIUTO)]
+    #[command(help_template = MODELLO_AIUTO, override_usage = "push audit verify [OPZIONI]", next_help_heading = "Opzioni")]
     Verify,
 }
 

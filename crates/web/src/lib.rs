@@ -14,9 +14,11 @@ pub mod pagine;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
 use servizi::Piattaforma;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Shared state of every handler.
@@ -105,10 +107,27 @@ pub fn router(p: Piattaforma) -> Router {
             stato.clone(),
             errore::mappa_errori,
         ))
+        // Defence in depth for every response: no framing, no MIME sniffing, scripts and styles
+        // only from this origin (Bootstrap Italia sets some inline styles from its JS).
+        .layer(intestazione(
+            header::CONTENT_SECURITY_POLICY,
+            POLITICA_CONTENUTI,
+        ))
+        .layer(intestazione(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(intestazione(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(intestazione(header::REFERRER_POLICY, "same-origin"))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(errore::span_richiesta))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(stato)
+}
+
+const POLITICA_CONTENUTI: &str = "default-src 'self'; img-src 'self' data:; font-src 'self' data:; \
+     style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'self'; \
+     frame-ancestors 'none'; form-action 'self'";
+
+fn intestazione(nome: HeaderName, valore: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(nome, HeaderValue::from_static(valore))
 }
 
 /// Serves until `spegni` resolves.

@@ -40,7 +40,32 @@ fn aiuto_in_italiano_con_ogni_impostazione() {
     ] {
         assert!(s.contains(x), "manca {x} in:\n{s}");
     }
-    assert!(!s.contains("Usage:") && !s.contains("Print help"), "{s}");
+    assert!(
+        !s.contains("Usage:")
+            && !s.contains("Print help")
+            && !s.contains("OPTIONS")
+            && !s.contains("Options:")
+            && !s.contains("possible values"),
+        "{s}"
+    );
+    for sotto in [
+        &["token", "create", "--help"][..],
+        &["token", "--help"],
+        &["demo", "--help"],
+        &["audit", "verify", "--help"],
+        &["migrate", "--help"],
+    ] {
+        let o = push(sotto, &[]);
+        let s = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && s.contains("Uso: push"),
+            "{sotto:?}: {s}"
+        );
+        assert!(
+            !s.contains("Options:") && !s.contains("OPTIONS") && !s.contains("Usage:"),
+            "{sotto:?}: {s}"
+        );
+    }
     let o = push(&["--help"], &[]);
     let s = String::from_utf8_lossy(&o.stdout);
     for x in ["serve", "migrate", "token", "demo", "audit", "Comandi"] {
@@ -103,4 +128,147 @@ fn url_database_non_valido() {
     let o = push(&["migrate"], &[("DATABASE_URL", "mysql://x")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("sqlite:// o postgres://"));
+}
+
+/// Runs the real server with verbose logs, uses a token, a session cookie and the configured
+/// secrets, then checks that none of them appears in what the server printed.
+#[tokio::test]
+async fn nessun_segreto_nei_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::aiuto::database_nuovo(dir.path()).await;
+    let porta = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let segreto_sessione = "segreto-di-sessione-lungo-abbastanza-0123456789";
+    let segreto_oidc = "segreto-oidc-da-non-stampare";
+    let comune = |c: &mut Command| {
+        c.env("DATABASE_URL", &db)
+            .env("PUSH_DATA_DIR", dir.path())
+            .env("PUSH_SESSION_SECRET", segreto_sessione)
+            .env("PUSH_OIDC_ISSUER", "http://127.0.0.1:9")
+            .env("PUSH_OIDC_CLIENT_ID", "push")
+            .env("PUSH_OIDC_CLIENT_SECRET", segreto_oidc)
+            .env("PUSH_LOG", "trace")
+            .env_remove("PUSH_MODALITA")
+            .env_remove("PUSH_ACCESSO_SVILUPPO");
+    };
+    let mut c = Command::new(env!("CARGO_BIN_EXE_push"));
+    comune(&mut c);
+    assert!(
+        c.args(["demo", "--scenario", "marzo-2018"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let mut c = Command::new(env!("CARGO_BIN_EXE_push"));
+    comune(&mut c);
+    let token = String::from_utf8(
+        c.args([
+            "token",
+            "create",
+            "--ente",
+            "110001",
+            "--area",
+            "PATRIMONIO",
+        ])
+        .output()
+        .unwrap()
+        .stdout,
+    )
+    .unwrap();
+    let token = token.trim().to_string();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_push"));
+    comune(&mut c);
+    let log = dir.path().join("server.log");
+    let mut server = c
+        .args(["serve", "--listen", &format!("127.0.0.1:{porta}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{porta}");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut pronto = false;
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            pronto = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(pronto, "il server non è partito");
+    assert_eq!(
+        client
+            .get(format!("{base}/api/v1/enti"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let html = client
+        .get(format!("{base}/accesso"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::aiuto::estrai_csrf(&html).unwrap();
+    let cf = "DMOMRC51B02A662"; // second demo person (Region officer), check character added below
+    let cf = dominio::CodiceFiscale::con_controllo(cf)
+        .unwrap()
+        .to_string();
+    let r = client
+        .post(format!("{base}/accesso/sviluppo"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("_csrf={csrf}&cf={cf}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let sessione = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find_map(|c| {
+            c.strip_prefix("push_sessione=")
+                .map(|v| v.split(';').next().unwrap().to_string())
+        })
+        .unwrap();
+    assert_eq!(
+        client
+            .get(format!("{base}/area"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    server.kill().unwrap();
+    let _ = server.wait();
+    let testo = std::fs::read_to_string(&log).unwrap();
+    assert!(testo.len() > 1000, "log di livello trace atteso");
+    for (nome, s) in [
+        ("token", token.as_str()),
+        ("cookie di sessione", sessione.as_str()),
+        ("csrf", csrf.as_str()),
+        ("segreto di sessione", segreto_sessione),
+        ("segreto OIDC", segreto_oidc),
+    ] {
+        assert!(!testo.contains(s), "{nome} compare nei log");
+    }
 }
