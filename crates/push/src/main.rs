@@ -12,6 +12,8 @@ use servizi::demo::Scenario;
 use servizi::token::Richiedente;
 use servizi::{Config, Piattaforma};
 
+mod validate;
+
 const MODELLO_AIUTO: &str = "{about-with-newline}\nUso: {usage}\n\n{all-args}{after-help}";
 
 #[derive(Parser)]
@@ -163,9 +165,37 @@ enum Comando {
         #[arg(long)]
         sostituisci: bool,
     },
+    /// Controlla un flusso (senza database): stampa il rapporto; esce con 0 se valido, 1 se non valido, 2 se il comando non può essere eseguito.
+    #[command(help_template = MODELLO_AIUTO, override_usage = "push validate --dominio <DOMINIO> [--ente <CODICE>] [--programmi <FILE>] [--patrimonio <FILE>] [--formato <testo|json|csv>] <FILE>", next_help_heading = "Opzioni")]
+    Validate(ArgomentiValidate),
     /// Registro delle operazioni (audit).
     #[command(subcommand, help_template = MODELLO_AIUTO, subcommand_help_heading = "Comandi", subcommand_value_name = "COMANDO", override_usage = "push audit <COMANDO>")]
     Audit(ComandoAudit),
+}
+
+#[derive(Args)]
+struct ArgomentiValidate {
+    /// Dominio del flusso: patrimonio, contabilita o programmi.
+    #[arg(long, value_name = "DOMINIO")]
+    dominio: String,
+    /// Ente dichiarante (codice ISTAT del Comune, codice ARCA o REGIONE): abilita il controllo fuori_territorio.
+    #[arg(long, value_name = "CODICE")]
+    ente: Option<String>,
+    /// File dei programmi della Regione, per il controllo programma_sconosciuto (flusso contabilita).
+    #[arg(long, value_name = "FILE")]
+    programmi: Option<PathBuf>,
+    /// Flusso del patrimonio dell'ente, per il controllo fabbricato_sconosciuto (flusso contabilita).
+    #[arg(long, value_name = "FILE")]
+    patrimonio: Option<PathBuf>,
+    /// Formato del rapporto: testo (predefinito), json o csv.
+    #[arg(long, value_name = "FORMATO", default_value = "testo")]
+    formato: String,
+    /// Cartella dei certificati delle autorità di certificazione riconosciute, per i file firmati .p7m.
+    #[arg(long, value_name = "CARTELLA", env = "PUSH_ANCORE_FIRMA")]
+    ancore: Option<PathBuf>,
+    /// Il file da controllare: .xlsx, .zip, .csv, .json, anche firmato .p7m.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -273,6 +303,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Comando::Validate(a) = cli.comando {
+        return validate::esegui(a);
+    }
     match rt.block_on(esegui(cli.comando, config)) {
         Ok(code) => code,
         Err(e) => {
@@ -332,6 +365,7 @@ async fn esegui(comando: Comando, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Comando::Token(t) => token(&p, t).await,
+        Comando::Validate(_) => Ok(ExitCode::from(2)),
         Comando::Audit(ComandoAudit::Verify) => match p.verifica_audit().await? {
             Ok(n) => {
                 println!("Registro delle operazioni integro: {n} voci verificate.");

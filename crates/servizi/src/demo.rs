@@ -9,7 +9,8 @@ use archivio::{NuovaVoce, Tx};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use dominio::CodiceFiscale;
 
-use crate::{ErroreServizio, Esito, Piattaforma, audit::SISTEMA, ora, riferimento};
+use crate::{ErroreServizio, Esito, Piattaforma, audit::SISTEMA, ora};
+use flussi::riferimento;
 
 /// Which demo to load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,73 +1,13 @@
-//! Reference data shipped inside the binary: the 257 Comuni of Puglia, the five ARCA and the
-//! Region. Loaded into the registry at first start (and added if missing at later starts).
+//! The entity registry's reference data: the Region, the five ARCA and the 257 Comuni, built
+//! from the lists the flow engine ships (`flussi::riferimento`).
 
 use archivio::NuovoEnte;
-
-const COMUNI: &str = include_str!("../../../data/comuni_puglia.csv");
-const ARCA: &str = include_str!("../../../data/arca.csv");
-
-/// A Comune from the ISTAT list.
-#[derive(Clone, Debug)]
-pub struct Comune {
-    pub istat: String,
-    pub nome: String,
-    pub sigla_provincia: String,
-    pub codice_provincia: String,
-    pub codice_catastale: String,
-    pub popolazione: i64,
-}
-
-/// An ARCA with the provinces it covers.
-#[derive(Clone, Debug)]
-pub struct Arca {
-    pub codice: String,
-    pub nome: String,
-    pub comune_sede: String,
-    pub province: Vec<String>,
-}
-
-/// Parses the shipped Comuni file. The file is part of the build, so an error here is a
-/// packaging bug, reported rather than panicking.
-pub fn comuni() -> Result<Vec<Comune>, String> {
-    let mut r = csv::Reader::from_reader(COMUNI.as_bytes());
-    r.records()
-        .map(|rec| {
-            let rec = rec.map_err(|e| format!("comuni_puglia.csv: {e}"))?;
-            let campo = |i: usize| rec.get(i).unwrap_or_default().trim().to_string();
-            Ok(Comune {
-                istat: campo(0),
-                nome: campo(1),
-                sigla_provincia: campo(2),
-                codice_provincia: campo(3),
-                codice_catastale: campo(4),
-                popolazione: campo(5)
-                    .parse()
-                    .map_err(|_| format!("popolazione non numerica per {}", campo(0)))?,
-            })
-        })
-        .collect()
-}
-
-pub fn arca() -> Result<Vec<Arca>, String> {
-    let mut r = csv::Reader::from_reader(ARCA.as_bytes());
-    r.records()
-        .map(|rec| {
-            let rec = rec.map_err(|e| format!("arca.csv: {e}"))?;
-            let campo = |i: usize| rec.get(i).unwrap_or_default().trim().to_string();
-            Ok(Arca {
-                codice: campo(0),
-                nome: campo(1),
-                comune_sede: campo(2),
-                province: campo(3).split('|').map(|s| s.trim().to_string()).collect(),
-            })
-        })
-        .collect()
-}
+use flussi::riferimento::{arca, comuni};
 
 /// All entities of the registry, ready to insert.
 pub fn enti() -> Result<Vec<NuovoEnte>, String> {
     let mut v = vec![NuovoEnte {
-        codice: dominio::ente::REGIONE.into(),
+        codice: "REGIONE".into(),
         tipo: "REGIONE",
         denominazione: "Regione Puglia".into(),
         sigla_provincia: None,
@@ -109,11 +49,7 @@ pub fn enti() -> Result<Vec<NuovoEnte>, String> {
 #[cfg(test)]
 mod test {
     #[test]
-    fn dati_di_riferimento_completi() {
-        let c = super::comuni().unwrap();
-        assert_eq!(c.len(), 257);
-        assert!(c.iter().all(|c| c.istat.len() == 6));
-        assert_eq!(super::arca().unwrap().len(), 5);
+    fn tutti_gli_enti() {
         assert_eq!(super::enti().unwrap().len(), 263);
     }
 }

@@ -1,0 +1,275 @@
+//! Readers: each container (CSV, ZIP of CSV, XLSX, JSON, and `.p7m` around any of them) is a
+//! [`Sorgente`] that streams one table at a time, row by row, as [`Cella`] values. The type rules
+//! of `validazione.md` §2 are applied later, by the engine, identically for every container.
+
+use std::time::Instant;
+
+/// One cell as read from a container, before the type rules.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cella {
+    Vuota,
+    /// Text as written (CSV, JSON strings, XLSX text cells).
+    Testo(String),
+    /// A numeric cell (XLSX) or a JSON number.
+    Numero(f64),
+    /// An XLSX date cell.
+    Data(chrono::NaiveDateTime),
+    /// An XLSX boolean cell or a JSON boolean.
+    Booleano(bool),
+    /// A cell whose value cannot be used (an XLSX error value, or a formula with no cached
+    /// result): the text describes it for the report.
+    Errore(String),
+}
+
+/// Bounds against hostile files. Every reader enforces the ones that apply to it.
+#[derive(Clone, Debug)]
+pub struct Limiti {
+    /// Largest input file, in bytes.
+    pub max_byte: u64,
+    /// Most data rows in one table.
+    pub max_righe: u64,
+    /// Most columns in a header.
+    pub max_colonne: usize,
+    /// Longest cell, in bytes.
+    pub max_cella: usize,
+    /// Largest total expanded size of a ZIP (or XLSX) member, in bytes.
+    pub max_espanso: u64,
+    /// Largest ratio expanded/compressed of a ZIP member (zip bombs).
+    pub max_rapporto: u64,
+    /// Largest XLSX shared-strings part, in bytes (expanded).
+    pub max_stringhe_condivise: u64,
+    /// Wall-clock deadline.
+    pub scadenza: Option<Instant>,
+}
+
+impl Default for Limiti {
+    fn default() -> Self {
+        Self {
+            max_byte: 200 * 1024 * 1024,
+            max_righe: 5_000_000,
+            max_colonne: 500,
+            max_cella: 32 * 1024,
+            max_espanso: 2 * 1024 * 1024 * 1024,
+            max_rapporto: 200,
+            max_stringhe_condivise: 512 * 1024 * 1024,
+            scadenza: None,
+        }
+    }
+}
+
+impl Limiti {
+    /// Fails when the deadline has passed. Readers call it every few thousand rows.
+    pub fn controlla_tempo(&self) -> Result<(), ErroreLettura> {
+        match self.scadenza {
+            Some(s) if Instant::now() > s => Err(ErroreLettura::Limite(
+                "la lettura del file ha superato il tempo massimo consentito".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why a container could not be read. Each maps to a report code.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ErroreLettura {
+    /// Corrupt or unreadable container → `file_illeggibile`.
+    #[error("{0}")]
+    Illeggibile(String),
+    /// Text that is not UTF-8 → `codifica_non_valida`.
+    #[error("{0}")]
+    Codifica(String),
+    /// A bound of [`Limiti`] exceeded → `limite_superato`.
+    #[error("{0}")]
+    Limite(String),
+    /// Not a container we read → `formato_non_supportato`.
+    #[error("{0}")]
+    FormatoNonSupportato(String),
+    /// A `.p7m` whose signature does not verify → `firma_non_valida`.
+    #[error("{0}")]
+    Firma(String),
+}
+
+/// A table as found in the container.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InfoTabella {
+    /// The name as written (sheet name, file name without `.csv`, JSON key), not normalized.
+    pub nome: String,
+    /// A hidden XLSX sheet (ignored with a warning).
+    pub nascosta: bool,
+}
+
+/// What a reader hands to the engine while streaming a table.
+#[derive(Debug)]
+pub enum Evento<'a> {
+    /// The header row (row 1): the field names as written.
+    Intestazione(&'a [Cella]),
+    /// A data row, positional (aligned with the header). `numero` is the row number as a
+    /// spreadsheet shows it (header = 1).
+    Riga { numero: u64, celle: &'a [Cella] },
+    /// A data row with named values (JSON objects). `numero` is the 1-based array position.
+    RigaNominata {
+        numero: u64,
+        campi: &'a [(String, Cella)],
+    },
+    /// A CSV row whose number of values differs from the header.
+    RigaMalformata {
+        numero: u64,
+        trovati: usize,
+        attesi: usize,
+    },
+}
+
+/// Whether the engine wants more rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Continua {
+    Si,
+    /// Stop reading this table (e.g. the row limit was reached).
+    No,
+}
+
+/// A container that streams its tables.
+pub trait Sorgente {
+    /// The tables found, in container order.
+    fn tabelle(&mut self) -> Result<Vec<InfoTabella>, ErroreLettura>;
+    /// Streams one table (by the name returned by [`Sorgente::tabelle`]): first
+    /// [`Evento::Intestazione`] (except JSON), then its rows, in file order.
+    fn leggi(
+        &mut self,
+        tabella: &str,
+        visita: &mut dyn FnMut(Evento<'_>) -> Continua,
+    ) -> Result<(), ErroreLettura>;
+}
+
+pub mod dati;
+pub mod firma;
+pub mod json;
+pub mod testo;
+pub mod xlsx;
+
+use crate::spec::Dominio;
+use dati::Dati;
+
+/// An opened input: the source to validate and the signatures found around it.
+pub struct Aperto {
+    pub sorgente: Box<dyn Sorgente>,
+    pub firme: Vec<firma::Firma>,
+}
+
+/// Opens an input by its file name and content: `.xlsx`, `.zip`, `.csv`, `.json`, each possibly
+/// wrapped in `.p7m` (verified, with optional trust anchors). Unknown names are sniffed.
+pub fn apri(
+    nome_file: &str,
+    dati: Dati,
+    dominio: &'static Dominio,
+    limiti: &Limiti,
+    ancore: Option<&std::path::Path>,
+) -> Result<Aperto, ErroreLettura> {
+    let dimensione = dati
+        .dimensione()
+        .map_err(|e| ErroreLettura::Illeggibile(format!("il file non si legge: {e}")))?;
+    if dimensione > limiti.max_byte {
+        return Err(ErroreLettura::Limite(format!(
+            "il file è di {} MB: il massimo consentito è {} MB",
+            dimensione / 1_048_576,
+            limiti.max_byte / 1_048_576
+        )));
+    }
+    let inizio = dati
+        .inizio(4096)
+        .map_err(|e| ErroreLettura::Illeggibile(format!("il file non si legge: {e}")))?;
+    let minuscolo = nome_file.to_ascii_lowercase();
+    if firma::e_firmato(&minuscolo, &inizio) {
+        let (contenuto, firme) = firma::sbusta(
+            &dati
+                .tutto()
+                .map_err(|e| ErroreLettura::Illeggibile(format!("il file non si legge: {e}")))?,
+            ancore,
+        )?;
+        let mut nome_interno = minuscolo.clone();
+        while let Some(s) = nome_interno.strip_suffix(".p7m") {
+            nome_interno = s.to_string();
+        }
+        let mut a = apri(
+            &nome_interno,
+            Dati::Byte(std::sync::Arc::new(contenuto)),
+            dominio,
+            limiti,
+            ancore,
+        )?;
+        let mut tutte = firme;
+        tutte.append(&mut a.firme);
+        a.firme = tutte;
+        return Ok(a);
+    }
+    let estensione = minuscolo.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    let tipo = match estensione {
+        "xlsx" | "xlsm" => "xlsx",
+        "zip" => "zip",
+        "csv" | "txt" => "csv",
+        "json" => "json",
+        "xls" | "ods" => {
+            return Err(ErroreLettura::FormatoNonSupportato(format!(
+                "il formato .{estensione} non è accettato: salvi il foglio di calcolo come .xlsx oppure come file CSV"
+            )));
+        }
+        _ if testo::e_zip(&inizio) => {
+            if testo::e_xlsx(&dati) {
+                "xlsx"
+            } else {
+                "zip"
+            }
+        }
+        _ if inizio
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'{') =>
+        {
+            "json"
+        }
+        _ => {
+            return Err(ErroreLettura::FormatoNonSupportato(
+                "il file non è di un formato accettato: invii un file .xlsx, .zip di file CSV, .csv o .json (eventualmente firmato .p7m)".into(),
+            ));
+        }
+    };
+    let sorgente: Box<dyn Sorgente> = match tipo {
+        "xlsx" => {
+            if !testo::e_zip(&inizio) {
+                return Err(ErroreLettura::Illeggibile(
+                    "il file .xlsx è danneggiato: non è una cartella di lavoro Excel".into(),
+                ));
+            }
+            Box::new(xlsx::LettoreXlsx::da_dati(&dati, limiti.clone())?)
+        }
+        "zip" => {
+            if !testo::e_zip(&inizio) {
+                return Err(ErroreLettura::Illeggibile(
+                    "il file .zip è danneggiato: non è un archivio ZIP".into(),
+                ));
+            }
+            Box::new(testo::ZipCsv::new(&dati, limiti.clone())?)
+        }
+        "csv" => {
+            let mut obbligatorie = dominio.obbligatorie();
+            match (obbligatorie.next(), obbligatorie.next()) {
+                (Some(t), None) => Box::new(testo::CsvSingolo::new(dati, t.nome, limiti.clone())),
+                _ => {
+                    let nomi = dominio
+                        .obbligatorie()
+                        .map(|t| t.nome)
+                        .collect::<Vec<_>>()
+                        .join(" e ");
+                    return Err(ErroreLettura::FormatoNonSupportato(format!(
+                        "un solo file CSV non basta per il flusso {}, che richiede le tabelle {nomi}: invii un file .zip con un CSV per tabella, oppure un file .xlsx",
+                        dominio.nome
+                    )));
+                }
+            }
+        }
+        _ => Box::new(json::Json::new(dati, limiti.clone())),
+    };
+    Ok(Aperto {
+        sorgente,
+        firme: vec![],
+    })
+}

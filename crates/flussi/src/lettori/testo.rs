@@ -1,0 +1,313 @@
+//! CSV files: a single CSV, or a ZIP of `<table>.csv` files. UTF-8 with or without BOM;
+//! separator `;` or `,` detected per file from its header; quoted fields with separators and
+//! newlines; CRLF. ZIP members are checked against the expansion limits before and while reading.
+
+use std::io::Read;
+
+use super::dati::Dati;
+use super::{Cella, Continua, ErroreLettura, Evento, InfoTabella, Limiti, Sorgente};
+
+/// Streams one CSV from a reader.
+pub fn leggi_csv(
+    lettore: impl Read,
+    limiti: &Limiti,
+    visita: &mut dyn FnMut(Evento<'_>) -> Continua,
+) -> Result<(), ErroreLettura> {
+    let mut lettore = lettore;
+    // Peek the beginning to detect the separator, then chain it back in front.
+    let mut testa = vec![0u8; 64 * 1024];
+    let mut letti = 0;
+    while letti < testa.len() {
+        match lettore.read(&mut testa[letti..]) {
+            Ok(0) => break,
+            Ok(n) => letti += n,
+            Err(e) => return Err(errore_io(e)),
+        }
+    }
+    testa.truncate(letti);
+    let senza_bom = testa
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .map(<[u8]>::to_vec)
+        .unwrap_or_else(|| testa.clone());
+    let separatore = rileva_separatore(&senza_bom);
+    let sorgente = std::io::Cursor::new(senza_bom).chain(lettore);
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(separatore)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(sorgente);
+    let mut rec = csv::ByteRecord::new();
+    let mut larghezza = 0usize;
+    let mut numero = 0u64;
+    let mut celle: Vec<Cella> = Vec::new();
+    loop {
+        match r.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(errore_csv(e, numero + 1)),
+        }
+        numero += 1;
+        if numero.is_multiple_of(1024) {
+            limiti.controlla_tempo()?;
+        }
+        celle.clear();
+        for campo in rec.iter() {
+            if campo.len() > limiti.max_cella {
+                return Err(ErroreLettura::Limite(format!(
+                    "la riga {numero} contiene un valore di {} byte: il massimo è {}",
+                    campo.len(),
+                    limiti.max_cella
+                )));
+            }
+            let s = std::str::from_utf8(campo).map_err(|_| {
+                ErroreLettura::Codifica(format!(
+                    "alla riga {numero} il testo non è in UTF-8: salvi il file come «CSV UTF-8»"
+                ))
+            })?;
+            celle.push(if s.trim().is_empty() {
+                Cella::Vuota
+            } else {
+                Cella::Testo(s.to_string())
+            });
+        }
+        if larghezza == 0 {
+            if celle.iter().all(|c| *c == Cella::Vuota) {
+                numero -= 1;
+                continue;
+            }
+            if celle.len() > limiti.max_colonne {
+                return Err(ErroreLettura::Limite(format!(
+                    "l'intestazione ha {} colonne: il massimo è {}",
+                    celle.len(),
+                    limiti.max_colonne
+                )));
+            }
+            larghezza = celle.len();
+            if visita(Evento::Intestazione(&celle)) == Continua::No {
+                return Ok(());
+            }
+            continue;
+        }
+        if celle.iter().all(|c| *c == Cella::Vuota) {
+            // Blank lines (or only separators) are not data.
+            continue;
+        }
+        let ev = if celle.len() != larghezza {
+            Evento::RigaMalformata {
+                numero,
+                trovati: celle.len(),
+                attesi: larghezza,
+            }
+        } else {
+            Evento::Riga {
+                numero,
+                celle: &celle,
+            }
+        };
+        if visita(ev) == Continua::No {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `;` or `,`: whichever appears more often outside quotes in the first line.
+pub fn rileva_separatore(b: &[u8]) -> u8 {
+    let (mut pv, mut v, mut tra_virgolette) = (0usize, 0usize, false);
+    for &c in b {
+        match c {
+            b'"' => tra_virgolette = !tra_virgolette,
+            b'\n' if !tra_virgolette => break,
+            b';' if !tra_virgolette => pv += 1,
+            b',' if !tra_virgolette => v += 1,
+            _ => {}
+        }
+    }
+    if v > pv { b',' } else { b';' }
+}
+
+fn errore_io(e: std::io::Error) -> ErroreLettura {
+    match e.kind() {
+        std::io::ErrorKind::Other if e.to_string().contains("limite") => {
+            ErroreLettura::Limite(e.to_string())
+        }
+        _ => ErroreLettura::Illeggibile(format!("il file non si legge: {e}")),
+    }
+}
+
+fn errore_csv(e: csv::Error, riga: u64) -> ErroreLettura {
+    match e.kind() {
+        csv::ErrorKind::Io(io) if io.to_string().contains("limite") => {
+            ErroreLettura::Limite(io.to_string())
+        }
+        csv::ErrorKind::Io(io) => ErroreLettura::Illeggibile(format!(
+            "il file è danneggiato o incompleto (riga {riga}): {io}"
+        )),
+        _ => ErroreLettura::Illeggibile(format!("il file CSV non si legge alla riga {riga}")),
+    }
+}
+
+/// A single CSV file holding one table.
+pub struct CsvSingolo {
+    dati: Dati,
+    tabella: String,
+    limiti: Limiti,
+}
+
+impl CsvSingolo {
+    pub fn new(dati: Dati, tabella: &str, limiti: Limiti) -> Self {
+        Self {
+            dati,
+            tabella: tabella.to_string(),
+            limiti,
+        }
+    }
+}
+
+impl Sorgente for CsvSingolo {
+    fn tabelle(&mut self) -> Result<Vec<InfoTabella>, ErroreLettura> {
+        Ok(vec![InfoTabella {
+            nome: self.tabella.clone(),
+            nascosta: false,
+        }])
+    }
+    fn leggi(
+        &mut self,
+        _tabella: &str,
+        visita: &mut dyn FnMut(Evento<'_>) -> Continua,
+    ) -> Result<(), ErroreLettura> {
+        let f = self.dati.apri().map_err(errore_io)?;
+        leggi_csv(f, &self.limiti, visita)
+    }
+}
+
+/// A ZIP of CSV files, one per table.
+pub struct ZipCsv {
+    archivio: zip::ZipArchive<Box<dyn super::dati::LeggiCerca>>,
+    limiti: Limiti,
+    /// (table name as found, member index)
+    membri: Vec<(String, usize)>,
+}
+
+/// Reads at most `max` bytes, then fails with a limit error (declared sizes may lie).
+struct Limitato<R> {
+    r: R,
+    resto: u64,
+    max: u64,
+}
+impl<R: Read> Read for Limitato<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.r.read(buf)?;
+        if n as u64 > self.resto {
+            return Err(std::io::Error::other(format!(
+                "limite: l'archivio si espande oltre {} byte",
+                self.max
+            )));
+        }
+        self.resto -= n as u64;
+        Ok(n)
+    }
+}
+
+impl ZipCsv {
+    pub fn new(dati: &Dati, limiti: Limiti) -> Result<Self, ErroreLettura> {
+        let f = dati.apri().map_err(errore_io)?;
+        let mut archivio = zip::ZipArchive::new(f).map_err(|e| {
+            ErroreLettura::Illeggibile(format!("il file ZIP è danneggiato o incompleto ({e})"))
+        })?;
+        let mut membri = Vec::new();
+        let mut totale = 0u64;
+        for i in 0..archivio.len() {
+            let m = archivio.by_index_raw(i).map_err(|e| {
+                ErroreLettura::Illeggibile(format!("il file ZIP è danneggiato ({e})"))
+            })?;
+            if m.is_dir() {
+                continue;
+            }
+            let completo = m.name().map(|n| n.to_string()).unwrap_or_default();
+            let nome = completo.rsplit('/').next().unwrap_or_default().to_string();
+            if nome.is_empty() || nome.starts_with('.') || completo.starts_with("__MACOSX") {
+                continue;
+            }
+            let (compresso, espanso) = (m.compressed_size().max(1), m.size());
+            if espanso / compresso > limiti.max_rapporto && espanso > 1024 * 1024 {
+                return Err(ErroreLettura::Limite(format!(
+                    "il file «{nome}» nell'archivio si espande {} volte: il massimo consentito è {} (possibile «zip bomb»)",
+                    espanso / compresso,
+                    limiti.max_rapporto
+                )));
+            }
+            totale += espanso;
+            if totale > limiti.max_espanso {
+                return Err(ErroreLettura::Limite(format!(
+                    "l'archivio si espande oltre {} byte",
+                    limiti.max_espanso
+                )));
+            }
+            let stem = nome
+                .strip_suffix(".csv")
+                .or_else(|| nome.strip_suffix(".CSV"))
+                .map(str::to_string)
+                .unwrap_or(nome);
+            membri.push((stem, i));
+        }
+        Ok(Self {
+            archivio,
+            limiti,
+            membri,
+        })
+    }
+}
+
+impl Sorgente for ZipCsv {
+    fn tabelle(&mut self) -> Result<Vec<InfoTabella>, ErroreLettura> {
+        Ok(self
+            .membri
+            .iter()
+            .map(|(n, _)| InfoTabella {
+                nome: n.clone(),
+                nascosta: false,
+            })
+            .collect())
+    }
+
+    fn leggi(
+        &mut self,
+        tabella: &str,
+        visita: &mut dyn FnMut(Evento<'_>) -> Continua,
+    ) -> Result<(), ErroreLettura> {
+        let Some(&(_, i)) = self.membri.iter().find(|(n, _)| n == tabella) else {
+            return Err(ErroreLettura::Illeggibile(format!(
+                "la tabella {tabella} non è nell'archivio"
+            )));
+        };
+        let m = self.archivio.by_index(i).map_err(|e| {
+            ErroreLettura::Illeggibile(format!(
+                "il file «{tabella}.csv» nell'archivio è danneggiato ({e})"
+            ))
+        })?;
+        let max = self.limiti.max_espanso;
+        leggi_csv(
+            Limitato {
+                r: m,
+                resto: max,
+                max,
+            },
+            &self.limiti,
+            visita,
+        )
+    }
+}
+
+/// True when the bytes look like a ZIP archive.
+pub fn e_zip(inizio: &[u8]) -> bool {
+    inizio.starts_with(b"PK\x03\x04") || inizio.starts_with(b"PK\x05\x06")
+}
+
+/// Whether a ZIP is an XLSX workbook (it has the workbook part).
+pub fn e_xlsx(dati: &Dati) -> bool {
+    dati.apri()
+        .ok()
+        .and_then(|f| zip::ZipArchive::new(f).ok())
+        .is_some_and(|mut z| z.by_name("xl/workbook.xml").is_ok())
+}

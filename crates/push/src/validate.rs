@@ -1,0 +1,135 @@
+//! `push validate`: the offline validator, exactly the contract of `validazione.md` §5.
+//! Exit status 0 valid, 1 not valid (an unreadable file included), 2 the command could not run.
+//! The report goes to standard output; progress to standard error, only on a terminal.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use flussi::lettori::dati::Dati;
+use flussi::{Dichiarante, Opzioni, spec};
+
+use crate::ArgomentiValidate;
+
+fn uscita_2(m: &str) -> ExitCode {
+    eprintln!("errore: {m}");
+    ExitCode::from(2)
+}
+
+pub fn esegui(a: ArgomentiValidate) -> ExitCode {
+    let Some(dominio) = spec::dominio(&a.dominio) else {
+        return uscita_2(&format!(
+            "dominio «{}» sconosciuto: usare patrimonio, contabilita o programmi",
+            a.dominio
+        ));
+    };
+    if !["testo", "json", "csv"].contains(&a.formato.as_str()) {
+        return uscita_2(&format!(
+            "formato «{}» sconosciuto: usare testo, json o csv",
+            a.formato
+        ));
+    }
+    if !a.file.is_file() {
+        return uscita_2(&format!(
+            "il file {} non esiste o non è leggibile",
+            a.file.display()
+        ));
+    }
+    let mut opzioni = Opzioni::new(chrono::Local::now().date_naive());
+    if let Some(e) = &a.ente {
+        match Dichiarante::da_codice(e) {
+            Some(d) => opzioni.dichiarante = Some(d),
+            None => {
+                return uscita_2(&format!(
+                    "«{e}» non è il codice di un ente: usare il codice ISTAT del Comune, il codice ARCA (es. ARCA-PC) o REGIONE"
+                ));
+            }
+        }
+    }
+    let ancore = a.ancore.as_deref();
+    for (file, dominio_rif, tabella, campo, dove) in [
+        (
+            &a.programmi,
+            "programmi",
+            "programmi",
+            "codice_programma",
+            0,
+        ),
+        (
+            &a.patrimonio,
+            "patrimonio",
+            "fabbricati",
+            "codice_fabbricato",
+            1,
+        ),
+    ] {
+        let Some(f) = file else { continue };
+        if !f.is_file() {
+            return uscita_2(&format!(
+                "il file {} non esiste o non è leggibile",
+                f.display()
+            ));
+        }
+        let Some(d) = spec::dominio(dominio_rif) else {
+            continue;
+        };
+        let nome = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        match flussi::valori_di(
+            &nome,
+            Dati::File(f.clone()),
+            d,
+            tabella,
+            campo,
+            &opzioni.limiti,
+            ancore,
+        ) {
+            Ok(v) if dove == 0 => opzioni.riferimenti.programmi = Some(v),
+            Ok(v) => opzioni.riferimenti.fabbricati = Some(v),
+            Err(e) => {
+                return uscita_2(&format!(
+                    "il file di riferimento {} non si legge: {e}",
+                    f.display()
+                ));
+            }
+        }
+    }
+    let barra = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_message("lettura del file…");
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b
+    });
+    if let Some(b) = &barra {
+        let b = b.clone();
+        opzioni.avanzamento = Some(Arc::new(move |tabella, righe| {
+            b.set_message(format!("{tabella}: {righe} righe lette"))
+        }));
+    }
+    let nome = a
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let report = flussi::valida_file(&nome, Dati::File(a.file.clone()), dominio, &opzioni, ancore);
+    if let Some(b) = barra {
+        b.finish_and_clear();
+    }
+    let testo = match a.formato.as_str() {
+        "json" => report.json(),
+        "csv" => report.csv(),
+        _ => report.testo(),
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(testo.as_bytes());
+    if !testo.ends_with('\n') {
+        let _ = out.write_all(b"\n");
+    }
+    if report.valido {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
