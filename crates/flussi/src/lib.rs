@@ -5,6 +5,7 @@
 //! Pure: no database, no HTTP. The command line (`push validate`) and the server use it alike;
 //! the checks that need the shared database are added by the platform.
 
+pub mod esporta;
 pub mod lettori;
 pub mod motore;
 pub mod regole;

@@ -261,6 +261,10 @@ impl<'o> Motore<'o> {
         for t in &trovate {
             let n = normalizza_nome(&t.nome);
             let n = n.strip_suffix(".csv").unwrap_or(&n).to_string();
+            // The explanatory sheet of our own template is not data.
+            if n == crate::esporta::FOGLIO_LEGGIMI.to_lowercase() {
+                continue;
+            }
             match self.dominio.tabelle.iter().find(|s| s.nome == n) {
                 Some(s) if !t.nascosta && !per_tabella.contains_key(s.nome) => {
                     per_tabella.insert(s.nome, t.nome.clone());

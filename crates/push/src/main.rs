@@ -168,6 +168,19 @@ enum Comando {
     /// Controlla un flusso (senza database): stampa il rapporto; esce con 0 se valido, 1 se non valido, 2 se il comando non può essere eseguito.
     #[command(help_template = MODELLO_AIUTO, override_usage = "push validate --dominio <DOMINIO> [--ente <CODICE>] [--programmi <FILE>] [--patrimonio <FILE>] [--formato <testo|json|csv>] <FILE>", next_help_heading = "Opzioni")]
     Validate(ArgomentiValidate),
+    /// Esporta la specifica di un flusso: descrittore Table Schema (Frictionless), modello XLSX o ZIP di CSV vuoti.
+    #[command(help_template = MODELLO_AIUTO, override_usage = "push spec --dominio <DOMINIO> --formato <tableschema|xlsx|csv-zip> [--output <FILE>]", next_help_heading = "Opzioni")]
+    Spec {
+        /// Dominio: patrimonio, contabilita o programmi.
+        #[arg(long, value_name = "DOMINIO")]
+        dominio: String,
+        /// tableschema (stampato sullo standard output se manca --output), xlsx o csv-zip.
+        #[arg(long, value_name = "FORMATO")]
+        formato: String,
+        /// File da scrivere (obbligatorio per xlsx e csv-zip).
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Registro delle operazioni (audit).
     #[command(subcommand, help_template = MODELLO_AIUTO, subcommand_help_heading = "Comandi", subcommand_value_name = "COMANDO", override_usage = "push audit <COMANDO>")]
     Audit(ComandoAudit),
@@ -303,8 +316,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Comando::Validate(a) = cli.comando {
-        return validate::esegui(a);
+    match cli.comando {
+        Comando::Validate(a) => return validate::esegui(a),
+        Comando::Spec {
+            dominio,
+            formato,
+            output,
+        } => return validate::spec(&dominio, &formato, output.as_deref()),
+        _ => {}
     }
     match rt.block_on(esegui(cli.comando, config)) {
         Ok(code) => code,
@@ -365,7 +384,7 @@ async fn esegui(comando: Comando, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Comando::Token(t) => token(&p, t).await,
-        Comando::Validate(_) => Ok(ExitCode::from(2)),
+        Comando::Validate(_) | Comando::Spec { .. } => Ok(ExitCode::from(2)),
         Comando::Audit(ComandoAudit::Verify) => match p.verifica_audit().await? {
             Ok(n) => {
                 println!("Registro delle operazioni integro: {n} voci verificate.");

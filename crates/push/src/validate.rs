@@ -133,3 +133,44 @@ pub fn esegui(a: ArgomentiValidate) -> ExitCode {
         ExitCode::from(1)
     }
 }
+
+/// `push spec`: the descriptor or the blank templates, generated from the same definitions.
+pub fn spec(dominio: &str, formato: &str, output: Option<&std::path::Path>) -> ExitCode {
+    let Some(d) = spec::dominio(dominio) else {
+        return uscita_2(&format!(
+            "dominio «{dominio}» sconosciuto: usare patrimonio, contabilita o programmi"
+        ));
+    };
+    let byte = match formato {
+        "tableschema" => {
+            let j = flussi::esporta::tableschema(d, chrono::Local::now().date_naive());
+            let mut t = serde_json::to_string_pretty(&j).unwrap_or_default();
+            t.push('\n');
+            t.into_bytes()
+        }
+        "xlsx" | "csv-zip" if output.is_none() => {
+            return uscita_2(&format!("per il formato {formato} serve --output FILE"));
+        }
+        "xlsx" => match flussi::esporta::modello_xlsx(d) {
+            Ok(b) => b,
+            Err(e) => return uscita_2(&e.to_string()),
+        },
+        "csv-zip" => match flussi::esporta::modello_csv_zip(d) {
+            Ok(b) => b,
+            Err(e) => return uscita_2(&e.to_string()),
+        },
+        altro => {
+            return uscita_2(&format!(
+                "formato «{altro}» sconosciuto: usare tableschema, xlsx o csv-zip"
+            ));
+        }
+    };
+    let esito = match output {
+        Some(f) => std::fs::write(f, &byte),
+        None => std::io::stdout().lock().write_all(&byte),
+    };
+    match esito {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => uscita_2(&format!("scrittura non riuscita: {e}")),
+    }
+}
