@@ -6,6 +6,7 @@
 //! the checks that need the shared database are added by the platform.
 
 pub mod esporta;
+pub mod genera;
 pub mod lettori;
 pub mod motore;
 pub mod regole;

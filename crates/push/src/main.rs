@@ -158,6 +158,8 @@ enum Comando {
     /// Carica i dati dimostrativi in un database vuoto.
     #[command(help_template = MODELLO_AIUTO, override_usage = "push demo [--scenario marzo-2018] [--sostituisci] [OPZIONI]", next_help_heading = "Opzioni")]
     Demo {
+        #[command(subcommand)]
+        azione: Option<AzioneDemo>,
         /// Scenario da caricare: «marzo-2018» carica esattamente lo stato annunciato il 12 marzo 2018.
         #[arg(long, value_name = "NOME")]
         scenario: Option<String>,
@@ -184,6 +186,29 @@ enum Comando {
     /// Registro delle operazioni (audit).
     #[command(subcommand, help_template = MODELLO_AIUTO, subcommand_help_heading = "Comandi", subcommand_value_name = "COMANDO", override_usage = "push audit <COMANDO>")]
     Audit(ComandoAudit),
+}
+
+#[derive(Subcommand)]
+enum AzioneDemo {
+    /// Genera un flusso realistico e deterministico (senza database), per prove e misure.
+    #[command(help_template = MODELLO_AIUTO, override_usage = "push demo genera --dominio patrimonio --unita <N> --output <FILE> [--ente <CODICE>] [--seme <N>]", next_help_heading = "Opzioni")]
+    Genera {
+        /// Dominio del flusso (per ora: patrimonio).
+        #[arg(long, value_name = "DOMINIO")]
+        dominio: String,
+        /// Numero di unità immobiliari.
+        #[arg(long, value_name = "N")]
+        unita: u64,
+        /// File da scrivere: .zip (CSV), .xlsx, oppure una cartella (CSV).
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+        /// Ente dichiarante: codice ISTAT del Comune, codice ARCA o REGIONE.
+        #[arg(long, value_name = "CODICE", default_value = "ARCA-PC")]
+        ente: String,
+        /// Seme del generatore: lo stesso seme produce gli stessi file.
+        #[arg(long, value_name = "N", default_value_t = 2018)]
+        seme: u64,
+    },
 }
 
 #[derive(Args)]
@@ -317,6 +342,19 @@ fn main() -> ExitCode {
         }
     };
     match cli.comando {
+        Comando::Demo {
+            azione:
+                Some(AzioneDemo::Genera {
+                    dominio,
+                    unita,
+                    output,
+                    ente,
+                    seme,
+                }),
+            ..
+        } => {
+            return validate::genera(&dominio, unita, &output, &ente, seme);
+        }
         Comando::Validate(a) => return validate::esegui(a),
         Comando::Spec {
             dominio,
@@ -359,6 +397,7 @@ async fn esegui(comando: Comando, config: Config) -> anyhow::Result<ExitCode> {
         Comando::Demo {
             scenario,
             sostituisci,
+            ..
         } => {
             let scenario = match scenario.as_deref() {
                 None => Scenario::Completo,

@@ -174,3 +174,50 @@ pub fn spec(dominio: &str, formato: &str, output: Option<&std::path::Path>) -> E
         Err(e) => uscita_2(&format!("scrittura non riuscita: {e}")),
     }
 }
+
+/// `push demo genera`: a deterministic, realistic flow file (no database).
+pub fn genera(
+    dominio: &str,
+    unita: u64,
+    output: &std::path::Path,
+    ente: &str,
+    seme: u64,
+) -> ExitCode {
+    use flussi::genera::{FormatoGenerato, OpzioniGenera, genera_patrimonio};
+    if dominio != "patrimonio" {
+        return uscita_2("il generatore produce per ora solo flussi del dominio patrimonio");
+    }
+    let formato = match output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("zip") => FormatoGenerato::ZipCsv,
+        Some("xlsx") => FormatoGenerato::Xlsx,
+        None => FormatoGenerato::CartellaCsv,
+        Some(altro) => {
+            return uscita_2(&format!(
+                "estensione .{altro} non prevista: usare .zip, .xlsx o una cartella"
+            ));
+        }
+    };
+    let o = OpzioniGenera {
+        unita,
+        seme,
+        ente: ente.to_string(),
+    };
+    match genera_patrimonio(&o, formato, output) {
+        Ok(r) => {
+            eprintln!(
+                "Generati {} complessi, {} fabbricati, {} unità in {}.",
+                r.complessi,
+                r.fabbricati,
+                r.unita,
+                output.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => uscita_2(&format!("generazione non riuscita: {e}")),
+    }
+}

@@ -41,7 +41,15 @@ pub fn router(p: Piattaforma) -> Router {
         .route("/", get(pagine::pubbliche::home))
         .route("/enti", get(pagine::pubbliche::enti))
         .route("/enti/{codice}", get(pagine::pubbliche::ente))
-        .route("/documentazione", get(pagine::pubbliche::documentazione))
+        .route("/documentazione", get(pagine::documentazione::indice))
+        .route(
+            "/documentazione/{dominio}",
+            get(pagine::documentazione::dominio_pagina),
+        )
+        .route(
+            "/documentazione/{dominio}/{file}",
+            get(pagine::documentazione::scarica),
+        )
         .route("/accessibilita", get(pagine::pubbliche::accessibilita))
         .route("/privacy", get(pagine::pubbliche::privacy))
         .route("/accesso", get(pagine::accesso::mostra))
@@ -95,12 +103,26 @@ pub fn router(p: Piattaforma) -> Router {
             contesto::cookie_csrf,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(LIMITE_MODULO));
+    // The public validator takes files up to its own limit (the other forms are small).
+    let validatore = Router::new()
+        .route(
+            "/documentazione/validatore",
+            get(pagine::documentazione::validatore).post(pagine::documentazione::valida),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            stato.clone(),
+            contesto::cookie_csrf,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            pagine::documentazione::LIMITE_VALIDATORE + 1024 * 1024,
+        ));
     let api = Router::new()
         .route("/api/v1/enti", get(api::enti))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(api::healthz));
     Router::new()
         .merge(pagine)
+        .merge(validatore)
         .merge(api)
         .route("/static/{*percorso}", get(assets::statico))
         .layer(axum::middleware::from_fn_with_state(

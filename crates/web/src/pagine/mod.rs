@@ -2,6 +2,7 @@
 
 pub mod accesso;
 pub mod area;
+pub mod documentazione;
 pub mod pubbliche;
 pub mod referenti;
 pub mod registrazioni;

@@ -71,13 +71,6 @@ pub async fn ente(
     )
 }
 
-pub async fn documentazione(
-    State(st): State<Stato>,
-    cx: Contesto,
-) -> Result<Html<String>, ErrorePagina> {
-    pagina(&st, &cx, "documentazione.html", context! {})
-}
-
 pub async fn accessibilita(
     State(st): State<Stato>,
     cx: Contesto,
