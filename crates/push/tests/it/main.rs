@@ -15,6 +15,7 @@ mod audit;
 mod autorizzazioni;
 mod avvio;
 mod demo;
+mod documentazione;
 mod guasti;
 mod oidc;
 mod registrazione;
