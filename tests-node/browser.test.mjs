@@ -7,8 +7,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -161,4 +161,35 @@ test('registrazione di un ente approvata da capo a fondo, senza JavaScript', asy
   assert.deepEqual([...rich.errori, ...reg.errori], []);
   await rich.ctx.close();
   await reg.ctx.close();
+});
+
+test('documentazione e validatore pubblico, senza JavaScript', async () => {
+  const { ctx, p, errori } = await pagina({ js: false });
+  await p.goto(`${base}/documentazione/patrimonio`);
+  assert.match(await p.locator('h1').innerText(), /Banca dati patrimoniale/);
+  assert.ok(await p.locator('#tabella-unita').isVisible());
+  await foto(p, '13-documentazione-patrimonio');
+  // A realistic flow made by the generator, then one with a mistake.
+  const cartella = mkdtempSync(join(tmpdir(), 'push-validatore-'));
+  const valido = join(cartella, 'patrimonio.zip');
+  execFileSync(bin, ['demo', 'genera', '--dominio', 'patrimonio', '--unita', '300', '--ente', '110001', '--output', valido], { stdio: 'ignore' });
+  await p.goto(`${base}/documentazione/validatore`);
+  await foto(p, '14-validatore');
+  await p.setInputFiles('#file', valido);
+  await p.fill('#ente', '110001');
+  await Promise.all([p.waitForLoadState(), p.click('button:has-text("Controlla il file")')]);
+  assert.match(await p.locator('main').innerText(), /è valido/);
+  await foto(p, '15-validatore-valido');
+  const errato = join(cartella, 'errato.csv');
+  writeFileSync(errato, 'codice_programma;denominazione;tipo;strumento;fonte;atto;data_atto;importo_programma\nP1;Programma di prova;SEMPLICE;PRU;UE;DGR 1/2010;31/02/2010;1000,505\n');
+  await p.goto(`${base}/documentazione/validatore`);
+  await p.selectOption('#dominio', 'programmi');
+  await p.setInputFiles('#file', errato);
+  await Promise.all([p.waitForLoadState(), p.click('button:has-text("Controlla il file")')]);
+  const testo = await p.locator('main').innerText();
+  assert.match(testo, /non è valido/);
+  assert.match(testo, /data che non esiste/);
+  await foto(p, '16-validatore-errori');
+  assert.deepEqual(errori, []);
+  await ctx.close();
 });
