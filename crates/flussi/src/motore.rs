@@ -149,6 +149,8 @@ pub(crate) struct Motore<'o> {
     chiavi: HashMap<&'static str, HashSet<String>>,
     regole: Box<dyn Regole>,
     pub firme: Vec<crate::lettori::firma::Firma>,
+    /// A table could not be read whole: checks across tables would only add noise.
+    incompleto: bool,
 }
 
 impl<'o> Motore<'o> {
@@ -161,6 +163,7 @@ impl<'o> Motore<'o> {
             chiavi: HashMap::new(),
             regole: regole::per_dominio(dominio.nome),
             firme: Vec::new(),
+            incompleto: false,
         }
     }
 
@@ -188,6 +191,7 @@ impl<'o> Motore<'o> {
 
     /// Adds a file-level issue for a reading error.
     pub fn errore_lettura(&mut self, tabella: Option<(usize, &str)>, e: &ErroreLettura) {
+        self.incompleto = true;
         let codice = match e {
             ErroreLettura::Illeggibile(_) => "file_illeggibile",
             ErroreLettura::Codifica(_) => "codifica_non_valida",
@@ -317,12 +321,14 @@ impl<'o> Motore<'o> {
                 );
             }
         }
-        let mut cx = Contesto {
-            dominio: self.dominio,
-            opzioni: self.opzioni,
-            out: &mut self.out,
-        };
-        self.regole.fine(&mut cx);
+        if !self.incompleto {
+            let mut cx = Contesto {
+                dominio: self.dominio,
+                opzioni: self.opzioni,
+                out: &mut self.out,
+            };
+            self.regole.fine(&mut cx);
+        }
     }
 
     /// Streams one table; returns the number of data rows read.
@@ -408,6 +414,10 @@ impl<'o> Motore<'o> {
                         trovati,
                         attesi,
                     } => {
+                        if righe >= limite_righe {
+                            superato = true;
+                            return Continua::No;
+                        }
                         righe += 1;
                         segnala(
                             out,
@@ -422,13 +432,13 @@ impl<'o> Motore<'o> {
                                 "La riga ha {trovati} valori ma l'intestazione ne ha {attesi}: controlli i separatori e le virgolette."
                             ),
                         );
+                        Continua::Si
+                    }
+                    Evento::Riga { numero, celle } => {
                         if righe >= limite_righe {
                             superato = true;
                             return Continua::No;
                         }
-                        Continua::Si
-                    }
-                    Evento::Riga { numero, celle } => {
                         righe += 1;
                         if righe.is_multiple_of(PASSO_AVANZAMENTO)
                             && let Some(a) = &opzioni.avanzamento
@@ -464,13 +474,13 @@ impl<'o> Motore<'o> {
                             &mut chiavi_tabella,
                             chiavi_altre,
                         );
+                        Continua::Si
+                    }
+                    Evento::RigaNominata { numero, campi } => {
                         if righe >= limite_righe {
                             superato = true;
                             return Continua::No;
                         }
-                        Continua::Si
-                    }
-                    Evento::RigaNominata { numero, campi } => {
                         righe += 1;
                         if righe.is_multiple_of(PASSO_AVANZAMENTO)
                             && let Some(a) = &opzioni.avanzamento
@@ -532,10 +542,6 @@ impl<'o> Motore<'o> {
                             &mut chiavi_tabella,
                             chiavi_altre,
                         );
-                        if righe >= limite_righe {
-                            superato = true;
-                            return Continua::No;
-                        }
                         Continua::Si
                     }
                 }

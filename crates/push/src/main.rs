@@ -231,6 +231,15 @@ struct ArgomentiValidate {
     /// Cartella dei certificati delle autorità di certificazione riconosciute, per i file firmati .p7m.
     #[arg(long, value_name = "CARTELLA", env = "PUSH_ANCORE_FIRMA")]
     ancore: Option<PathBuf>,
+    /// Dimensione massima del file in MB [predefinita: 200].
+    #[arg(long, value_name = "MB", env = "PUSH_LIMITE_MB")]
+    limite_mb: Option<u64>,
+    /// Righe massime per tabella [predefinite: 5 000 000].
+    #[arg(long, value_name = "N", env = "PUSH_LIMITE_RIGHE")]
+    limite_righe: Option<u64>,
+    /// Tempo massimo della validazione in secondi [predefinito: nessuno].
+    #[arg(long, value_name = "SECONDI", env = "PUSH_LIMITE_SECONDI")]
+    limite_secondi: Option<u64>,
     /// Il file da controllare: .xlsx, .zip, .csv, .json, anche firmato .p7m.
     #[arg(value_name = "FILE")]
     file: PathBuf,

@@ -36,6 +36,16 @@ pub fn esegui(a: ArgomentiValidate) -> ExitCode {
         ));
     }
     let mut opzioni = Opzioni::new(chrono::Local::now().date_naive());
+    if let Some(mb) = a.limite_mb {
+        opzioni.limiti.max_byte = mb.saturating_mul(1024 * 1024);
+    }
+    if let Some(n) = a.limite_righe {
+        opzioni.limiti.max_righe = n;
+    }
+    if let Some(s) = a.limite_secondi {
+        opzioni.limiti.scadenza =
+            Some(std::time::Instant::now() + std::time::Duration::from_secs(s));
+    }
     if let Some(e) = &a.ente {
         match Dichiarante::da_codice(e) {
             Some(d) => opzioni.dichiarante = Some(d),

@@ -169,9 +169,9 @@ pub fn apri(
         .map_err(|e| ErroreLettura::Illeggibile(format!("il file non si legge: {e}")))?;
     if dimensione > limiti.max_byte {
         return Err(ErroreLettura::Limite(format!(
-            "il file è di {} MB: il massimo consentito è {} MB",
-            dimensione / 1_048_576,
-            limiti.max_byte / 1_048_576
+            "il file è di {}: il massimo consentito è {}",
+            dimensione_leggibile(dimensione),
+            dimensione_leggibile(limiti.max_byte)
         )));
     }
     let inizio = dati
@@ -272,4 +272,15 @@ pub fn apri(
         sorgente,
         firme: vec![],
     })
+}
+
+/// A size for people: «12 MB», «300 kB», «512 byte».
+pub fn dimensione_leggibile(n: u64) -> String {
+    if n >= 1024 * 1024 {
+        format!("{} MB", n / (1024 * 1024))
+    } else if n >= 1024 {
+        format!("{} kB", n / 1024)
+    } else {
+        format!("{n} byte")
+    }
 }
