@@ -1324,26 +1324,6 @@ mod test {
         assert_eq!(unita.1.righe, righe);
     }
 
-    /// TEMPORARY stand-in for `push demo genera` (bench/valida.sh with GENERA=…).
-    #[test]
-    #[ignore = "strumento temporaneo"]
-    fn genera_da_ambiente() {
-        let v = |n: &str| std::env::var(n).unwrap();
-        let out = std::path::PathBuf::from(v("GENERA_OUTPUT"));
-        let formato = FormatoGenerato::da_percorso(&out).unwrap();
-        let r = genera_patrimonio(
-            &opz(
-                v("GENERA_UNITA").parse().unwrap(),
-                v("GENERA_SEME").parse().unwrap(),
-                &v("GENERA_ENTE"),
-            ),
-            formato,
-            &out,
-        )
-        .unwrap();
-        eprintln!("{r:?}");
-    }
-
     #[test]
     fn colonne_nell_ordine_della_specifica() {
         verifica_colonne().unwrap();
@@ -1366,7 +1346,6 @@ mod test {
     }
 
     #[test]
-    #[ignore = "lettore XLSX in arrivo"]
     fn xlsx_valido_senza_avvisi() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("patrimonio.xlsx");

@@ -151,6 +151,8 @@ pub(crate) struct Motore<'o> {
     pub firme: Vec<crate::lettori::firma::Firma>,
     /// A table could not be read whole: checks across tables would only add noise.
     incompleto: bool,
+    /// Tables not read whole (references to them are not checked).
+    tabelle_incomplete: HashSet<&'static str>,
 }
 
 impl<'o> Motore<'o> {
@@ -164,6 +166,7 @@ impl<'o> Motore<'o> {
             regole: regole::per_dominio(dominio.nome),
             firme: Vec::new(),
             incompleto: false,
+            tabelle_incomplete: HashSet::new(),
         }
     }
 
@@ -308,7 +311,8 @@ impl<'o> Motore<'o> {
             let righe = self.leggi_tabella(sorgente, ti, tabella, &nome_trovato);
             self.righe
                 .push((tabella.nome.to_string(), InfoTabellaReport { righe }));
-            if righe == 0 && tabella.obbligatoria {
+            if righe == 0 && tabella.obbligatoria && !self.tabelle_incomplete.contains(tabella.nome)
+            {
                 self.segnala_tabella(
                     Some(ti),
                     tabella.nome,
@@ -360,6 +364,7 @@ impl<'o> Motore<'o> {
             let out = &mut self.out;
             let regole = &mut self.regole;
             let chiavi_altre = &self.chiavi;
+            let incomplete = &self.tabelle_incomplete;
             let mut visita = |ev: Evento<'_>| -> Continua {
                 match ev {
                     Evento::Intestazione(celle) => {
@@ -458,6 +463,7 @@ impl<'o> Motore<'o> {
                                 &mut valori,
                                 &mut falliti,
                                 &mut testi,
+                                col.is_none(),
                             );
                         }
                         fine_riga(
@@ -473,6 +479,7 @@ impl<'o> Motore<'o> {
                             &testi,
                             &mut chiavi_tabella,
                             chiavi_altre,
+                            incomplete,
                         );
                         Continua::Si
                     }
@@ -526,6 +533,7 @@ impl<'o> Motore<'o> {
                                 &mut valori,
                                 &mut falliti,
                                 &mut testi,
+                                false,
                             );
                         }
                         fine_riga(
@@ -541,6 +549,7 @@ impl<'o> Motore<'o> {
                             &testi,
                             &mut chiavi_tabella,
                             chiavi_altre,
+                            incomplete,
                         );
                         Continua::Si
                     }
@@ -551,9 +560,11 @@ impl<'o> Motore<'o> {
         self.chiavi.insert(t.nome, chiavi_tabella);
         let _ = intestazione_vista;
         if let Err(e) = esito {
+            self.tabelle_incomplete.insert(t.nome);
             self.errore_lettura(Some((ti, t.nome)), &e);
         }
         if superato {
+            self.tabelle_incomplete.insert(t.nome);
             self.errore_lettura(
                 Some((ti, t.nome)),
                 &ErroreLettura::Limite(format!(
@@ -612,6 +623,7 @@ fn elabora_cella(
     valori: &mut [Option<Valore>],
     falliti: &mut [bool],
     testi: &mut [Option<String>],
+    colonna_assente: bool,
 ) {
     let c = &t.campi[i];
     testi[i] = testo_cella(cella);
@@ -620,7 +632,10 @@ fn elabora_cella(
     match interpreta(c, cella, opzioni.oggi) {
         Ok(Some(v)) => valori[i] = Some(v),
         Ok(None) => {
-            if c.obbligo == Obbligo::Si {
+            // A missing required column is reported once (`campo_mancante`), not on every row.
+            if c.obbligo == Obbligo::Si && colonna_assente {
+                falliti[i] = true;
+            } else if c.obbligo == Obbligo::Si {
                 falliti[i] = true;
                 segnala(
                     out,
@@ -667,6 +682,7 @@ fn fine_riga(
     testi: &[Option<String>],
     chiavi: &mut HashSet<String>,
     chiavi_altre: &HashMap<&'static str, HashSet<String>>,
+    incomplete: &HashSet<&'static str>,
 ) {
     let riga = Riga {
         numero,
@@ -711,7 +727,11 @@ fn fine_riga(
         }
     }
     // References to other tables of the same flow (read before, in the spec's order).
-    for r in &t.riferimenti {
+    for r in t
+        .riferimenti
+        .iter()
+        .filter(|r| !incomplete.contains(r.tabella))
+    {
         let parti: Option<Vec<String>> = r
             .campi
             .iter()

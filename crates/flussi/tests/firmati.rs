@@ -9,22 +9,101 @@ use std::sync::Arc;
 use flussi::lettori::dati::Dati;
 
 fn openssl(dir: &Path, args: &[&str]) {
-    let o = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl a riga di comando");
-    assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl a riga di comando");
+    assert!(
+        o.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// A CA, a signer certificate with the Italian serialNumber, and a signed generated flow.
 fn prepara(dir: &Path) -> Vec<u8> {
-    openssl(dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=CA di prova/O=Prova"]);
-    openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "f.key", "-out", "f.csr", "-subj", "/C=IT/CN=Anna Esempio/serialNumber=TINIT-RSSMRA80A01H501U"]);
-    openssl(dir, &["x509", "-req", "-in", "f.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "f.pem", "-days", "30"]);
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=CA di prova/O=Prova",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "f.key",
+            "-out",
+            "f.csr",
+            "-subj",
+            "/C=IT/CN=Anna Esempio/serialNumber=TINIT-RSSMRA80A01H501U",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "f.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "f.pem",
+            "-days",
+            "30",
+        ],
+    );
     flussi::genera::genera_patrimonio(
-        &flussi::genera::OpzioniGenera { unita: 100, seme: 3, ente: "110001".into() },
+        &flussi::genera::OpzioniGenera {
+            unita: 100,
+            seme: 3,
+            ente: "110001".into(),
+        },
         flussi::genera::FormatoGenerato::ZipCsv,
         &dir.join("flusso.zip"),
     )
     .expect("genera");
-    openssl(dir, &["cms", "-sign", "-cades", "-binary", "-nodetach", "-outform", "DER", "-in", "flusso.zip", "-signer", "f.pem", "-inkey", "f.key", "-out", "flusso.zip.p7m"]);
+    openssl(
+        dir,
+        &[
+            "cms",
+            "-sign",
+            "-cades",
+            "-binary",
+            "-nodetach",
+            "-outform",
+            "DER",
+            "-in",
+            "flusso.zip",
+            "-signer",
+            "f.pem",
+            "-inkey",
+            "f.key",
+            "-out",
+            "flusso.zip.p7m",
+        ],
+    );
     std::fs::read(dir.join("flusso.zip.p7m")).expect("p7m")
 }
 
@@ -56,7 +135,24 @@ fn flusso_firmato_valido_tampered_e_ancore() {
     assert_eq!(r.firma.as_ref().and_then(|f| f.attendibile), Some(true));
     let altre = dir.path().join("altre");
     std::fs::create_dir(&altre).expect("dir");
-    openssl(&altre, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "x.key", "-out", "x.pem", "-days", "30", "-subj", "/CN=Altra CA"]);
+    openssl(
+        &altre,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "x.key",
+            "-out",
+            "x.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=Altra CA",
+        ],
+    );
     std::fs::remove_file(altre.join("x.key")).expect("rm");
     let r = valida("flusso.zip.p7m", p7m.clone(), Some(&altre));
     assert!(!r.valido);
@@ -68,6 +164,10 @@ fn flusso_firmato_valido_tampered_e_ancore() {
     alterato[i] ^= 0x01;
     let r = valida("flusso.zip.p7m", alterato, None);
     assert!(!r.valido);
-    assert_eq!(r.segnalazioni[0].codice, "firma_non_valida", "{:?}", r.segnalazioni);
+    assert_eq!(
+        r.segnalazioni[0].codice, "firma_non_valida",
+        "{:?}",
+        r.segnalazioni
+    );
     assert_eq!(r.segnalazioni[0].tabella, None);
 }

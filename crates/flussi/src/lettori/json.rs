@@ -52,9 +52,7 @@ fn errore_json(e: serde_json::Error) -> ErroreLettura {
             _ => ErroreLettura::Illeggibile(resto.to_string()),
         };
     }
-    if e.classify() == serde_json::error::Category::Io
-        && m.contains("stream did not contain valid UTF-8")
-    {
+    if m.contains("valid UTF-8") || m.contains("invalid unicode code point") {
         return ErroreLettura::Codifica("il file JSON non è in UTF-8".into());
     }
     ErroreLettura::Illeggibile(format!(

@@ -30,7 +30,9 @@ pub fn leggi_csv(
         .map(<[u8]>::to_vec)
         .unwrap_or_else(|| testa.clone());
     let separatore = rileva_separatore(&senza_bom);
-    let sorgente = std::io::Cursor::new(senza_bom).chain(lettore);
+    // Blank lines are rows a spreadsheet would show, but the csv crate skips them: the adapter
+    // turns each into a line with one separator, read as an empty row and counted.
+    let sorgente = RigheVuote::new(std::io::Cursor::new(senza_bom).chain(lettore), separatore);
     let mut r = csv::ReaderBuilder::new()
         .delimiter(separatore)
         .has_headers(false)
@@ -109,6 +111,65 @@ pub fn leggi_csv(
         }
     }
     Ok(())
+}
+
+/// Inserts a separator into blank lines (outside quoted fields), so that they are read as empty
+/// records instead of being skipped.
+struct RigheVuote<R> {
+    r: R,
+    separatore: u8,
+    dentro_virgolette: bool,
+    inizio_riga: bool,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: Read> RigheVuote<R> {
+    fn new(r: R, separatore: u8) -> Self {
+        Self {
+            r,
+            separatore,
+            dentro_virgolette: false,
+            inizio_riga: true,
+            buf: Vec::new(),
+            pos: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for RigheVuote<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.buf.len() {
+            let mut grezzo = [0u8; 32 * 1024];
+            let n = self.r.read(&mut grezzo)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            self.buf.clear();
+            self.pos = 0;
+            for &b in &grezzo[..n] {
+                if !self.dentro_virgolette && self.inizio_riga && (b == b'\n' || b == b'\r') {
+                    self.buf.push(self.separatore);
+                    self.inizio_riga = false;
+                }
+                if b == b'"' {
+                    self.dentro_virgolette = !self.dentro_virgolette;
+                }
+                self.buf.push(b);
+                if !self.dentro_virgolette {
+                    if b == b'\n' {
+                        self.inizio_riga = true;
+                    } else if b != b'\r' {
+                        self.inizio_riga = false;
+                    }
+                }
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// `;` or `,`: whichever appears more often outside quotes in the first line.

@@ -29,6 +29,7 @@ struct Sal {
     percentuale: Option<f64>,
     percentuale_letta: Option<String>,
     data_letta: Option<String>,
+    numero_letto: Option<String>,
 }
 
 struct Movimento {
@@ -38,6 +39,7 @@ struct Movimento {
     letto: Option<String>,
     saldo: bool,
     data_letta: Option<String>,
+    tipo_letto: Option<String>,
 }
 
 #[derive(Default)]
@@ -281,6 +283,7 @@ impl Contabilita {
             numero,
             data: r.v("data_sal").and_then(Valore::data),
             data_letta: r.letto("data_sal").map(str::to_string),
+            numero_letto: r.letto("numero_sal").map(str::to_string),
             importo: if r.utilizzabile("importo_sal") {
                 r.v("importo_sal").and_then(Valore::centesimi)
             } else {
@@ -331,6 +334,7 @@ impl Contabilita {
             letto: r.letto("importo").map(str::to_string),
             saldo: erogazione && r.testo("tipo") == Some("SALDO"),
             data_letta: r.letto(campo_data).map(str::to_string),
+            tipo_letto: r.letto("tipo").map(str::to_string),
         };
         let mappa = if erogazione {
             &mut self.erogazioni
@@ -411,11 +415,32 @@ impl Contabilita {
                         );
                     }
                 }
-                if s.numero != atteso && !gap_segnalato {
+                // A repeated number is `chiave_duplicata`, not a gap.
+                if s.numero > atteso && !gap_segnalato {
                     gap_segnalato = true;
-                    cx.su_riga("sal", s.riga, "numero_sal", Some(s.numero.to_string()), "sequenza", Avviso, format!("I SAL del CUP {cup} non sono numerati di seguito da 1: dopo il n. {} viene il n. {}.", atteso - 1, s.numero));
+                    let m = if atteso == 1 {
+                        format!(
+                            "I SAL del CUP {cup} non iniziano dal n. 1: il primo è il n. {}.",
+                            s.numero
+                        )
+                    } else {
+                        format!(
+                            "I SAL del CUP {cup} non sono numerati di seguito: dopo il n. {} viene il n. {}.",
+                            atteso - 1,
+                            s.numero
+                        )
+                    };
+                    cx.su_riga(
+                        "sal",
+                        s.riga,
+                        "numero_sal",
+                        s.numero_letto.clone(),
+                        "sequenza",
+                        Avviso,
+                        m,
+                    );
                 }
-                atteso = s.numero + 1;
+                atteso = atteso.max(s.numero + 1);
                 prec = Some(s);
             }
         }
@@ -461,7 +486,7 @@ impl Contabilita {
                             "erogazioni",
                             m.riga,
                             "tipo",
-                            Some("SALDO".into()),
+                            m.tipo_letto.clone(),
                             "saldo_multiplo",
                             Errore,
                             format!("Per il CUP {cup} c'è già un'erogazione a SALDO."),
@@ -472,7 +497,7 @@ impl Contabilita {
                             && s != "ULTIMATO"
                             && s != "COLLAUDATO"
                         {
-                            cx.su_riga("erogazioni", m.riga, "tipo", Some("SALDO".into()), "incoerente", Avviso, format!("Erogazione a SALDO per un intervento nello stato {s} (né ULTIMATO né COLLAUDATO)."));
+                            cx.su_riga("erogazioni", m.riga, "tipo", m.tipo_letto.clone(), "incoerente", Avviso, format!("Erogazione a SALDO per un intervento nello stato {s} (né ULTIMATO né COLLAUDATO)."));
                         }
                     }
                 }

@@ -39,20 +39,6 @@ impl Regole for Patrimonio {
         match r.tabella.nome {
             "fabbricati" => self.fabbricato(cx, ti, r),
             "unita" => self.unita(cx, ti, r),
-            "complessi" => {
-                if let Some(c) = r.testo("comune_istat")
-                    && let Some(m) = cx.fuori_territorio(c)
-                {
-                    cx.su(
-                        ti,
-                        r,
-                        "comune_istat",
-                        "fuori_territorio",
-                        Avviso,
-                        format!("Il complesso è fuori dal territorio dell'ente: {m}."),
-                    );
-                }
-            }
             _ => {}
         }
     }

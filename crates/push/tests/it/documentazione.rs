@@ -15,13 +15,26 @@ async fn pagine_generate_dalla_definizione() {
         let (s, html) = b.testo(&format!("/documentazione/{nome}")).await;
         assert_eq!(s, 200);
         for t in &d.tabelle {
-            assert!(html.contains(&format!("id=\"tabella-{}\"", t.nome)), "{nome}: tabella {}", t.nome);
+            assert!(
+                html.contains(&format!("id=\"tabella-{}\"", t.nome)),
+                "{nome}: tabella {}",
+                t.nome
+            );
             for c in &t.campi {
-                assert!(html.contains(&format!("<code>{}</code>", c.nome)), "{nome}.{}.{}", t.nome, c.nome);
+                assert!(
+                    html.contains(&format!("<code>{}</code>", c.nome)),
+                    "{nome}.{}.{}",
+                    t.nome,
+                    c.nome
+                );
             }
         }
         for c in &d.controlli {
-            assert!(html.contains(&format!("<code>{}</code>", c.codice)), "{nome}: controllo {}", c.codice);
+            assert!(
+                html.contains(&format!("<code>{}</code>", c.codice)),
+                "{nome}: controllo {}",
+                c.codice
+            );
         }
     }
     assert_eq!(b.get("/documentazione/sconosciuto").await.status(), 404);
@@ -33,18 +46,54 @@ async fn scaricamenti() {
     let b = app.browser();
     let r = b.get("/documentazione/patrimonio/modello.xlsx").await;
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("push-patrimonio-modello.xlsx"));
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("push-patrimonio-modello.xlsx")
+    );
     let byte = r.bytes().await.unwrap().to_vec();
     // The blank template is read by the validator: the sheets are the tables, LEGGIMI is ignored.
     let d = flussi::spec::dominio("patrimonio").unwrap();
-    let rep = flussi::valida_file("modello.xlsx", Dati::Byte(Arc::new(byte)), d, &flussi::Opzioni::new(chrono::Local::now().date_naive()), None);
-    assert_eq!(rep.conteggi.get("tabella_vuota"), Some(&2), "{:?}", rep.segnalazioni);
-    assert!(rep.conteggi.get("tabella_sconosciuta").is_none());
+    let rep = flussi::valida_file(
+        "modello.xlsx",
+        Dati::Byte(Arc::new(byte)),
+        d,
+        &flussi::Opzioni::new(chrono::Local::now().date_naive()),
+        None,
+    );
+    assert_eq!(
+        rep.conteggi.get("tabella_vuota"),
+        Some(&2),
+        "{:?}",
+        rep.segnalazioni
+    );
+    assert!(!rep.conteggi.contains_key("tabella_sconosciuta"));
     let r = b.get("/documentazione/contabilita/datapackage.json").await;
     let j: serde_json::Value = r.json().await.unwrap();
-    let nomi: Vec<&str> = j["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
-    assert_eq!(nomi, ["interventi", "sal", "erogazioni", "pagamenti", "interventi_fabbricati"]);
-    assert!(j["x-push-controlli"].as_array().unwrap().iter().any(|c| c["codice"] == "cumulato_errato"));
+    let nomi: Vec<&str> = j["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        nomi,
+        [
+            "interventi",
+            "sal",
+            "erogazioni",
+            "pagamenti",
+            "interventi_fabbricati"
+        ]
+    );
+    assert!(
+        j["x-push-controlli"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["codice"] == "cumulato_errato")
+    );
     let r = b.get("/documentazione/programmi/modello-csv.zip").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/zip");
@@ -53,11 +102,27 @@ async fn scaricamenti() {
 fn genera_zip(unita: u64) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("p.zip");
-    flussi::genera::genera_patrimonio(&flussi::genera::OpzioniGenera { unita, seme: 7, ente: "110001".into() }, flussi::genera::FormatoGenerato::ZipCsv, &f).unwrap();
+    flussi::genera::genera_patrimonio(
+        &flussi::genera::OpzioniGenera {
+            unita,
+            seme: 7,
+            ente: "110001".into(),
+        },
+        flussi::genera::FormatoGenerato::ZipCsv,
+        &f,
+    )
+    .unwrap();
     std::fs::read(f).unwrap()
 }
 
-async fn carica(app: &TestApp, csrf: Option<&str>, dominio: &str, nome: &str, byte: Vec<u8>, formato: &str) -> reqwest::Response {
+async fn carica(
+    app: &TestApp,
+    csrf: Option<&str>,
+    dominio: &str,
+    nome: &str,
+    byte: Vec<u8>,
+    formato: &str,
+) -> reqwest::Response {
     let b = app.browser();
     let t = match csrf {
         Some(t) => t.to_string(),
@@ -68,17 +133,41 @@ async fn carica(app: &TestApp, csrf: Option<&str>, dominio: &str, nome: &str, by
         .text("dominio", dominio.to_string())
         .text("ente", "110001")
         .text("formato", formato.to_string())
-        .part("file", reqwest::multipart::Part::bytes(byte).file_name(nome.to_string()));
-    b.c.post(format!("{}/documentazione/validatore", app.url)).multipart(form).send().await.unwrap()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(byte).file_name(nome.to_string()),
+        );
+    b.c.post(format!("{}/documentazione/validatore", app.url))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
 async fn validatore_pubblico_senza_conservare_nulla() {
     let app = TestApp::nuova().await;
-    let voci_prima = app.p.db.voci_audit(&archivio::FiltroAudit { limite: 100_000, ..Default::default() }).await.unwrap().len();
+    let voci_prima = app
+        .p
+        .db
+        .voci_audit(&archivio::FiltroAudit {
+            limite: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len();
     let file_prima = std::fs::read_dir(&app.data_dir).unwrap().count();
 
-    let r = carica(&app, None, "patrimonio", "patrimonio.zip", genera_zip(200), "pagina").await;
+    let r = carica(
+        &app,
+        None,
+        "patrimonio",
+        "patrimonio.zip",
+        genera_zip(200),
+        "pagina",
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
     assert!(html.contains("Il file è <strong>valido</strong>"), "{html}");
@@ -95,27 +184,79 @@ async fn validatore_pubblico_senza_conservare_nulla() {
         z.write_all(b"codice_unita;codice_fabbricato;tipologia;foglio;particella;subalterno;categoria_catastale;regime;stato_occupazione\nU1;F1;BOX;1;2;1a;C/6;ERS;SFITTO_ASSEGNABILE\n").unwrap();
         z.finish().unwrap();
     }
-    let r = carica(&app, None, "patrimonio", "errato.zip", cattivo.clone(), "pagina").await;
+    let r = carica(
+        &app,
+        None,
+        "patrimonio",
+        "errato.zip",
+        cattivo.clone(),
+        "pagina",
+    )
+    .await;
     let html = r.text().await.unwrap();
     assert!(html.contains("non è valido"));
-    assert!(html.contains("<td>unita</td><td>2</td><td>subalterno</td><td>1a</td>"), "{html}");
-    let r = carica(&app, None, "patrimonio", "errato.zip", cattivo.clone(), "csv").await;
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        html.contains("<td>unita</td><td>2</td><td>subalterno</td><td>1a</td>"),
+        "{html}"
+    );
+    let r = carica(
+        &app,
+        None,
+        "patrimonio",
+        "errato.zip",
+        cattivo.clone(),
+        "csv",
+    )
+    .await;
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let csv = r.text().await.unwrap();
     assert!(csv.starts_with("tabella,riga,campo,valore,codice,gravita,messaggio"));
     assert!(csv.contains("unita,2,subalterno,1a,formato,errore"));
-    let r = carica(&app, None, "patrimonio", "errato.zip", cattivo.clone(), "json").await;
+    let r = carica(
+        &app,
+        None,
+        "patrimonio",
+        "errato.zip",
+        cattivo.clone(),
+        "json",
+    )
+    .await;
     let j: serde_json::Value = r.json().await.unwrap();
     assert_eq!(j["valido"], false);
 
     // Without the form's token: refused.
-    let r = carica(&app, Some("falso"), "patrimonio", "errato.zip", cattivo, "pagina").await;
+    let r = carica(
+        &app,
+        Some("falso"),
+        "patrimonio",
+        "errato.zip",
+        cattivo,
+        "pagina",
+    )
+    .await;
     assert_eq!(r.status(), 403);
 
     // Nothing was stored: no audit entry, no file in the data directory.
-    let voci_dopo = app.p.db.voci_audit(&archivio::FiltroAudit { limite: 100_000, ..Default::default() }).await.unwrap().len();
+    let voci_dopo = app
+        .p
+        .db
+        .voci_audit(&archivio::FiltroAudit {
+            limite: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len();
     assert_eq!(voci_prima, voci_dopo);
-    assert_eq!(file_prima, std::fs::read_dir(&app.data_dir).unwrap().count());
+    assert_eq!(
+        file_prima,
+        std::fs::read_dir(&app.data_dir).unwrap().count()
+    );
 }
 
 #[tokio::test]

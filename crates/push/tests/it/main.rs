@@ -20,3 +20,4 @@ mod guasti;
 mod oidc;
 mod registrazione;
 mod token;
+mod validate;
