@@ -197,20 +197,10 @@ pub fn genera(
     if dominio != "patrimonio" {
         return uscita_2("il generatore produce per ora solo flussi del dominio patrimonio");
     }
-    let formato = match output
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("zip") => FormatoGenerato::ZipCsv,
-        Some("xlsx") => FormatoGenerato::Xlsx,
-        None => FormatoGenerato::CartellaCsv,
-        Some(altro) => {
-            return uscita_2(&format!(
-                "estensione .{altro} non prevista: usare .zip, .xlsx o una cartella"
-            ));
-        }
+    let Some(formato) = FormatoGenerato::da_percorso(output) else {
+        return uscita_2(
+            "il file di uscita deve finire in .zip o .xlsx, oppure essere una cartella",
+        );
     };
     let o = OpzioniGenera {
         unita,
