@@ -146,7 +146,7 @@ pub(crate) struct Motore<'o> {
     pub out: Raccolta,
     righe: Vec<(String, InfoTabellaReport)>,
     /// Key values seen per table (for `chiave_duplicata` and references).
-    chiavi: HashMap<&'static str, HashSet<String>>,
+    chiavi: HashMap<&'static str, HashSet<u128>>,
     regole: Box<dyn Regole>,
     pub firme: Vec<crate::lettori::firma::Firma>,
     /// A table could not be read whole: checks across tables would only add noise.
@@ -358,7 +358,7 @@ impl<'o> Motore<'o> {
         let mut superato = false;
         let dominio = self.dominio;
         let opzioni = self.opzioni;
-        let chiavi_tabella: &mut HashSet<String> = self.chiavi.entry(t.nome).or_default();
+        let chiavi_tabella: &mut HashSet<u128> = self.chiavi.entry(t.nome).or_default();
         let mut chiavi_tabella = std::mem::take(chiavi_tabella);
         let esito = {
             let out = &mut self.out;
@@ -680,8 +680,8 @@ fn fine_riga(
     valori: &[Option<Valore>],
     falliti: &[bool],
     testi: &[Option<String>],
-    chiavi: &mut HashSet<String>,
-    chiavi_altre: &HashMap<&'static str, HashSet<String>>,
+    chiavi: &mut HashSet<u128>,
+    chiavi_altre: &HashMap<&'static str, HashSet<u128>>,
     incomplete: &HashSet<&'static str>,
 ) {
     let riga = Riga {
@@ -698,32 +698,31 @@ fn fine_riga(
             .iter()
             .map(|k| riga.v(k).map(Valore::canonico))
             .collect();
-        if let Some(parti) = parti {
-            let k = parti.join("\u{1f}");
-            if !chiavi.insert(k) {
-                let ultimo = t.chiave[t.chiave.len() - 1];
-                let descr = t
-                    .chiave
-                    .iter()
-                    .zip(&parti)
-                    .map(|(c, v)| format!("{c} «{v}»"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                segnala(
-                    out,
-                    ti,
-                    t,
-                    Some(numero),
-                    Some(ultimo),
-                    riga.letto(ultimo),
-                    "chiave_duplicata",
-                    Gravita::Errore,
-                    format!(
-                        "La chiave ({descr}) compare già in una riga precedente della tabella {}.",
-                        t.nome
-                    ),
-                );
-            }
+        if let Some(parti) = parti
+            && !chiavi.insert(impronta(&parti))
+        {
+            let ultimo = t.chiave[t.chiave.len() - 1];
+            let descr = t
+                .chiave
+                .iter()
+                .zip(&parti)
+                .map(|(c, v)| format!("{c} «{v}»"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            segnala(
+                out,
+                ti,
+                t,
+                Some(numero),
+                Some(ultimo),
+                riga.letto(ultimo),
+                "chiave_duplicata",
+                Gravita::Errore,
+                format!(
+                    "La chiave ({descr}) compare già in una riga precedente della tabella {}.",
+                    t.nome
+                ),
+            );
         }
     }
     // References to other tables of the same flow (read before, in the spec's order).
@@ -740,7 +739,7 @@ fn fine_riga(
         if let Some(parti) = parti {
             let presente = chiavi_altre
                 .get(r.tabella)
-                .is_some_and(|s| s.contains(&parti.join("\u{1f}")));
+                .is_some_and(|s| s.contains(&impronta(&parti)));
             if !presente {
                 let campo = r.campi[r.campi.len() - 1];
                 segnala(
@@ -767,4 +766,18 @@ fn fine_riga(
         out,
     };
     regole.riga(&mut cx, ti, &riga);
+}
+
+/// A 128-bit fingerprint of a key: sets of a million keys keep 16 bytes each instead of the
+/// strings (a collision between two different keys has probability ~2⁻¹²⁸ per pair).
+pub(crate) fn impronta<S: AsRef<str>>(parti: &[S]) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let mut a = std::hash::DefaultHasher::new();
+    let mut b = std::hash::DefaultHasher::new();
+    0xA5u8.hash(&mut b);
+    for p in parti {
+        p.as_ref().hash(&mut a);
+        p.as_ref().hash(&mut b);
+    }
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
 }

@@ -19,7 +19,8 @@ pub struct Patrimonio {
     fabbricati: HashMap<String, Fabbricato>,
     /// Buildings in file order, for `senza_unita` at the end.
     ordine: Vec<String>,
-    catasto: HashSet<(String, String, String, String, String)>,
+    /// Fingerprints of (comune, sezione, foglio, particella, subalterno).
+    catasto: HashSet<u128>,
 }
 
 fn categoria_ammessa(tipologia: &str, cat: &str) -> Option<bool> {
@@ -209,7 +210,10 @@ impl Patrimonio {
                 t("particella"),
                 t("subalterno"),
             );
-            if !self.catasto.insert(k.clone()) {
+            if !self
+                .catasto
+                .insert(crate::motore::impronta(&[&k.0, &k.1, &k.2, &k.3, &k.4]))
+            {
                 let sezione = if k.1.is_empty() {
                     String::new()
                 } else {
