@@ -439,7 +439,7 @@ impl<'o> Motore<'o> {
                         );
                         Continua::Si
                     }
-                    Evento::Riga { numero, celle } => {
+                    riga @ (Evento::Riga { .. } | Evento::RigaNominata { .. }) => {
                         if righe >= limite_righe {
                             superato = true;
                             return Continua::No;
@@ -450,92 +450,76 @@ impl<'o> Motore<'o> {
                         {
                             a(t.nome, righe);
                         }
-                        for (i, col) in colonna_di.iter().enumerate() {
-                            let cella = col.and_then(|c| celle.get(c)).unwrap_or(&Cella::Vuota);
-                            elabora_cella(
-                                out,
-                                ti,
-                                t,
-                                i,
-                                numero,
-                                cella,
-                                opzioni,
-                                &mut valori,
-                                &mut falliti,
-                                &mut testi,
-                                col.is_none(),
-                            );
-                        }
-                        fine_riga(
-                            out,
-                            regole.as_mut(),
-                            dominio,
-                            opzioni,
-                            ti,
-                            t,
-                            numero,
-                            &valori,
-                            &falliti,
-                            &testi,
-                            &mut chiavi_tabella,
-                            chiavi_altre,
-                            incomplete,
-                        );
-                        Continua::Si
-                    }
-                    Evento::RigaNominata { numero, campi } => {
-                        if righe >= limite_righe {
-                            superato = true;
-                            return Continua::No;
-                        }
-                        righe += 1;
-                        if righe.is_multiple_of(PASSO_AVANZAMENTO)
-                            && let Some(a) = &opzioni.avanzamento
-                        {
-                            a(t.nome, righe);
-                        }
-                        for c in celle_nominate.iter_mut() {
-                            *c = Cella::Vuota;
-                        }
-                        for (nome, cella) in campi {
-                            let n = normalizza_nome(nome);
-                            match t.indice(&n) {
-                                Some(i) => celle_nominate[i] = cella.clone(),
-                                None => {
-                                    if campi_json_visti.insert(n.clone()) {
-                                        segnala(
-                                            out,
-                                            ti,
-                                            t,
-                                            None,
-                                            Some(&n),
-                                            None,
-                                            "campo_sconosciuto",
-                                            Gravita::Avviso,
-                                            format!(
-                                                "Il campo «{n}» non è previsto nella tabella {} ed è stato ignorato.",
-                                                t.nome
-                                            ),
-                                        );
+                        // Positional rows (CSV, XLSX) and named rows (JSON) differ only in how a
+                        // field's cell is found.
+                        let numero = match riga {
+                            Evento::Riga { numero, celle } => {
+                                for (i, col) in colonna_di.iter().enumerate() {
+                                    let cella =
+                                        col.and_then(|c| celle.get(c)).unwrap_or(&Cella::Vuota);
+                                    elabora_cella(
+                                        out,
+                                        ti,
+                                        t,
+                                        i,
+                                        numero,
+                                        cella,
+                                        opzioni,
+                                        &mut valori,
+                                        &mut falliti,
+                                        &mut testi,
+                                        col.is_none(),
+                                    );
+                                }
+                                numero
+                            }
+                            Evento::RigaNominata { numero, campi } => {
+                                for c in celle_nominate.iter_mut() {
+                                    *c = Cella::Vuota;
+                                }
+                                for (nome, cella) in campi {
+                                    let n = normalizza_nome(nome);
+                                    match t.indice(&n) {
+                                        Some(i) => celle_nominate[i] = cella.clone(),
+                                        None => {
+                                            if campi_json_visti.insert(n.clone()) {
+                                                segnala(
+                                                    out,
+                                                    ti,
+                                                    t,
+                                                    None,
+                                                    Some(&n),
+                                                    None,
+                                                    "campo_sconosciuto",
+                                                    Gravita::Avviso,
+                                                    format!(
+                                                        "Il campo «{n}» non è previsto nella tabella {} ed è stato ignorato.",
+                                                        t.nome
+                                                    ),
+                                                );
+                                            }
+                                        }
                                     }
                                 }
+                                for (i, cella) in celle_nominate.iter().enumerate() {
+                                    elabora_cella(
+                                        out,
+                                        ti,
+                                        t,
+                                        i,
+                                        numero,
+                                        cella,
+                                        opzioni,
+                                        &mut valori,
+                                        &mut falliti,
+                                        &mut testi,
+                                        false,
+                                    );
+                                }
+                                numero
                             }
-                        }
-                        for (i, cella) in celle_nominate.iter().enumerate() {
-                            elabora_cella(
-                                out,
-                                ti,
-                                t,
-                                i,
-                                numero,
-                                cella,
-                                opzioni,
-                                &mut valori,
-                                &mut falliti,
-                                &mut testi,
-                                false,
-                            );
-                        }
+                            _ => return Continua::Si,
+                        };
                         fine_riga(
                             out,
                             regole.as_mut(),
