@@ -61,15 +61,17 @@ async fn imposta_account(f: &Fornitore, sub: &str, claims: serde_json::Value) {
     assert_eq!(r.status(), 200);
 }
 
-/// Follows the login from `/accesso/spid` through the provider back to the platform.
-/// Returns the status of the platform's callback and the browser.
-async fn accedi(app: &TestApp) -> (u16, String, crate::aiuto::Browser) {
+/// Follows the redirects from `/accesso/spid` through the provider; returns the browser and the
+/// platform's callback URL (not yet requested).
+async fn fino_al_ritorno(app: &TestApp) -> (crate::aiuto::Browser, String) {
     let b = app.browser();
     let mut r = b.get("/accesso/spid").await;
     for _ in 0..10 {
-        if !r.status().is_redirection() {
-            break;
-        }
+        assert!(
+            r.status().is_redirection(),
+            "il flusso si è fermato con {}",
+            r.status()
+        );
         let dove = r.headers()["location"].to_str().unwrap().to_string();
         let assoluto = if dove.starts_with("http") {
             dove
@@ -81,19 +83,26 @@ async fn accedi(app: &TestApp) -> (u16, String, crate::aiuto::Browser) {
                 .to_string()
         };
         if assoluto.starts_with(&format!("{}/accesso/ritorno", app.url)) {
-            let fine = b.c.get(&assoluto).send().await.unwrap();
-            let s = fine.status().as_u16();
-            let loc = fine
-                .headers()
-                .get("location")
-                .map(|l| l.to_str().unwrap().to_string())
-                .unwrap_or_default();
-            let corpo = fine.text().await.unwrap();
-            return (s, if s == 303 { loc } else { corpo }, b);
+            return (b, assoluto);
         }
         r = b.c.get(&assoluto).send().await.unwrap();
     }
-    panic!("il flusso non è tornato alla piattaforma: {}", r.status());
+    panic!("il flusso non è tornato alla piattaforma");
+}
+
+/// Completes a login: the status of the platform's callback, its `Location` (303) or body, and
+/// the browser.
+async fn accedi(app: &TestApp) -> (u16, String, crate::aiuto::Browser) {
+    let (b, ritorno) = fino_al_ritorno(app).await;
+    let fine = b.c.get(&ritorno).send().await.unwrap();
+    let s = fine.status().as_u16();
+    let loc = fine
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let corpo = fine.text().await.unwrap();
+    (s, if s == 303 { loc } else { corpo }, b)
 }
 
 async fn app_con_fornitore() -> (TestApp, Fornitore) {
@@ -208,27 +217,7 @@ async fn stato_riusato_o_sconosciuto_rifiutato() {
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("scaduta o non è valida"));
     // A real state can be used once only: replaying the callback fails.
-    let b = app.browser();
-    let mut r = b.get("/accesso/spid").await;
-    let mut ritorno = None;
-    for _ in 0..10 {
-        let dove = r.headers()["location"].to_str().unwrap().to_string();
-        let assoluto = if dove.starts_with("http") {
-            dove
-        } else {
-            url::Url::parse(r.url().as_str())
-                .unwrap()
-                .join(&dove)
-                .unwrap()
-                .to_string()
-        };
-        if assoluto.starts_with(&format!("{}/accesso/ritorno", app.url)) {
-            ritorno = Some(assoluto);
-            break;
-        }
-        r = b.c.get(&assoluto).send().await.unwrap();
-    }
-    let ritorno = ritorno.expect("ritorno");
+    let (b, ritorno) = fino_al_ritorno(&app).await;
     assert_eq!(b.c.get(&ritorno).send().await.unwrap().status(), 303);
     assert_eq!(b.c.get(&ritorno).send().await.unwrap().status(), 400);
 }
