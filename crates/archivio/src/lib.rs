@@ -12,7 +12,9 @@
 mod audit;
 mod enti;
 mod errore;
+mod flussi;
 mod persone;
+mod registro;
 mod sessioni;
 mod token;
 
@@ -26,6 +28,11 @@ use sqlx::{PgPool, SqlitePool};
 pub use audit::{FiltroAudit, NuovaVoce};
 pub use enti::{Ente, NuovoEnte, Registrazione};
 pub use errore::ErroreArchivio;
+pub use flussi::{
+    Differenza, FiltroFlussi, FiltroSegnalazioni, Flusso, Lavoro, LavoroRiga, NuovoFlusso, RigaErrata,
+    SegnalazioneRiga,
+};
+pub use registro::{FiltroRegistro, NuovaVersione, Tavola, Versione};
 pub use persone::{IncaricoRiga, Persona};
 pub use sessioni::{AccessoOidc, Sessione};
 pub use token::TokenRiga;

@@ -9,11 +9,13 @@ pub mod audit;
 pub mod codice_fiscale;
 pub mod ente;
 pub mod errore;
+pub mod flusso;
 pub mod politica;
 pub mod valori;
 
 pub use codice_fiscale::CodiceFiscale;
 pub use ente::{Area, CodiceEnte, TipoEnte};
 pub use errore::ErroreDominio;
+pub use flusso::{DominioFlusso, StatoFlusso};
 pub use politica::{Azione, Incarico, Negato, Ruolo, Soggetto};
 pub use valori::{Email, Testo};

@@ -63,8 +63,17 @@ pub enum Azione<'a> {
     GestireToken(&'a CodiceEnte),
     /// Read the audit log.
     VedereAudit,
-    /// Work in an area for an entity (upload flows in the next issues).
+    /// Work in an area for an entity: upload and submit its flows (a referent with the area,
+    /// or the entity's token with the area).
     OperareArea(&'a CodiceEnte, Area),
+    /// See an entity's flows, reports and register data of an area: the Region, the entity's
+    /// legal representative, its referents and tokens with that area.
+    VedereDatiArea(&'a CodiceEnte, Area),
+    /// See every entity's flows and registers together (the Region).
+    VedereDatiRegionali,
+    /// Review submitted flows: accept or reject them (Region officers and administrators, or a
+    /// Region token).
+    EsaminareFlussi,
 }
 
 /// Why an action is refused; maps to 401, 403 or 404.
@@ -178,6 +187,11 @@ pub fn autorizza(s: &Soggetto, azione: &Azione<'_>) -> Result<(), Negato> {
             s.is_persona() && (s.is_regione_admin() || s.is_legale_rappresentante(e)),
         ),
         OperareArea(e, area) => dell_ente(e, s.ha_area(e, *area)),
+        VedereDatiArea(e, area) => dell_ente(
+            e,
+            s.is_regione() || s.ha_area(e, *area) || s.is_legale_rappresentante(e),
+        ),
+        VedereDatiRegionali | EsaminareFlussi => consenti(s.is_regione()),
     }
 }
 

@@ -18,7 +18,7 @@ pub mod valori;
 use std::path::Path;
 
 use lettori::dati::Dati;
-pub use motore::{Dichiarante, Opzioni, Riferimenti};
+pub use motore::{Aggiunta, Dichiarante, Opzioni, Osservatore, Riferimenti};
 pub use report::Report;
 
 /// Validates a file: opens the container (verifying a signature), streams it, returns the report.
@@ -35,6 +35,29 @@ pub fn valida_file(
             let mut m = motore::Motore::new(dominio, opzioni);
             m.firme = std::mem::take(&mut a.firme);
             m.esegui(a.sorgente.as_mut());
+            m.report()
+        }
+        Err(e) => motore::report_errore_file(dominio, &e),
+    }
+}
+
+/// Like [`valida_file`], with an [`motore::Osservatore`] that sees every row and may add the
+/// platform's own warnings at the end.
+pub fn valida_file_con(
+    nome_file: &str,
+    dati: Dati,
+    dominio: &'static spec::Dominio,
+    opzioni: &Opzioni,
+    ancore: Option<&Path>,
+    osservatore: &mut dyn motore::Osservatore,
+) -> Report {
+    match lettori::apri(nome_file, dati, dominio, &opzioni.limiti, ancore) {
+        Ok(mut a) => {
+            let mut m = motore::Motore::new(dominio, opzioni);
+            m.firme = std::mem::take(&mut a.firme);
+            m.osservatore = Some(osservatore);
+            m.esegui(a.sorgente.as_mut());
+            m.chiudi_osservatore();
             m.report()
         }
         Err(e) => motore::report_errore_file(dominio, &e),

@@ -84,6 +84,37 @@ impl Opzioni {
     }
 }
 
+/// Watches the rows as they are validated: the platform uses it to keep the canonical rows of a
+/// flow, the rows in error with their values, and to add the checks that need the shared
+/// database (`catasto_conteso`, `rimozione`). The engine stays pure: it only calls back.
+pub trait Osservatore {
+    /// One data row after all its row checks. `valori` are the typed values (`None` = empty or
+    /// failed), `testi` the values as read; `errata` tells whether the row got an error.
+    fn riga(
+        &mut self,
+        tabella: &'static Tabella,
+        numero: u64,
+        valori: &[Option<Valore>],
+        testi: &[Option<String>],
+        errata: bool,
+    );
+    /// After every table and rule: more issues to add to the report (warnings of the platform).
+    fn fine(&mut self) -> Vec<Aggiunta> {
+        Vec::new()
+    }
+}
+
+/// An issue added by an [`Osservatore`]; always a warning.
+#[derive(Clone, Debug)]
+pub struct Aggiunta {
+    pub tabella: &'static str,
+    pub riga: Option<u64>,
+    pub campo: Option<&'static str>,
+    pub valore: Option<String>,
+    pub codice: &'static str,
+    pub messaggio: String,
+}
+
 /// A typed row handed to the domain rules.
 pub struct Riga<'a> {
     pub numero: u64,
@@ -153,6 +184,7 @@ pub(crate) struct Motore<'o> {
     incompleto: bool,
     /// Tables not read whole (references to them are not checked).
     tabelle_incomplete: HashSet<&'static str>,
+    pub osservatore: Option<&'o mut dyn Osservatore>,
 }
 
 impl<'o> Motore<'o> {
@@ -167,6 +199,36 @@ impl<'o> Motore<'o> {
             firme: Vec::new(),
             incompleto: false,
             tabelle_incomplete: HashSet::new(),
+            osservatore: None,
+        }
+    }
+
+    /// Asks the observer for its issues (call after [`Motore::esegui`], before the report).
+    pub fn chiudi_osservatore(&mut self) {
+        let Some(o) = self.osservatore.as_mut() else {
+            return;
+        };
+        for a in o.fine() {
+            let Some((ti, t)) = self
+                .dominio
+                .tabelle
+                .iter()
+                .enumerate()
+                .find(|(_, t)| t.nome == a.tabella)
+            else {
+                continue;
+            };
+            segnala(
+                &mut self.out,
+                ti,
+                t,
+                a.riga,
+                a.campo,
+                a.valore.as_deref(),
+                a.codice,
+                Gravita::Avviso,
+                a.messaggio,
+            );
         }
     }
 
@@ -365,6 +427,7 @@ impl<'o> Motore<'o> {
             let regole = &mut self.regole;
             let chiavi_altre = &self.chiavi;
             let incomplete = &self.tabelle_incomplete;
+            let osservatore = &mut self.osservatore;
             let mut visita = |ev: Evento<'_>| -> Continua {
                 match ev {
                     Evento::Intestazione(celle) => {
@@ -450,6 +513,7 @@ impl<'o> Motore<'o> {
                         {
                             a(t.nome, righe);
                         }
+                        let errori_prima = out.errori;
                         // Positional rows (CSV, XLSX) and named rows (JSON) differ only in how a
                         // field's cell is found.
                         let numero = match riga {
@@ -535,6 +599,9 @@ impl<'o> Motore<'o> {
                             chiavi_altre,
                             incomplete,
                         );
+                        if let Some(o) = osservatore.as_mut() {
+                            o.riga(t, numero, &valori, &testi, out.errori > errori_prima);
+                        }
                         Continua::Si
                     }
                 }

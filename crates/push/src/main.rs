@@ -110,6 +110,21 @@ struct Impostazioni {
         hide_env_values = true
     )]
     smtp_password: Option<String>,
+    /// Dimensione massima di un flusso caricato, in MB [predefinita: 200].
+    #[arg(long, global = true, env = "PUSH_LIMITE_CARICAMENTO_MB", value_name = "MB")]
+    limite_caricamento_mb: Option<u64>,
+    /// Durata massima della validazione di un flusso, in secondi [predefinita: 900].
+    #[arg(long, global = true, env = "PUSH_LIMITE_VALIDAZIONE_S", value_name = "SECONDI")]
+    limite_validazione_s: Option<u64>,
+    /// Durata del turno di un lavoro in background prima che un altro server possa riprenderlo, in secondi [predefinita: 60].
+    #[arg(long, global = true, env = "PUSH_LEASE_LAVORI_S", value_name = "SECONDI")]
+    lease_lavori_s: Option<u64>,
+    /// Ogni quanto un esecutore inattivo controlla la coda dei lavori, in millisecondi [predefinito: 1000].
+    #[arg(long, global = true, env = "PUSH_ATTESA_LAVORI_MS", value_name = "MS")]
+    attesa_lavori_ms: Option<u64>,
+    /// Indirizzo delle tessere della mappa ({z}/{x}/{y}); vuoto per non usarle [predefinito: OpenStreetMap].
+    #[arg(long, global = true, env = "PUSH_TILE_URL", value_name = "URL")]
+    tile_url: Option<String>,
     /// Mittente delle notifiche [predefinito: push@regione.puglia.it].
     #[arg(
         long,
@@ -319,6 +334,11 @@ impl Impostazioni {
             session_secret: self.session_secret.clone().map(Segreto::new),
             durata_sessione_ore: self.durata_sessione_ore,
             log: self.log.clone(),
+            limite_caricamento_mb: self.limite_caricamento_mb,
+            limite_validazione_s: self.limite_validazione_s,
+            lease_lavori_s: self.lease_lavori_s,
+            attesa_lavori_ms: self.attesa_lavori_ms,
+            tile_url: self.tile_url.clone(),
         };
         let da_file = match &self.config {
             Some(f) => Strato::da_file(f)?,

@@ -75,6 +75,11 @@ pub struct Strato {
     pub session_secret: Option<Segreto>,
     pub durata_sessione_ore: Option<u32>,
     pub log: Option<String>,
+    pub limite_caricamento_mb: Option<u64>,
+    pub limite_validazione_s: Option<u64>,
+    pub lease_lavori_s: Option<u64>,
+    pub attesa_lavori_ms: Option<u64>,
+    pub tile_url: Option<String>,
 }
 
 impl Strato {
@@ -98,6 +103,11 @@ impl Strato {
             session_secret: self.session_secret.or(sotto.session_secret),
             durata_sessione_ore: self.durata_sessione_ore.or(sotto.durata_sessione_ore),
             log: self.log.or(sotto.log),
+            limite_caricamento_mb: self.limite_caricamento_mb.or(sotto.limite_caricamento_mb),
+            limite_validazione_s: self.limite_validazione_s.or(sotto.limite_validazione_s),
+            lease_lavori_s: self.lease_lavori_s.or(sotto.lease_lavori_s),
+            attesa_lavori_ms: self.attesa_lavori_ms.or(sotto.attesa_lavori_ms),
+            tile_url: self.tile_url.or(sotto.tile_url),
         }
     }
 
@@ -143,11 +153,24 @@ pub struct Config {
     pub session_secret: Option<Segreto>,
     pub durata_sessione_ore: u32,
     pub log: String,
+    /// Largest uploaded flow, in MiB: refused while receiving, before it is stored whole.
+    pub limite_caricamento_mb: u64,
+    /// Longest validation of one flow, in seconds.
+    pub limite_validazione_s: u64,
+    /// How long a worker holds a job without renewing it.
+    pub lease_lavori_s: u64,
+    /// How often an idle worker looks at the queue (uploads on this server wake it at once).
+    pub attesa_lavori_ms: u64,
+    /// Map tiles URL template (`{z}/{x}/{y}`); empty = no tiles, markers only.
+    pub tile_url: String,
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ErroreConfig(pub String);
+
+/// The default map tiles: OpenStreetMap's standard layer.
+pub const TILE_OSM: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 
 impl Config {
     /// Resolves a layer stack (already merged) into a configuration, applying defaults and the
@@ -235,6 +258,11 @@ impl Config {
             session_secret: s.session_secret,
             durata_sessione_ore: s.durata_sessione_ore.unwrap_or(8),
             log: s.log.unwrap_or_else(|| "info".into()),
+            limite_caricamento_mb: s.limite_caricamento_mb.unwrap_or(200).max(1),
+            limite_validazione_s: s.limite_validazione_s.unwrap_or(900).max(1),
+            lease_lavori_s: s.lease_lavori_s.unwrap_or(60).max(3),
+            attesa_lavori_ms: s.attesa_lavori_ms.unwrap_or(1000).max(10),
+            tile_url: s.tile_url.unwrap_or_else(|| TILE_OSM.into()),
         })
     }
 

@@ -8,10 +8,14 @@ pub mod audit;
 pub mod casuale;
 pub mod config;
 pub mod demo;
+pub mod deposito;
 pub mod enti;
 pub mod errore;
+pub mod flussi;
 pub mod identita;
+pub mod lavori;
 pub mod oidc;
+pub mod registro;
 pub mod riferimento;
 pub mod sicurezza;
 pub mod token;
@@ -30,6 +34,11 @@ pub struct Piattaforma {
     pub db: Archivio,
     pub config: Arc<Config>,
     pub oidc: Arc<oidc::ClienteOidc>,
+    /// Where flow files live.
+    pub deposito: Arc<dyn deposito::Deposito>,
+    /// Wakes this server's worker when a job is queued here.
+    pub sveglia: Arc<tokio::sync::Notify>,
+    pub notifiche: Arc<dyn flussi::Notifiche>,
 }
 
 /// Why the platform could not start; printed as one line by the binary.
@@ -59,10 +68,14 @@ impl Piattaforma {
             config.oidc.clone(),
             &config.base_url,
         ));
+        let deposito = Arc::new(deposito::DepositoFile::new(&config.data_dir));
         Self {
             db,
             config: Arc::new(config),
             oidc,
+            deposito,
+            sveglia: Arc::new(tokio::sync::Notify::new()),
+            notifiche: Arc::new(flussi::NotificheLog),
         }
     }
 

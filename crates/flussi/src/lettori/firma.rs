@@ -1280,3 +1280,15 @@ mod test {
         assert!(!e_firmato("flusso.p7m.csv", b"MIIabc"));
     }
 }
+
+impl Firma {
+    /// The signer in one line: name and tax code when known.
+    pub fn descrizione(&self) -> String {
+        match (&self.firmatario, &self.codice_fiscale) {
+            (Some(n), Some(cf)) => format!("{n} ({cf})"),
+            (Some(n), None) => n.clone(),
+            (None, Some(cf)) => cf.clone(),
+            (None, None) => "firmatario non indicato".into(),
+        }
+    }
+}

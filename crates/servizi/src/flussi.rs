@@ -1,0 +1,651 @@
+//! The lifecycle of a flow (spec README §4): upload, validation in the background (see
+//! [`crate::lavori`]), submission with a protocol number, the Region's review with the
+//! difference against the register, acceptance (an atomic merge) or rejection.
+//!
+//! Generic over the domain: what is specific to a domain lives in the spec (`flussi::spec`)
+//! and in [`crate::registro`].
+
+use std::collections::HashMap;
+
+use archivio::{
+    Differenza, FiltroFlussi, FiltroSegnalazioni, Flusso, NuovaVoce, NuovoFlusso, RigaErrata,
+    SegnalazioneRiga,
+};
+use chrono::{Datelike, NaiveDate};
+use dominio::politica::{Azione, Soggetto, autorizza};
+use dominio::{CodiceEnte, DominioFlusso, ErroreDominio, StatoFlusso, Testo};
+
+use crate::deposito::Ricevuto;
+use crate::registro::{self, Blocchi, classifica};
+use crate::{ErroreServizio, Esito, Piattaforma, audit, ora};
+
+/// The outcome of an upload: the flow, and whether it is new (`false`: the same bytes were
+/// already uploaded by this entity for this domain).
+pub struct Caricamento {
+    pub flusso: Flusso,
+    pub nuovo: bool,
+}
+
+/// Told when a flow is submitted or decided. Delivery by e-mail comes later; today the hook
+/// writes a log line.
+pub trait Notifiche: Send + Sync {
+    fn flusso_inviato(&self, f: &Flusso);
+    fn flusso_esitato(&self, f: &Flusso);
+}
+
+/// The notification hook that logs.
+pub struct NotificheLog;
+
+impl Notifiche for NotificheLog {
+    fn flusso_inviato(&self, f: &Flusso) {
+        tracing::info!(flusso = f.id, ente = %f.ente, protocollo = ?f.protocollo, "notifica: flusso inviato alla Regione");
+    }
+    fn flusso_esitato(&self, f: &Flusso) {
+        tracing::info!(flusso = f.id, ente = %f.ente, stato = %f.stato, "notifica: esito del flusso all'ente");
+    }
+}
+
+/// Counts of a difference, per table.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct ConteggiDifferenza {
+    pub aggiunti: u64,
+    pub modificati: u64,
+    pub rimossi: u64,
+}
+
+/// The most differences of one kind and table kept as a list (the counts are always whole).
+pub const MAX_DIFFERENZE_ELENCATE: usize = 50_000;
+
+/// Today's date, for validity intervals.
+pub fn oggi() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn stato(f: &Flusso) -> Esito<StatoFlusso> {
+    StatoFlusso::parse(&f.stato).map_err(|_| ErroreServizio::Interno(format!("stato {}", f.stato)))
+}
+
+fn chiavi(f: &Flusso) -> Esito<(CodiceEnte, DominioFlusso)> {
+    let e = CodiceEnte::parse(&f.ente).map_err(|_| ErroreServizio::Interno("ente".into()))?;
+    let d = DominioFlusso::parse(&f.dominio).map_err(|_| ErroreServizio::Interno("dominio".into()))?;
+    Ok((e, d))
+}
+
+fn conflitto_accettazione(s: StatoFlusso) -> ErroreServizio {
+    match s {
+        StatoFlusso::Superato => ErroreServizio::Conflitto(
+            "Il flusso è stato superato da un flusso più recente dello stesso ente: non può più essere accettato né respinto.".into(),
+        ),
+        StatoFlusso::Accettato => ErroreServizio::Conflitto("Il flusso è già stato accettato.".into()),
+        StatoFlusso::Respinto => ErroreServizio::Conflitto("Il flusso è già stato respinto.".into()),
+        s => ErroreServizio::Conflitto(format!(
+            "Il flusso è nello stato «{}»: si possono esaminare solo i flussi inviati.",
+            s.etichetta()
+        )),
+    }
+}
+
+impl Piattaforma {
+    /// Uploads a file received by the web layer. The file is kept by its hash and a
+    /// validation job is queued; identical bytes of the same entity and domain give back the
+    /// existing flow.
+    pub async fn carica_flusso(
+        &self,
+        s: &Soggetto,
+        ente: &CodiceEnte,
+        dominio: DominioFlusso,
+        nome_file: &str,
+        file: Ricevuto,
+    ) -> Esito<Caricamento> {
+        let scarta = |f: Ricevuto| {
+            let _ = std::fs::remove_file(&f.percorso);
+        };
+        if let Err(n) = autorizza(s, &Azione::OperareArea(ente, dominio.area())) {
+            scarta(file);
+            return Err(n.into());
+        }
+        let spec = flussi::spec::dominio(dominio.as_str());
+        if dominio != DominioFlusso::Patrimonio || spec.is_none_or(|d| !registro::ha_registro(d)) {
+            scarta(file);
+            return Err(ErroreServizio::Dominio(ErroreDominio::valore(
+                "dominio",
+                format!(
+                    "L'invio dei flussi «{}» non è ancora disponibile sulla piattaforma.",
+                    dominio.etichetta()
+                ),
+            )));
+        }
+        let nome_file = nome_file.trim();
+        let nome_file = if nome_file.is_empty() {
+            "flusso"
+        } else {
+            nome_file
+        };
+        let nome_file: String = nome_file
+            .chars()
+            .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+            .take(200)
+            .collect();
+        if let Some(f) = self
+            .db
+            .flusso_per_contenuto(ente.as_str(), dominio.as_str(), &file.sha256)
+            .await?
+        {
+            scarta(file);
+            return Ok(Caricamento { flusso: f, nuovo: false });
+        }
+        let sha = file.sha256.clone();
+        let dimensione = file.dimensione as i64;
+        let deposito = self.deposito.clone();
+        tokio::task::spawn_blocking(move || deposito.conserva(file))
+            .await
+            .map_err(|e| ErroreServizio::Interno(e.to_string()))?
+            .map_err(|e| ErroreServizio::Interno(format!("conservazione del file: {e}")))?;
+        let attore = audit::attore(s);
+        let adesso = ora();
+        let mut tx = self.db.inizia().await?;
+        let id = match tx
+            .crea_flusso(
+                &NuovoFlusso {
+                    ente: ente.as_str(),
+                    dominio: dominio.as_str(),
+                    nome_file: &nome_file,
+                    sha256: &sha,
+                    dimensione,
+                    caricato_da: &attore,
+                },
+                adesso,
+            )
+            .await
+        {
+            Ok(id) => id,
+            // The same bytes arrived twice at the same moment: the other request won.
+            Err(archivio::ErroreArchivio::Duplicato(_)) => {
+                drop(tx);
+                let f = self
+                    .db
+                    .flusso_per_contenuto(ente.as_str(), dominio.as_str(), &sha)
+                    .await?
+                    .ok_or(ErroreServizio::NonTrovato)?;
+                return Ok(Caricamento { flusso: f, nuovo: false });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        tx.accoda_lavoro("validazione", id, adesso).await?;
+        tx.audit(
+            NuovaVoce {
+                attore: &attore,
+                ente: Some(ente.as_str()),
+                azione: "flusso.caricato",
+                oggetto: format!("flusso:{id}"),
+                dettagli: serde_json::json!({
+                    "dominio": dominio.as_str(), "nome_file": nome_file, "sha256": sha, "dimensione": dimensione
+                }),
+            },
+            adesso,
+        )
+        .await?;
+        tx.commit().await?;
+        self.sveglia.notify_one();
+        let f = self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        Ok(Caricamento { flusso: f, nuovo: true })
+    }
+
+    /// A flow the subject may see (404 for outsiders, as if it did not exist).
+    pub async fn flusso_visibile(&self, s: &Soggetto, id: i64) -> Esito<Flusso> {
+        let f = self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let (ente, dom) = chiavi(&f)?;
+        autorizza(s, &Azione::VedereDatiArea(&ente, dom.area())).map_err(|n| match n {
+            dominio::Negato::NonAutenticato => ErroreServizio::Negato(n),
+            _ => ErroreServizio::NonTrovato,
+        })?;
+        Ok(f)
+    }
+
+    /// Flows the subject may see, newest first. The Region sees every entity's; anybody else
+    /// only the entity given (which must be theirs).
+    pub async fn elenco_flussi(&self, s: &Soggetto, mut f: FiltroFlussi) -> Esito<Vec<Flusso>> {
+        if !s.is_regione() {
+            let miei = s.enti();
+            let ente = match f.ente.as_deref() {
+                Some(e) => CodiceEnte::parse(e)?,
+                None if miei.len() == 1 => miei[0].clone(),
+                None if miei.is_empty() => {
+                    autorizza(s, &Azione::VedereDatiRegionali)?;
+                    return Ok(vec![]);
+                }
+                None => {
+                    return Err(ErroreServizio::Dominio(ErroreDominio::valore(
+                        "ente",
+                        "Indichi l'ente di cui vedere i flussi.",
+                    )));
+                }
+            };
+            let area = match f.dominio.as_deref() {
+                Some(d) => DominioFlusso::parse(d)?.area(),
+                None => dominio::Area::Patrimonio,
+            };
+            autorizza(s, &Azione::VedereDatiArea(&ente, area))?;
+            f.ente = Some(ente.as_str().to_string());
+        }
+        f.limite = f.limite.clamp(1, 1000);
+        Ok(self.db.elenco_flussi(&f).await?)
+    }
+
+    /// The queue of the Region: submitted flows, oldest first.
+    pub async fn coda_esame(&self, s: &Soggetto) -> Esito<Vec<Flusso>> {
+        autorizza(s, &Azione::EsaminareFlussi)?;
+        let mut v = self
+            .db
+            .elenco_flussi(&FiltroFlussi {
+                stato: Some("inviato".into()),
+                limite: 1000,
+                ..Default::default()
+            })
+            .await?;
+        v.reverse();
+        Ok(v)
+    }
+
+    /// A page of a flow's report issues.
+    pub async fn segnalazioni_flusso(
+        &self,
+        s: &Soggetto,
+        id: i64,
+        filtro: &FiltroSegnalazioni,
+        offset: i64,
+        limite: i64,
+    ) -> Esito<(Vec<SegnalazioneRiga>, i64)> {
+        self.flusso_visibile(s, id).await?;
+        Ok(self
+            .db
+            .segnalazioni(id, filtro, offset.max(0), limite.clamp(1, 1000))
+            .await?)
+    }
+
+    /// A page of a flow's rows in error, with their values.
+    pub async fn righe_errate_flusso(
+        &self,
+        s: &Soggetto,
+        id: i64,
+        tabella: Option<&str>,
+        offset: i64,
+        limite: i64,
+    ) -> Esito<(Vec<RigaErrata>, i64)> {
+        self.flusso_visibile(s, id).await?;
+        Ok(self
+            .db
+            .righe_errate(id, tabella, offset.max(0), limite.clamp(1, 1000))
+            .await?)
+    }
+
+    /// The stored report of a validated flow, as the JSON of `push validate`.
+    pub async fn report_flusso(&self, s: &Soggetto, id: i64) -> Esito<Option<Vec<u8>>> {
+        self.flusso_visibile(s, id).await?;
+        let nome = format!("flusso-{id}/report.json");
+        let Some(p) = self
+            .deposito
+            .derivato(&nome)
+            .map_err(|e| ErroreServizio::Interno(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let v = tokio::fs::read(p)
+            .await
+            .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+        Ok(Some(v))
+    }
+
+    /// The difference of a flow against the current register: per-table counts, and whether it
+    /// is up to date (computed against the register as it is now). When it is not, a new
+    /// computation is queued.
+    pub async fn differenze_flusso(
+        &self,
+        s: &Soggetto,
+        id: i64,
+    ) -> Esito<(Flusso, Option<Vec<(String, ConteggiDifferenza)>>, bool)> {
+        let f = self.flusso_visibile(s, id).await?;
+        let Some(riepilogo) = f.differenze.as_deref() else {
+            return Ok((f, None, false));
+        };
+        let conteggi: Vec<(String, ConteggiDifferenza)> = serde_json::from_str(riepilogo)
+            .map_err(|e| ErroreServizio::Interno(format!("riepilogo differenze: {e}")))?;
+        let base = self.db.ultimo_accettato(&f.ente, &f.dominio).await?.unwrap_or(0);
+        let attuale = f.differenze_base == Some(base);
+        if !attuale && matches!(stato(&f)?, StatoFlusso::Valido | StatoFlusso::Inviato) {
+            let gia = self
+                .db
+                .lavori_di(id)
+                .await?
+                .iter()
+                .any(|l| l.tipo == "differenze" && matches!(l.stato.as_str(), "in_coda" | "in_corso"));
+            if !gia {
+                let mut tx = self.db.inizia().await?;
+                tx.accoda_lavoro("differenze", id, ora()).await?;
+                tx.commit().await?;
+                self.sveglia.notify_one();
+            }
+        }
+        Ok((f, Some(conteggi), attuale))
+    }
+
+    /// A page of one kind of difference of one table.
+    pub async fn elenco_differenze(
+        &self,
+        s: &Soggetto,
+        id: i64,
+        tabella: &str,
+        tipo: &str,
+        offset: i64,
+        limite: i64,
+    ) -> Esito<Vec<Differenza>> {
+        self.flusso_visibile(s, id).await?;
+        Ok(self
+            .db
+            .differenze(id, tabella, tipo, offset.max(0), limite.clamp(1, 1000))
+            .await?)
+    }
+
+    /// Submits a valid flow. With warnings, the referent must confirm having read them (the
+    /// API's submission is the confirmation). Assigns the protocol number.
+    pub async fn invia_flusso(
+        &self,
+        s: &Soggetto,
+        id: i64,
+        conferma_avvisi: bool,
+    ) -> Esito<Flusso> {
+        let f = self.flusso_visibile(s, id).await?;
+        let (ente, dom) = chiavi(&f)?;
+        autorizza(s, &Azione::OperareArea(&ente, dom.area()))?;
+        let st = stato(&f)?;
+        if st != StatoFlusso::Valido {
+            return Err(ErroreServizio::Conflitto(format!(
+                "Si possono inviare solo i flussi validi; questo è nello stato «{}».",
+                st.etichetta()
+            )));
+        }
+        let avvisi = f.avvisi.unwrap_or(0);
+        if avvisi > 0 && !conferma_avvisi {
+            return Err(ErroreServizio::Dominio(ErroreDominio::valore(
+                "conferma_avvisi",
+                format!(
+                    "Il flusso ha {avvisi} avvisi: confermi di averli letti prima di inviarlo."
+                ),
+            )));
+        }
+        let attore = audit::attore(s);
+        let adesso = ora();
+        let mut tx = self.db.inizia().await?;
+        let f = tx.flusso_per_aggiornare(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        if f.stato != "valido" {
+            return Err(ErroreServizio::Conflitto(
+                "Il flusso è cambiato nel frattempo: ricarichi la pagina.".into(),
+            ));
+        }
+        let anno = adesso.with_timezone(&chrono::Local).year();
+        let n = tx.prossimo_protocollo(anno).await?;
+        let protocollo = format!("{anno}/{n:06}");
+        tx.invia_flusso(id, &protocollo, &attore, avvisi, adesso).await?;
+        tx.audit(
+            NuovaVoce {
+                attore: &attore,
+                ente: Some(ente.as_str()),
+                azione: "flusso.inviato",
+                oggetto: format!("flusso:{id}"),
+                dettagli: serde_json::json!({ "protocollo": protocollo, "avvisi_confermati": avvisi }),
+            },
+            adesso,
+        )
+        .await?;
+        tx.commit().await?;
+        let f = self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        self.notifiche.flusso_inviato(&f);
+        Ok(f)
+    }
+
+    /// Accepts a submitted flow: merges it into the register today.
+    pub async fn accetta_flusso(&self, s: &Soggetto, id: i64) -> Esito<Flusso> {
+        autorizza(s, &Azione::EsaminareFlussi)?;
+        self.flusso_visibile(s, id).await?;
+        let f = self.applica_flusso(id, &audit::attore(s), oggi()).await?;
+        self.notifiche.flusso_esitato(&f);
+        Ok(f)
+    }
+
+    /// Rejects a submitted flow with a reason shown to the entity.
+    pub async fn respingi_flusso(
+        &self,
+        s: &Soggetto,
+        id: i64,
+        motivazione: &str,
+    ) -> Esito<Flusso> {
+        autorizza(s, &Azione::EsaminareFlussi)?;
+        self.flusso_visibile(s, id).await?;
+        let motivazione = Testo::parse(motivazione, "motivazione", "Motivazione", 1, 2000)?;
+        let attore = audit::attore(s);
+        let adesso = ora();
+        let mut tx = self.db.inizia().await?;
+        let f = tx.flusso_per_aggiornare(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let st = stato(&f)?;
+        if st != StatoFlusso::Inviato {
+            return Err(conflitto_accettazione(st));
+        }
+        tx.esito_flusso(id, "respinto", &attore, Some(motivazione.as_str()), adesso)
+            .await?;
+        tx.audit(
+            NuovaVoce {
+                attore: &attore,
+                ente: Some(&f.ente),
+                azione: "flusso.respinto",
+                oggetto: format!("flusso:{id}"),
+                dettagli: serde_json::json!({ "motivazione": motivazione.as_str() }),
+            },
+            adesso,
+        )
+        .await?;
+        tx.commit().await?;
+        let f = self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        self.notifiche.flusso_esitato(&f);
+        Ok(f)
+    }
+
+    /// The merge: in one transaction, closes the current versions of changed and missing
+    /// records, writes the new versions valid from `data`, marks the flow accepted and the
+    /// entity's earlier flows superseded, and appends the audit entry. A crash anywhere
+    /// leaves the register as it was.
+    pub async fn applica_flusso(&self, id: i64, attore: &str, data: NaiveDate) -> Esito<Flusso> {
+        let adesso = ora();
+        let mut tx = self.db.inizia().await?;
+        let f = tx.flusso_per_aggiornare(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let st = stato(&f)?;
+        if st != StatoFlusso::Inviato {
+            return Err(conflitto_accettazione(st));
+        }
+        let spec = flussi::spec::dominio(&f.dominio)
+            .ok_or_else(|| ErroreServizio::Interno(format!("dominio {}", f.dominio)))?;
+        tx.blocca_ente(&f.ente).await?;
+        let lavoro = self
+            .deposito
+            .lavoro()
+            .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+        let mut conteggi: Vec<(String, ConteggiDifferenza)> = Vec::new();
+        for (t, tav) in registro::tavole(spec) {
+            let staging = self.staging(id, t.nome, &lavoro)?;
+            let correnti: HashMap<String, (i64, i64)> = tx
+                .chiavi_correnti(&tav, &f.ente)
+                .await?
+                .into_iter()
+                .map(|(k, id, imp)| (k, (id, imp)))
+                .collect();
+            let p = staging.clone();
+            let c = tokio::task::spawn_blocking(move || classifica(&p, correnti))
+                .await
+                .map_err(|e| ErroreServizio::Interno(e.to_string()))?
+                .map_err(|e| ErroreServizio::Interno(format!("righe del flusso: {e}")))?;
+            let chiudi: Vec<i64> = c
+                .modificati
+                .iter()
+                .chain(c.rimossi.iter())
+                .map(|(_, id)| *id)
+                .collect();
+            tx.chiudi_versioni(&tav, &chiudi, data, id).await?;
+            conteggi.push((
+                t.nome.to_string(),
+                ConteggiDifferenza {
+                    aggiunti: c.aggiunti.len() as u64,
+                    modificati: c.modificati.len() as u64,
+                    rimossi: c.rimossi.len() as u64,
+                },
+            ));
+            let mut blocchi = Blocchi::apri(&staging, c.da_inserire, 20_000)
+                .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+            while let Some(b) = blocchi
+                .prossimo()
+                .map_err(|e| ErroreServizio::Interno(format!("righe del flusso: {e}")))?
+            {
+                tx.inserisci_versioni(&tav, &f.ente, data, id, &b).await?;
+            }
+        }
+        tx.esito_flusso(id, "accettato", attore, None, adesso).await?;
+        let superati = tx.supera_flussi(&f.ente, &f.dominio, id).await?;
+        tx.audit(
+            NuovaVoce {
+                attore,
+                ente: Some(&f.ente),
+                azione: "flusso.accettato",
+                oggetto: format!("flusso:{id}"),
+                dettagli: serde_json::json!({
+                    "valido_dal": data.to_string(),
+                    "differenze": conteggi.iter().map(|(t, c)| (t.clone(), serde_json::to_value(c).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
+                    "superati": superati,
+                }),
+            },
+            adesso,
+        )
+        .await?;
+        tx.commit().await?;
+        self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)
+    }
+
+    /// The local path of a flow's staging file for a table; an empty file when the flow has no
+    /// rows for it (an optional table left out means: no records).
+    pub(crate) fn staging(
+        &self,
+        id: i64,
+        tabella: &str,
+        lavoro: &std::path::Path,
+    ) -> Esito<std::path::PathBuf> {
+        match self
+            .deposito
+            .derivato(&registro::nome_staging(id, tabella))
+            .map_err(|e| ErroreServizio::Interno(e.to_string()))?
+        {
+            Some(p) => Ok(p),
+            None => {
+                let p = lavoro.join(format!("vuoto-{}.tsv", crate::casuale::token_url(8)));
+                std::fs::write(&p, b"").map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+                Ok(p)
+            }
+        }
+    }
+
+    /// Computes and stores a valid flow's difference against the current register.
+    pub async fn calcola_differenze(&self, id: i64) -> Esito<()> {
+        let f = self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let spec = flussi::spec::dominio(&f.dominio)
+            .ok_or_else(|| ErroreServizio::Interno(format!("dominio {}", f.dominio)))?;
+        let base = self.db.ultimo_accettato(&f.ente, &f.dominio).await?.unwrap_or(0);
+        let lavoro = self
+            .deposito
+            .lavoro()
+            .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+        let mut conteggi: Vec<(String, ConteggiDifferenza)> = Vec::new();
+        let mut elenco: Vec<Differenza> = Vec::new();
+        for (t, tav) in registro::tavole(spec) {
+            let staging = self.staging(id, t.nome, &lavoro)?;
+            let correnti: HashMap<String, (i64, i64)> = self
+                .db
+                .chiavi_correnti(&tav, &f.ente)
+                .await?
+                .into_iter()
+                .map(|(k, id, imp)| (k, (id, imp)))
+                .collect();
+            let p = staging.clone();
+            let c = tokio::task::spawn_blocking(move || classifica(&p, correnti))
+                .await
+                .map_err(|e| ErroreServizio::Interno(e.to_string()))?
+                .map_err(|e| ErroreServizio::Interno(format!("righe del flusso: {e}")))?;
+            conteggi.push((
+                t.nome.to_string(),
+                ConteggiDifferenza {
+                    aggiunti: c.aggiunti.len() as u64,
+                    modificati: c.modificati.len() as u64,
+                    rimossi: c.rimossi.len() as u64,
+                },
+            ));
+            let mut aggiunti = c.aggiunti.clone();
+            aggiunti.sort();
+            for k in aggiunti.into_iter().take(MAX_DIFFERENZE_ELENCATE) {
+                elenco.push(Differenza {
+                    tabella: t.nome.into(),
+                    tipo: "aggiunto".into(),
+                    chiave: k,
+                    campi: None,
+                });
+            }
+            for (k, _) in c.rimossi.iter().take(MAX_DIFFERENZE_ELENCATE) {
+                elenco.push(Differenza {
+                    tabella: t.nome.into(),
+                    tipo: "rimosso".into(),
+                    chiave: k.clone(),
+                    campi: None,
+                });
+            }
+            // Changed records, field by field: the new values from the staging file, the old
+            // ones from the register.
+            let n = c.modificati.len().min(MAX_DIFFERENZE_ELENCATE);
+            if n > 0 {
+                let mut scelte = vec![false; c.da_inserire.len()];
+                for &l in c.linee_modificate.iter().take(n) {
+                    scelte[l] = true;
+                }
+                let mut nuove = HashMap::new();
+                let mut blocchi = Blocchi::apri(&staging, scelte, 20_000)
+                    .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+                while let Some(b) = blocchi
+                    .prossimo()
+                    .map_err(|e| ErroreServizio::Interno(e.to_string()))?
+                {
+                    for r in b {
+                        nuove.insert(r.chiave.clone(), r.campi);
+                    }
+                }
+                let chiavi: Vec<String> =
+                    c.modificati.iter().take(n).map(|(k, _)| k.clone()).collect();
+                for v in self.db.versioni_correnti(&tav, &f.ente, &chiavi).await? {
+                    let Some(nuovi) = nuove.get(&v.chiave) else {
+                        continue;
+                    };
+                    let campi: Vec<(&str, &Option<String>, &Option<String>)> = tav
+                        .campi()
+                        .iter()
+                        .zip(v.campi.iter().zip(nuovi))
+                        .filter(|(_, (a, b))| a != b)
+                        .map(|(c, (a, b))| (*c, a, b))
+                        .collect();
+                    elenco.push(Differenza {
+                        tabella: t.nome.into(),
+                        tipo: "modificato".into(),
+                        chiave: v.chiave.clone(),
+                        campi: Some(serde_json::to_string(&campi).unwrap_or_default()),
+                    });
+                }
+            }
+        }
+        let riepilogo = serde_json::to_string(&conteggi).unwrap_or_default();
+        let mut tx = self.db.inizia().await?;
+        tx.salva_differenze(id, base, &riepilogo, &elenco).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
