@@ -184,7 +184,7 @@ impl Archivio {
     /// entry other than the reference-data load).
     pub async fn senza_dati(&self) -> Risultato<bool> {
         let n: i64 = su_pool!(self, p => sqlx::query_scalar(
-            "SELECT CAST((SELECT COUNT(*) FROM persone) + (SELECT COUNT(*) FROM registrazioni) + (SELECT COUNT(*) FROM token) AS BIGINT)")
+            "SELECT CAST((SELECT COUNT(*) FROM persone) + (SELECT COUNT(*) FROM registrazioni) + (SELECT COUNT(*) FROM token) + (SELECT COUNT(*) FROM flussi) AS BIGINT)")
             .fetch_one(p).await)?;
         Ok(n == 0)
     }
@@ -195,6 +195,15 @@ impl Tx {
     /// by `push demo --sostituisci`, which the operator asks for explicitly.
     pub async fn svuota_dati(&mut self) -> Risultato<()> {
         for sql in [
+            "DELETE FROM reg_unita",
+            "DELETE FROM reg_fabbricati",
+            "DELETE FROM reg_complessi",
+            "DELETE FROM differenze",
+            "DELETE FROM righe_errate",
+            "DELETE FROM segnalazioni",
+            "DELETE FROM lavori",
+            "DELETE FROM protocolli",
+            "DELETE FROM flussi",
             "DELETE FROM sessioni",
             "DELETE FROM accessi_oidc",
             "DELETE FROM token",

@@ -140,8 +140,7 @@ impl Archivio {
         dominio: &str,
         sha256: &str,
     ) -> Risultato<Option<Flusso>> {
-        let sql =
-            format!("{SELEZIONE} WHERE f.ente = $1 AND f.dominio = $2 AND f.sha256 = $3");
+        let sql = format!("{SELEZIONE} WHERE f.ente = $1 AND f.dominio = $2 AND f.sha256 = $3");
         let v = su_pool!(self, p => sqlx::query_as::<_, Flusso>(sqlx::AssertSqlSafe(sql.clone())).bind(ente).bind(dominio).bind(sha256).fetch_optional(p).await)?;
         Ok(v)
     }
@@ -365,7 +364,8 @@ impl Tx {
 
     pub async fn inserisci_righe_errate(&mut self, flusso: i64, v: &[RigaErrata]) -> Risultato<()> {
         for blocco in v.chunks(1000) {
-            let mut sql = String::from("INSERT INTO righe_errate (flusso, tabella, riga, valori) VALUES ");
+            let mut sql =
+                String::from("INSERT INTO righe_errate (flusso, tabella, riga, valori) VALUES ");
             segnaposti(&mut sql, blocco.len(), 4);
             su_tx!(self, c => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
@@ -388,8 +388,9 @@ impl Tx {
     ) -> Risultato<()> {
         su_tx!(self, c => sqlx::query("DELETE FROM differenze WHERE flusso = $1").bind(flusso).execute(c).await.map(|r| r.rows_affected()))?;
         for blocco in v.chunks(2000) {
-            let mut sql =
-                String::from("INSERT INTO differenze (flusso, tabella, tipo, chiave, campi) VALUES ");
+            let mut sql = String::from(
+                "INSERT INTO differenze (flusso, tabella, tipo, chiave, campi) VALUES ",
+            );
             segnaposti(&mut sql, blocco.len(), 5);
             su_tx!(self, c => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));

@@ -29,11 +29,11 @@ pub use audit::{FiltroAudit, NuovaVoce};
 pub use enti::{Ente, NuovoEnte, Registrazione};
 pub use errore::ErroreArchivio;
 pub use flussi::{
-    Differenza, FiltroFlussi, FiltroSegnalazioni, Flusso, Lavoro, LavoroRiga, NuovoFlusso, RigaErrata,
-    SegnalazioneRiga,
+    Differenza, FiltroFlussi, FiltroSegnalazioni, Flusso, Lavoro, LavoroRiga, NuovoFlusso,
+    RigaErrata, SegnalazioneRiga,
 };
-pub use registro::{FiltroRegistro, NuovaVersione, Tavola, Versione};
 pub use persone::{IncaricoRiga, Persona};
+pub use registro::{FiltroRegistro, NuovaVersione, Tavola, Versione};
 pub use sessioni::{AccessoOidc, Sessione};
 pub use token::TokenRiga;
 

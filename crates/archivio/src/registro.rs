@@ -252,7 +252,9 @@ impl Archivio {
         }
         for (campo, valore) in &f.uguale {
             if t.indice(campo).is_none() {
-                return Err(ErroreArchivio::Corrotto(format!("campo sconosciuto: {campo}")));
+                return Err(ErroreArchivio::Corrotto(format!(
+                    "campo sconosciuto: {campo}"
+                )));
             }
             par.push(Par::T(valore.clone()));
             dove.push(format!("r.{campo} = ${}", par.len()));
@@ -276,7 +278,12 @@ impl Archivio {
             par.push(Par::T(like));
             let k = par.len();
             let mut o = vec![format!("lower(r.chiave) LIKE ${k} ESCAPE '\\'")];
-            for c in ["codice_fabbricato", "codice_complesso", "indirizzo", "denominazione"] {
+            for c in [
+                "codice_fabbricato",
+                "codice_complesso",
+                "indirizzo",
+                "denominazione",
+            ] {
                 if t.indice(c).is_some() {
                     o.push(format!("lower(r.{c}) LIKE ${k} ESCAPE '\\'"));
                 }
@@ -295,7 +302,9 @@ impl Archivio {
             None | Some("chiave") => None,
             Some(c) if t.indice(c).is_some() => Some(c),
             Some(c) => {
-                return Err(ErroreArchivio::Corrotto(format!("ordinamento sconosciuto: {c}")));
+                return Err(ErroreArchivio::Corrotto(format!(
+                    "ordinamento sconosciuto: {c}"
+                )));
             }
         };
         let chiave_ord = match ordina {

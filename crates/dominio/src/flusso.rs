@@ -78,7 +78,9 @@ impl StatoFlusso {
         Self::TUTTI
             .into_iter()
             .find(|t| t.as_str() == s.trim().to_lowercase())
-            .ok_or_else(|| ErroreDominio::valore("stato", format!("Stato del flusso sconosciuto: «{s}».")))
+            .ok_or_else(|| {
+                ErroreDominio::valore("stato", format!("Stato del flusso sconosciuto: «{s}»."))
+            })
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -117,8 +119,14 @@ mod test {
             assert_eq!(StatoFlusso::parse(s.as_str()).unwrap(), s);
         }
         assert!(StatoFlusso::parse("boh").is_err());
-        assert_eq!(DominioFlusso::parse("Patrimonio").unwrap().area(), Area::Patrimonio);
-        assert_eq!(DominioFlusso::parse("contabilita").unwrap().area(), Area::Programmi);
+        assert_eq!(
+            DominioFlusso::parse("Patrimonio").unwrap().area(),
+            Area::Patrimonio
+        );
+        assert_eq!(
+            DominioFlusso::parse("contabilita").unwrap().area(),
+            Area::Programmi
+        );
         assert!(DominioFlusso::parse("x").is_err());
     }
 }

@@ -111,13 +111,28 @@ struct Impostazioni {
     )]
     smtp_password: Option<String>,
     /// Dimensione massima di un flusso caricato, in MB [predefinita: 200].
-    #[arg(long, global = true, env = "PUSH_LIMITE_CARICAMENTO_MB", value_name = "MB")]
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_LIMITE_CARICAMENTO_MB",
+        value_name = "MB"
+    )]
     limite_caricamento_mb: Option<u64>,
     /// Durata massima della validazione di un flusso, in secondi [predefinita: 900].
-    #[arg(long, global = true, env = "PUSH_LIMITE_VALIDAZIONE_S", value_name = "SECONDI")]
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_LIMITE_VALIDAZIONE_S",
+        value_name = "SECONDI"
+    )]
     limite_validazione_s: Option<u64>,
     /// Durata del turno di un lavoro in background prima che un altro server possa riprenderlo, in secondi [predefinita: 60].
-    #[arg(long, global = true, env = "PUSH_LEASE_LAVORI_S", value_name = "SECONDI")]
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_LEASE_LAVORI_S",
+        value_name = "SECONDI"
+    )]
     lease_lavori_s: Option<u64>,
     /// Ogni quanto un esecutore inattivo controlla la coda dei lavori, in millisecondi [predefinito: 1000].
     #[arg(long, global = true, env = "PUSH_ATTESA_LAVORI_MS", value_name = "MS")]

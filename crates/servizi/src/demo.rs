@@ -395,6 +395,7 @@ impl Piattaforma {
         )
         .await?;
         tx.commit().await?;
+        self.carica_patrimonio_demo(&r, scenario).await?;
         Ok(r)
     }
 }
@@ -410,5 +411,237 @@ mod test {
             assert!(dominio::Email::parse(&p.email).is_ok(), "{}", p.email);
             assert!(visti.insert(p.cf.clone()), "duplicato {}", p.cf);
         }
+    }
+}
+
+/// The entities of the March 2018 scenario that had started sending `patrimonio` flows, with
+/// the size of their demo register (units) and the date of their first accepted flow.
+pub const ENTI_PATRIMONIO: [(&str, u64, (i32, u32, u32)); 4] = [
+    ("110001", 600, (2018, 2, 12)),
+    ("ARCA-PC", 4000, (2018, 2, 19)),
+    ("ARCA-JON", 3000, (2018, 2, 26)),
+    ("ARCA-NS", 2500, (2018, 3, 5)),
+];
+
+/// The seed of an entity's demo register (same entity, same data).
+fn seme(ente: &str) -> u64 {
+    ente.bytes().fold(2018u64, |a, b| {
+        a.wrapping_mul(31).wrapping_add(u64::from(b))
+    })
+}
+
+/// Writes the demo `patrimonio` flow of an entity: its generated register, or (`versione` > 0)
+/// a later one where some units changed state and rent, some were sold (removed) and a few new
+/// ones appeared, so that the history has something to show.
+pub fn flusso_demo(
+    ente: &str,
+    unita: u64,
+    versione: u32,
+    output: &std::path::Path,
+) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let base = output.with_extension("base.zip");
+    flussi::genera::genera_patrimonio(
+        &flussi::genera::OpzioniGenera {
+            unita: unita + 20,
+            seme: seme(ente),
+            ente: ente.to_string(),
+        },
+        flussi::genera::FormatoGenerato::ZipCsv,
+        &base,
+    )?;
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&base)?)?;
+    let mut out = zip::ZipWriter::new(std::fs::File::create(output)?);
+    let opzioni = zip::write::SimpleFileOptions::default();
+    for i in 0..z.len() {
+        let mut e = z.by_index(i)?;
+        let nome = e.name().map_err(std::io::Error::other)?.to_string();
+        let mut testo = String::new();
+        e.read_to_string(&mut testo)?;
+        if nome == "unita.csv" {
+            testo = varia_unita(&testo, unita, versione)?;
+        }
+        out.start_file(nome, opzioni)?;
+        out.write_all(testo.as_bytes())?;
+    }
+    out.finish()?;
+    std::fs::remove_file(&base)?;
+    Ok(())
+}
+
+/// The units of version `versione` of a demo register (see [`flusso_demo`]).
+fn varia_unita(csv_testo: &str, unita: u64, versione: u32) -> std::io::Result<String> {
+    let sep = if csv_testo.lines().next().is_some_and(|l| l.contains(';')) {
+        b';'
+    } else {
+        b','
+    };
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .from_reader(csv_testo.as_bytes());
+    let intestazione = r.headers().map_err(std::io::Error::other)?.clone();
+    let col = |n: &str| {
+        intestazione
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}') == n)
+    };
+    let (stato, data, canone, occupanti) = (
+        col("stato_occupazione"),
+        col("data_assegnazione"),
+        col("canone_mensile"),
+        col("numero_occupanti"),
+    );
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(sep)
+        .from_writer(Vec::new());
+    w.write_record(&intestazione)
+        .map_err(std::io::Error::other)?;
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.map_err(std::io::Error::other)?;
+        let i = i as u64;
+        // The first version has `unita` units; the later one drops every 40th and adds the
+        // 20 spare ones at the end.
+        if versione == 0 && i >= unita {
+            break;
+        }
+        if versione > 0 && i % 40 == 7 {
+            continue;
+        }
+        let mut v: Vec<String> = rec.iter().map(str::to_string).collect();
+        if versione > 0 && i % 15 == 3 {
+            if let (Some(s), Some(d), Some(c), Some(o)) = (stato, data, canone, occupanti)
+                && v[s] == "ASSEGNATO"
+            {
+                v[s] = "SFITTO_ASSEGNABILE".into();
+                v[d].clear();
+                v[c].clear();
+                v[o] = "0".into();
+            } else if let Some(c) = canone
+                && !v[c].is_empty()
+            {
+                v[c] = format!(
+                    "{}.00",
+                    v[c].split('.')
+                        .next()
+                        .unwrap_or("0")
+                        .parse::<u64>()
+                        .unwrap_or(0)
+                        + 12
+                );
+            }
+        }
+        w.write_record(&v).map_err(std::io::Error::other)?;
+    }
+    String::from_utf8(
+        w.into_inner()
+            .map_err(|e| std::io::Error::other(e.to_string()))?,
+    )
+    .map_err(std::io::Error::other)
+}
+
+impl Piattaforma {
+    /// Runs the queued jobs now, on this task, until the queue is empty (the demo loader and
+    /// the tests use it; servers have their worker).
+    pub async fn esegui_coda(&self) -> Esito<usize> {
+        let mut n = 0;
+        let esecutore = format!("immediato-{}", crate::casuale::token_url(6));
+        loop {
+            let adesso = ora();
+            let lease = Duration::seconds(self.config.lease_lavori_s as i64);
+            match self
+                .db
+                .prendi_lavoro(&esecutore, adesso, adesso + lease)
+                .await?
+            {
+                Some(l) => {
+                    self.esegui_lavoro(&esecutore, l).await;
+                    n += 1;
+                }
+                None => return Ok(n),
+            }
+        }
+    }
+
+    /// Loads the demo `patrimonio` flows through the same path as a referent and an officer:
+    /// upload, validation, submission, acceptance on the scenario's dates; then Andria's later
+    /// flow that changes and removes units.
+    pub async fn carica_patrimonio_demo(&self, r: &RiepilogoDemo, scenario: Scenario) -> Esito<()> {
+        use dominio::{Area, CodiceEnte, DominioFlusso, Ruolo, Soggetto};
+        let admin = r
+            .amministratore
+            .as_ref()
+            .ok_or_else(|| ErroreServizio::Interno("demo senza amministratore".into()))?;
+        let lavoro = self
+            .deposito
+            .lavoro()
+            .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+        for (k, (ente, unita, (a, m, g))) in ENTI_PATRIMONIO.iter().enumerate() {
+            let Some((_, _, referente, _)) = r.enti.iter().find(|(c, ..)| c == ente) else {
+                continue;
+            };
+            let codice = CodiceEnte::parse(ente)?;
+            let s = Soggetto::Persona {
+                cf: referente.cf.clone(),
+                ruoli: vec![Ruolo::Referente {
+                    ente: codice.clone(),
+                    aree: vec![Area::Patrimonio],
+                }],
+            };
+            let versioni: &[(u32, (i32, u32, u32))] = if k == 0 {
+                &[(0, (0, 0, 0)), (1, (2018, 3, 9))]
+            } else {
+                &[(0, (0, 0, 0))]
+            };
+            for (versione, data_dopo) in versioni {
+                let file = lavoro.join(format!("demo-{ente}-{versione}.zip"));
+                let (e2, u2, v2, f2) = (ente.to_string(), *unita, *versione, file.clone());
+                tokio::task::spawn_blocking(move || flusso_demo(&e2, u2, v2, &f2))
+                    .await
+                    .map_err(|e| ErroreServizio::Interno(e.to_string()))?
+                    .map_err(|e| ErroreServizio::Interno(format!("flusso dimostrativo: {e}")))?;
+                let mut ric = self
+                    .deposito
+                    .ricevi(u64::MAX)
+                    .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+                let byte =
+                    std::fs::read(&file).map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+                let _ = std::fs::remove_file(&file);
+                ric.scrivi(&byte)
+                    .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+                let ric = ric
+                    .chiudi()
+                    .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+                let nome = format!(
+                    "patrimonio-{}-{}.zip",
+                    ente.to_lowercase(),
+                    if *versione == 0 { "2018-02" } else { "2018-03" }
+                );
+                let c = self
+                    .carica_flusso(&s, &codice, DominioFlusso::Patrimonio, &nome, ric)
+                    .await?;
+                self.esegui_coda().await?;
+                let f = self
+                    .db
+                    .flusso(c.flusso.id)
+                    .await?
+                    .ok_or(ErroreServizio::NonTrovato)?;
+                if f.valido != Some(true) {
+                    return Err(ErroreServizio::Interno(format!(
+                        "il flusso dimostrativo di {ente} non è valido"
+                    )));
+                }
+                self.invia_flusso(&s, f.id, true).await?;
+                let (a, m, g) = if *versione == 0 {
+                    (*a, *m, *g)
+                } else {
+                    *data_dopo
+                };
+                let data = chrono::NaiveDate::from_ymd_opt(a, m, g)
+                    .ok_or_else(|| ErroreServizio::Interno("data".into()))?;
+                self.applica_flusso(f.id, admin.cf.as_str(), data).await?;
+            }
+        }
+        let _ = scenario;
+        Ok(())
     }
 }

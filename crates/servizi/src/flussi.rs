@@ -67,7 +67,8 @@ fn stato(f: &Flusso) -> Esito<StatoFlusso> {
 
 fn chiavi(f: &Flusso) -> Esito<(CodiceEnte, DominioFlusso)> {
     let e = CodiceEnte::parse(&f.ente).map_err(|_| ErroreServizio::Interno("ente".into()))?;
-    let d = DominioFlusso::parse(&f.dominio).map_err(|_| ErroreServizio::Interno("dominio".into()))?;
+    let d =
+        DominioFlusso::parse(&f.dominio).map_err(|_| ErroreServizio::Interno("dominio".into()))?;
     Ok((e, d))
 }
 
@@ -132,7 +133,10 @@ impl Piattaforma {
             .await?
         {
             scarta(file);
-            return Ok(Caricamento { flusso: f, nuovo: false });
+            return Ok(Caricamento {
+                flusso: f,
+                nuovo: false,
+            });
         }
         let sha = file.sha256.clone();
         let dimensione = file.dimensione as i64;
@@ -167,7 +171,10 @@ impl Piattaforma {
                     .flusso_per_contenuto(ente.as_str(), dominio.as_str(), &sha)
                     .await?
                     .ok_or(ErroreServizio::NonTrovato)?;
-                return Ok(Caricamento { flusso: f, nuovo: false });
+                return Ok(Caricamento {
+                    flusso: f,
+                    nuovo: false,
+                });
             }
             Err(e) => return Err(e.into()),
         };
@@ -187,13 +194,24 @@ impl Piattaforma {
         .await?;
         tx.commit().await?;
         self.sveglia.notify_one();
-        let f = self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)?;
-        Ok(Caricamento { flusso: f, nuovo: true })
+        let f = self
+            .db
+            .flusso(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
+        Ok(Caricamento {
+            flusso: f,
+            nuovo: true,
+        })
     }
 
     /// A flow the subject may see (404 for outsiders, as if it did not exist).
     pub async fn flusso_visibile(&self, s: &Soggetto, id: i64) -> Esito<Flusso> {
-        let f = self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let f = self
+            .db
+            .flusso(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
         let (ente, dom) = chiavi(&f)?;
         autorizza(s, &Azione::VedereDatiArea(&ente, dom.area())).map_err(|n| match n {
             dominio::Negato::NonAutenticato => ErroreServizio::Negato(n),
@@ -310,15 +328,16 @@ impl Piattaforma {
         };
         let conteggi: Vec<(String, ConteggiDifferenza)> = serde_json::from_str(riepilogo)
             .map_err(|e| ErroreServizio::Interno(format!("riepilogo differenze: {e}")))?;
-        let base = self.db.ultimo_accettato(&f.ente, &f.dominio).await?.unwrap_or(0);
+        let base = self
+            .db
+            .ultimo_accettato(&f.ente, &f.dominio)
+            .await?
+            .unwrap_or(0);
         let attuale = f.differenze_base == Some(base);
         if !attuale && matches!(stato(&f)?, StatoFlusso::Valido | StatoFlusso::Inviato) {
-            let gia = self
-                .db
-                .lavori_di(id)
-                .await?
-                .iter()
-                .any(|l| l.tipo == "differenze" && matches!(l.stato.as_str(), "in_coda" | "in_corso"));
+            let gia = self.db.lavori_di(id).await?.iter().any(|l| {
+                l.tipo == "differenze" && matches!(l.stato.as_str(), "in_coda" | "in_corso")
+            });
             if !gia {
                 let mut tx = self.db.inizia().await?;
                 tx.accoda_lavoro("differenze", id, ora()).await?;
@@ -376,7 +395,10 @@ impl Piattaforma {
         let attore = audit::attore(s);
         let adesso = ora();
         let mut tx = self.db.inizia().await?;
-        let f = tx.flusso_per_aggiornare(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let f = tx
+            .flusso_per_aggiornare(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
         if f.stato != "valido" {
             return Err(ErroreServizio::Conflitto(
                 "Il flusso è cambiato nel frattempo: ricarichi la pagina.".into(),
@@ -385,7 +407,8 @@ impl Piattaforma {
         let anno = adesso.with_timezone(&chrono::Local).year();
         let n = tx.prossimo_protocollo(anno).await?;
         let protocollo = format!("{anno}/{n:06}");
-        tx.invia_flusso(id, &protocollo, &attore, avvisi, adesso).await?;
+        tx.invia_flusso(id, &protocollo, &attore, avvisi, adesso)
+            .await?;
         tx.audit(
             NuovaVoce {
                 attore: &attore,
@@ -398,7 +421,11 @@ impl Piattaforma {
         )
         .await?;
         tx.commit().await?;
-        let f = self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let f = self
+            .db
+            .flusso(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
         self.notifiche.flusso_inviato(&f);
         Ok(f)
     }
@@ -413,19 +440,17 @@ impl Piattaforma {
     }
 
     /// Rejects a submitted flow with a reason shown to the entity.
-    pub async fn respingi_flusso(
-        &self,
-        s: &Soggetto,
-        id: i64,
-        motivazione: &str,
-    ) -> Esito<Flusso> {
+    pub async fn respingi_flusso(&self, s: &Soggetto, id: i64, motivazione: &str) -> Esito<Flusso> {
         autorizza(s, &Azione::EsaminareFlussi)?;
         self.flusso_visibile(s, id).await?;
         let motivazione = Testo::parse(motivazione, "motivazione", "Motivazione", 1, 2000)?;
         let attore = audit::attore(s);
         let adesso = ora();
         let mut tx = self.db.inizia().await?;
-        let f = tx.flusso_per_aggiornare(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let f = tx
+            .flusso_per_aggiornare(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
         let st = stato(&f)?;
         if st != StatoFlusso::Inviato {
             return Err(conflitto_accettazione(st));
@@ -444,7 +469,11 @@ impl Piattaforma {
         )
         .await?;
         tx.commit().await?;
-        let f = self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let f = self
+            .db
+            .flusso(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
         self.notifiche.flusso_esitato(&f);
         Ok(f)
     }
@@ -456,7 +485,10 @@ impl Piattaforma {
     pub async fn applica_flusso(&self, id: i64, attore: &str, data: NaiveDate) -> Esito<Flusso> {
         let adesso = ora();
         let mut tx = self.db.inizia().await?;
-        let f = tx.flusso_per_aggiornare(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let f = tx
+            .flusso_per_aggiornare(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
         let st = stato(&f)?;
         if st != StatoFlusso::Inviato {
             return Err(conflitto_accettazione(st));
@@ -506,7 +538,8 @@ impl Piattaforma {
                 tx.inserisci_versioni(&tav, &f.ente, data, id, &b).await?;
             }
         }
-        tx.esito_flusso(id, "accettato", attore, None, adesso).await?;
+        tx.esito_flusso(id, "accettato", attore, None, adesso)
+            .await?;
         let superati = tx.supera_flussi(&f.ente, &f.dominio, id).await?;
         tx.audit(
             NuovaVoce {
@@ -551,10 +584,18 @@ impl Piattaforma {
 
     /// Computes and stores a valid flow's difference against the current register.
     pub async fn calcola_differenze(&self, id: i64) -> Esito<()> {
-        let f = self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let f = self
+            .db
+            .flusso(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
         let spec = flussi::spec::dominio(&f.dominio)
             .ok_or_else(|| ErroreServizio::Interno(format!("dominio {}", f.dominio)))?;
-        let base = self.db.ultimo_accettato(&f.ente, &f.dominio).await?.unwrap_or(0);
+        let base = self
+            .db
+            .ultimo_accettato(&f.ente, &f.dominio)
+            .await?
+            .unwrap_or(0);
         let lavoro = self
             .deposito
             .lavoro()
@@ -620,8 +661,12 @@ impl Piattaforma {
                         nuove.insert(r.chiave.clone(), r.campi);
                     }
                 }
-                let chiavi: Vec<String> =
-                    c.modificati.iter().take(n).map(|(k, _)| k.clone()).collect();
+                let chiavi: Vec<String> = c
+                    .modificati
+                    .iter()
+                    .take(n)
+                    .map(|(k, _)| k.clone())
+                    .collect();
                 for v in self.db.versioni_correnti(&tav, &f.ente, &chiavi).await? {
                     let Some(nuovi) = nuove.get(&v.chiave) else {
                         continue;

@@ -46,7 +46,7 @@ pub fn avvia_esecutore(p: Piattaforma) -> tokio::task::JoinHandle<()> {
 }
 
 impl Piattaforma {
-    async fn esegui_lavoro(&self, esecutore: &str, l: Lavoro) {
+    pub(crate) async fn esegui_lavoro(&self, esecutore: &str, l: Lavoro) {
         tracing::info!(lavoro = l.id, tipo = %l.tipo, flusso = l.flusso, tentativo = l.tentativi, "lavoro iniziato");
         // Keeps the lease alive while the job runs.
         let rinnovo = {
@@ -68,7 +68,9 @@ impl Piattaforma {
         let esito = match l.tipo.as_str() {
             "validazione" => self.valida_flusso(esecutore, &l).await,
             "differenze" => self.lavoro_differenze(esecutore, &l).await,
-            altro => Err(ErroreServizio::Interno(format!("tipo di lavoro sconosciuto: {altro}"))),
+            altro => Err(ErroreServizio::Interno(format!(
+                "tipo di lavoro sconosciuto: {altro}"
+            ))),
         };
         rinnovo.abort();
         match esito {
@@ -80,7 +82,9 @@ impl Piattaforma {
                 } else {
                     match self.db.inizia().await {
                         Ok(mut tx) => {
-                            let r = tx.chiudi_lavoro(l.id, esecutore, Some(&e.to_string()), ora()).await;
+                            let r = tx
+                                .chiudi_lavoro(l.id, esecutore, Some(&e.to_string()), ora())
+                                .await;
                             match r {
                                 Ok(_) => tx.commit().await,
                                 Err(e) => Err(e),
@@ -109,7 +113,11 @@ impl Piattaforma {
     /// transaction that also ends the job.
     async fn valida_flusso(&self, esecutore: &str, l: &Lavoro) -> Esito<()> {
         let id = l.flusso;
-        let f = self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)?;
+        let f = self
+            .db
+            .flusso(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
         if !matches!(f.stato.as_str(), "caricato" | "in_validazione") {
             let mut tx = self.db.inizia().await?;
             tx.chiudi_lavoro(l.id, esecutore, None, ora()).await?;
@@ -130,12 +138,16 @@ impl Piattaforma {
                 .ok()
                 .flatten()
         };
-        self.db.stima_righe_flusso(id, stima.map(|n| n as i64)).await?;
+        self.db
+            .stima_righe_flusso(id, stima.map(|n| n as i64))
+            .await?;
 
         // What the platform's own checks need from the shared database.
         let mut cx = Contesto::default();
         if f.dominio == "patrimonio"
-            && let Some((_, unita)) = registro::tavole(spec).into_iter().find(|(t, _)| t.nome == "unita")
+            && let Some((_, unita)) = registro::tavole(spec)
+                .into_iter()
+                .find(|(t, _)| t.nome == "unita")
         {
             cx.unita_attuali = self
                 .db
@@ -151,9 +163,8 @@ impl Piattaforma {
         let mut opzioni = Opzioni::new(crate::flussi::oggi());
         opzioni.dichiarante = Dichiarante::da_codice(&f.ente);
         opzioni.limiti.max_byte = self.config.limite_caricamento_mb * 1024 * 1024;
-        opzioni.limiti.scadenza = Some(
-            std::time::Instant::now() + Duration::from_secs(self.config.limite_validazione_s),
-        );
+        opzioni.limiti.scadenza =
+            Some(std::time::Instant::now() + Duration::from_secs(self.config.limite_validazione_s));
         {
             let lette = lette.clone();
             opzioni.avanzamento = Some(Arc::new(move |t: &str, n: u64| {
@@ -201,7 +212,8 @@ impl Piattaforma {
 
         // The report as `push validate --formato json` prints it.
         let rep_file = cartella.join("report.json");
-        std::fs::write(&rep_file, rep.json()).map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+        std::fs::write(&rep_file, rep.json())
+            .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
         self.deposito
             .metti_derivato(&format!("flusso-{id}/report.json"), &rep_file)
             .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
@@ -248,7 +260,9 @@ impl Piattaforma {
         .await?;
         if !tx.chiudi_lavoro(l.id, esecutore, None, adesso).await? {
             // Another worker took the job over: this run's results are dropped.
-            return Err(ErroreServizio::Conflitto("lavoro perso: scaduto il turno".into()));
+            return Err(ErroreServizio::Conflitto(
+                "lavoro perso: scaduto il turno".into(),
+            ));
         }
         tx.audit(
             NuovaVoce {

@@ -244,7 +244,11 @@ impl Osservatore for Raccoglitore {
         let Some(k) = chiave(t, &campi) else {
             return;
         };
-        let campo = |n: &str| t.indice(n).and_then(|i| campi.get(i)).and_then(|v| v.clone());
+        let campo = |n: &str| {
+            t.indice(n)
+                .and_then(|i| campi.get(i))
+                .and_then(|v| v.clone())
+        };
         let mut catasto = None;
         if t.nome == "fabbricati"
             && let Some(c) = campo("comune_istat")
@@ -254,8 +258,8 @@ impl Osservatore for Raccoglitore {
         if t.nome == "unita" {
             self.unita_lette += 1;
             self.cx.unita_attuali.remove(&k);
-            let comune = campo("codice_fabbricato")
-                .and_then(|f| self.comune_fabbricato.get(&f).cloned());
+            let comune =
+                campo("codice_fabbricato").and_then(|f| self.comune_fabbricato.get(&f).cloned());
             if let (Some(comune), Some(fo), Some(pa), Some(su)) = (
                 comune,
                 campo("foglio"),
@@ -344,7 +348,10 @@ pub fn classifica(
     for (n, linea) in f.lines().enumerate() {
         let linea = linea?;
         let (k, imp) = chiave_e_impronta(&linea).ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, "riga di lavoro illeggibile")
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "riga di lavoro illeggibile",
+            )
         })?;
         match correnti.remove(&k) {
             None => {
@@ -394,7 +401,10 @@ impl Blocchi {
                 continue;
             }
             buf.push(leggi_riga(&linea).ok_or_else(|| {
-                std::io::Error::new(std::io::ErrorKind::InvalidData, "riga di lavoro illeggibile")
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "riga di lavoro illeggibile",
+                )
             })?);
             if buf.len() >= self.blocco {
                 break;
@@ -433,7 +443,10 @@ mod test {
 /// A register table of `patrimonio` by name (`complessi`, `fabbricati`, `unita`).
 pub fn tavola_patrimonio(nome: &str) -> Option<Tavola> {
     let d = flussi::spec::dominio("patrimonio")?;
-    tavole(d).into_iter().find(|(t, _)| t.nome == nome).map(|(_, v)| v)
+    tavole(d)
+        .into_iter()
+        .find(|(t, _)| t.nome == nome)
+        .map(|(_, v)| v)
 }
 
 impl crate::Piattaforma {
@@ -489,11 +502,14 @@ impl crate::Piattaforma {
     ) -> crate::Esito<(Tavola, Vec<archivio::Versione>)> {
         let t = tavola_patrimonio(tabella).ok_or(crate::ErroreServizio::NonTrovato)?;
         let e = dominio::CodiceEnte::parse(ente).map_err(|_| crate::ErroreServizio::NonTrovato)?;
-        dominio::politica::autorizza(s, &dominio::Azione::VedereDatiArea(&e, dominio::Area::Patrimonio))
-            .map_err(|n| match n {
-                dominio::Negato::NonAutenticato => crate::ErroreServizio::Negato(n),
-                _ => crate::ErroreServizio::NonTrovato,
-            })?;
+        dominio::politica::autorizza(
+            s,
+            &dominio::Azione::VedereDatiArea(&e, dominio::Area::Patrimonio),
+        )
+        .map_err(|n| match n {
+            dominio::Negato::NonAutenticato => crate::ErroreServizio::Negato(n),
+            _ => crate::ErroreServizio::NonTrovato,
+        })?;
         let v = self.db.storia(&t, e.as_str(), chiave).await?;
         if v.is_empty() {
             return Err(crate::ErroreServizio::NonTrovato);

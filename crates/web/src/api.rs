@@ -17,8 +17,16 @@ use crate::errore::ErroreApi;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "PUSH – Puglia Social Housing", description = "API per i sistemi degli enti e della Regione (v1).", version = "1"),
-    paths(enti, healthz),
-    components(schemas(EnteApi, UltimiFlussi)),
+    paths(
+        enti, healthz,
+        crate::api_flussi::carica, crate::api_flussi::elenco, crate::api_flussi::dettaglio,
+        crate::api_flussi::report, crate::api_flussi::invio, crate::api_flussi::differenze,
+        crate::api_flussi::accettazione, crate::api_flussi::rifiuto_flusso, crate::api_flussi::adesione,
+    ),
+    components(schemas(
+        EnteApi, UltimiFlussi, crate::api_flussi::FlussoApi, crate::api_flussi::DifferenzeApi,
+        crate::api_flussi::CorpoRifiuto, crate::api_flussi::Adesione,
+    )),
     modifiers(&Sicurezza)
 )]
 struct DocumentoApi;
@@ -66,7 +74,7 @@ pub async fn soggetto_api(st: &Stato, headers: &HeaderMap) -> Result<Soggetto, E
     }
 }
 
-/// Date of the last accepted flow per domain (flows arrive with the next issues).
+/// Date of the last accepted flow per domain.
 #[derive(Serialize, ToSchema)]
 pub struct UltimiFlussi {
     patrimonio: Option<String>,
@@ -135,6 +143,18 @@ pub async fn enti(
         .filter(|e| dopo.is_empty() || e.codice > dopo)
         .collect();
     let successivo = (resto.len() > limite).then(|| resto[limite - 1].codice.clone());
+    let ultimi: std::collections::HashMap<(String, String), String> = if completo {
+        st.p.db
+            .ultimi_accettati()
+            .await
+            .map_err(ErroreServizio::from)?
+            .into_iter()
+            .map(|(e, d, il)| ((e, d), il.date_naive().to_string()))
+            .collect()
+    } else {
+        Default::default()
+    };
+    let ultimo = |e: &str, d: &str| ultimi.get(&(e.to_string(), d.to_string())).cloned();
     let pagina: Vec<EnteApi> = resto
         .into_iter()
         .take(limite)
@@ -151,9 +171,9 @@ pub async fn enti(
             } else {
                 None
             },
-            ultimo_flusso_accettato: completo.then_some(UltimiFlussi {
-                patrimonio: None,
-                contabilita: None,
+            ultimo_flusso_accettato: completo.then(|| UltimiFlussi {
+                patrimonio: ultimo(&e.codice, "patrimonio"),
+                contabilita: ultimo(&e.codice, "contabilita"),
             }),
             codice: e.codice,
             denominazione: e.denominazione,

@@ -42,6 +42,9 @@ pub enum ErroreApi {
     Servizio(#[from] ErroreServizio),
     #[error("{0}")]
     RichiestaNonValida(String),
+    /// An upload over the size limit (413).
+    #[error("{0}")]
+    TroppoGrande(String),
 }
 
 fn risposta(
@@ -131,6 +134,13 @@ impl IntoResponse for ErroreApi {
             ErroreApi::RichiestaNonValida(m) => risposta(
                 StatusCode::BAD_REQUEST,
                 "Richiesta non valida",
+                m,
+                None,
+                true,
+            ),
+            ErroreApi::TroppoGrande(m) => risposta(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "File troppo grande",
                 m,
                 None,
                 true,

@@ -5,7 +5,10 @@
 //! call one service, and render. Errors become responses in one place ([`errore`]).
 
 pub mod api;
+pub mod api_flussi;
+pub mod api_registro;
 pub mod assets;
+pub mod caricamento;
 pub mod contesto;
 pub mod errore;
 pub mod modelli;
@@ -33,6 +36,7 @@ const LIMITE_MODULO: usize = 64 * 1024;
 
 /// The complete router.
 pub fn router(p: Piattaforma) -> Router {
+    let politica = politica_contenuti(&p.config.tile_url);
     let stato = Stato {
         p,
         modelli: Arc::new(modelli::ambiente()),
@@ -91,6 +95,24 @@ pub fn router(p: Piattaforma) -> Router {
         )
         .route("/area/enti/{codice}/pilota", post(pagine::area::pilota))
         .route("/area/audit", get(pagine::area::audit))
+        .route("/area/flussi", get(pagine::flussi::elenco))
+        .route("/area/flussi/{id}", get(pagine::flussi::dettaglio))
+        .route(
+            "/area/flussi/{id}/differenze",
+            get(pagine::flussi::differenze),
+        )
+        .route("/area/flussi/{id}/ricevuta", get(pagine::flussi::ricevuta))
+        .route("/area/flussi/{id}/invio", post(pagine::flussi::invia))
+        .route(
+            "/area/flussi/{id}/accettazione",
+            post(pagine::flussi::accetta),
+        )
+        .route("/area/flussi/{id}/rifiuto", post(pagine::flussi::respingi))
+        .route(
+            "/area/flussi/{id}/{file}",
+            get(pagine::flussi::scarica_report),
+        )
+        .route("/area/esame", get(pagine::flussi::coda))
         .fallback(pagine::non_trovata);
     // The development login exists only in development mode: in production the route is not
     // even registered (and the service refuses it too).
@@ -116,6 +138,14 @@ pub fn router(p: Piattaforma) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             pagine::documentazione::LIMITE_VALIDATORE + 1024 * 1024,
         ));
+    // The upload form streams the file itself (bounded by the configured limit).
+    let caricamento = Router::new()
+        .route("/area/flussi", post(pagine::flussi::carica))
+        .layer(axum::middleware::from_fn_with_state(
+            stato.clone(),
+            contesto::cookie_csrf,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::disable());
     let api = Router::new()
         .route("/api/v1/enti", get(api::enti))
         .route("/api/v1/openapi.json", get(api::openapi))
@@ -123,7 +153,16 @@ pub fn router(p: Piattaforma) -> Router {
     Router::new()
         .merge(pagine)
         .merge(validatore)
+        .merge(caricamento)
         .merge(api)
+        .merge(api_flussi::rotte())
+        .merge(
+            pagine::registro::rotte().layer(axum::middleware::from_fn_with_state(
+                stato.clone(),
+                contesto::cookie_csrf,
+            )),
+        )
+        .merge(api_registro::rotte())
         .route("/static/{*percorso}", get(assets::statico))
         .layer(axum::middleware::from_fn_with_state(
             stato.clone(),
@@ -131,9 +170,9 @@ pub fn router(p: Piattaforma) -> Router {
         ))
         // Defence in depth for every response: no framing, no MIME sniffing, scripts and styles
         // only from this origin (Bootstrap Italia sets some inline styles from its JS).
-        .layer(intestazione(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            POLITICA_CONTENUTI,
+            politica,
         ))
         .layer(intestazione(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(intestazione(header::X_FRAME_OPTIONS, "DENY"))
@@ -144,9 +183,22 @@ pub fn router(p: Piattaforma) -> Router {
         .with_state(stato)
 }
 
-const POLITICA_CONTENUTI: &str = "default-src 'self'; img-src 'self' data:; font-src 'self' data:; \
-     style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'self'; \
-     frame-ancestors 'none'; form-action 'self'";
+/// The Content-Security-Policy: everything from this site, plus the map tiles' host for images.
+fn politica_contenuti(tile_url: &str) -> HeaderValue {
+    let tile = url::Url::parse(&tile_url.replace(['{', '}'], ""))
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http"))
+        .and_then(|u| u.host_str().map(|h| format!(" {}://{h}", u.scheme())))
+        .unwrap_or_default();
+    let testo = format!(
+        "default-src 'self'; img-src 'self' data:{tile}; font-src 'self' data:; \
+         style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'self'; \
+         frame-ancestors 'none'; form-action 'self'"
+    );
+    HeaderValue::from_str(&testo).unwrap_or_else(|_| {
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; frame-ancestors 'none'")
+    })
+}
 
 fn intestazione(nome: HeaderName, valore: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(nome, HeaderValue::from_static(valore))
@@ -170,9 +222,12 @@ pub async fn servi(
             }
         })
     };
+    // This server's background worker (flow validation, differences).
+    let esecutore = servizi::lavori::avvia_esecutore(p.clone());
     let r = axum::serve(listener, router(p))
         .with_graceful_shutdown(spegni)
         .await;
     pulizia.abort();
+    esecutore.abort();
     r
 }

@@ -91,6 +91,11 @@ pub fn ambiente() -> Environment<'static> {
     env.add_filter("etichetta", |s: String| etichetta(&s).to_string());
     env.add_filter("data_ora", data_ora);
     env.add_filter("data", data);
+    env.add_filter("stato_flusso", |s: String| {
+        dominio::StatoFlusso::parse(&s)
+            .map(|x| x.etichetta().to_string())
+            .unwrap_or(s)
+    });
     env
 }
 

@@ -335,7 +335,10 @@ pub fn stima_righe(nome_file: &str, percorso: &std::path::Path) -> Option<u64> {
             let testo = String::from_utf8_lossy(&inizio[..k]);
             let rif = testo.split("<dimension ref=\"").nth(1)?.split('"').next()?;
             let fine = rif.split(':').next_back()?;
-            let riga: u64 = fine.trim_start_matches(|c: char| c.is_ascii_alphabetic()).parse().ok()?;
+            let riga: u64 = fine
+                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                .parse()
+                .ok()?;
             totale += riga.saturating_sub(1);
         }
     }

@@ -3,9 +3,11 @@
 pub mod accesso;
 pub mod area;
 pub mod documentazione;
+pub mod flussi;
 pub mod pubbliche;
 pub mod referenti;
 pub mod registrazioni;
+pub mod registro;
 pub mod token;
 
 use axum::response::Response;

@@ -1,0 +1,101 @@
+/* PUSH – maps of the register (Leaflet). No inline scripts (CSP): the page gives the data in
+ * the data-mappa attribute of the map element, as JSON:
+ *   {"tile_url": "https://…/{z}/{x}/{y}.png" or "", "attribuzione": "…",
+ *    "punti": [[lat, lon, "etichetta", "/area/registro/…"], …]}
+ * Markers are drawn as circles on a canvas (fast with thousands of points, and visible even
+ * when the tile server cannot be reached or no tile URL is configured). */
+(function () {
+  'use strict';
+
+  var PUGLIA = [41.0, 16.6];
+
+  function popup(etichetta, url) {
+    var el = document.createElement('div');
+    if (url) {
+      var a = document.createElement('a');
+      a.href = url;
+      a.textContent = etichetta || 'Scheda del fabbricato';
+      el.appendChild(a);
+    } else {
+      el.textContent = etichetta || '';
+    }
+    return el;
+  }
+
+  function avvia(el) {
+    var dati;
+    try {
+      dati = JSON.parse(el.getAttribute('data-mappa') || '{}');
+    } catch (e) {
+      return;
+    }
+    if (typeof L === 'undefined') {
+      el.textContent = 'La mappa non è disponibile in questo browser.';
+      return;
+    }
+    var mappa = L.map(el, { preferCanvas: true, scrollWheelZoom: false });
+    if (dati.tile_url) {
+      var strato = L.tileLayer(dati.tile_url, {
+        maxZoom: 19,
+        attribution: dati.attribuzione || ''
+      });
+      var errori = 0;
+      strato.on('tileerror', function () {
+        errori += 1;
+        if (errori === 1 && el.parentNode) {
+          var nota = document.createElement('p');
+          nota.className = 'small text-muted mt-1';
+          nota.setAttribute('role', 'status');
+          nota.textContent = 'Lo sfondo della mappa non è raggiungibile: sono mostrati solo i punti.';
+          el.parentNode.insertBefore(nota, el.nextSibling);
+        }
+      });
+      strato.addTo(mappa);
+    }
+    var punti = dati.punti || [];
+    var estremi = [];
+    for (var i = 0; i < punti.length; i++) {
+      var p = punti[i];
+      var lat = Number(p[0]);
+      var lon = Number(p[1]);
+      if (!isFinite(lat) || !isFinite(lon)) {
+        continue;
+      }
+      var m = L.circleMarker([lat, lon], {
+        radius: punti.length > 500 ? 5 : 8,
+        color: '#003366',
+        weight: 2,
+        fillColor: '#0066cc',
+        fillOpacity: 0.8
+      });
+      if (p[2] || p[3]) {
+        m.bindPopup(popup(p[2], p[3]));
+        if (p[2]) {
+          m.bindTooltip(String(p[2]));
+        }
+      }
+      m.addTo(mappa);
+      estremi.push([lat, lon]);
+    }
+    if (estremi.length === 1) {
+      mappa.setView(estremi[0], 17);
+    } else if (estremi.length > 1) {
+      mappa.fitBounds(estremi, { padding: [20, 20], maxZoom: 17 });
+    } else {
+      mappa.setView(PUGLIA, 8);
+    }
+  }
+
+  function tutte() {
+    var el = document.querySelectorAll('[data-mappa]');
+    for (var i = 0; i < el.length; i++) {
+      avvia(el[i]);
+    }
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', tutte);
+  } else {
+    tutte();
+  }
+})();

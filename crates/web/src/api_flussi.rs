@@ -1,0 +1,587 @@
+//! The flow endpoints of `api.md` (upload, list, state, report, submission, difference,
+//! acceptance, rejection) and the monitoring of adhesion.
+
+use axum::Json;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use dominio::politica::{Azione, autorizza};
+use dominio::{CodiceEnte, DominioFlusso};
+use serde::{Deserialize, Serialize};
+use servizi::ErroreServizio;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::Stato;
+use crate::api::soggetto_api;
+use crate::caricamento::{self, Rifiuto};
+use crate::errore::ErroreApi;
+
+/// A flow as the API shows it (the keys of `api.md`, plus a few more).
+#[derive(Serialize, ToSchema)]
+pub struct FlussoApi {
+    id: i64,
+    ente: String,
+    dominio: String,
+    stato: String,
+    valido: Option<bool>,
+    errori: Option<i64>,
+    avvisi: Option<i64>,
+    righe: Option<i64>,
+    protocollo: Option<String>,
+    caricato_il: String,
+    inviato_il: Option<String>,
+    esito_il: Option<String>,
+    motivazione: Option<String>,
+    nome_file: String,
+    sha256: String,
+    dimensione: i64,
+    /// Rows read so far by the validation (live progress).
+    righe_lette: i64,
+    /// Estimated rows of the file, when the container tells cheaply.
+    righe_stimate: Option<i64>,
+    /// Progress of the validation, 0–100, when estimable.
+    percentuale: Option<i64>,
+    firmatario: Option<String>,
+    superato_da: Option<i64>,
+}
+
+/// Progress percentage of a validation (100 once validated).
+pub fn percentuale(f: &archivio::Flusso) -> Option<i64> {
+    match f.stato.as_str() {
+        "caricato" => Some(0),
+        "in_validazione" => f
+            .righe_stimate
+            .filter(|n| *n > 0)
+            .map(|n| (f.righe_lette * 100 / n).clamp(0, 99)),
+        _ => Some(100),
+    }
+}
+
+impl From<archivio::Flusso> for FlussoApi {
+    fn from(f: archivio::Flusso) -> Self {
+        let ts = |d: chrono::DateTime<chrono::Utc>| d.to_rfc3339();
+        let percentuale = percentuale(&f);
+        Self {
+            id: f.id,
+            ente: f.ente,
+            dominio: f.dominio,
+            stato: f.stato,
+            valido: f.valido,
+            errori: f.errori,
+            avvisi: f.avvisi,
+            righe: f.righe,
+            protocollo: f.protocollo,
+            caricato_il: ts(f.caricato_il),
+            inviato_il: f.inviato_il.map(ts),
+            esito_il: f.esito_il.map(ts),
+            motivazione: f.motivazione,
+            nome_file: f.nome_file,
+            sha256: f.sha256,
+            dimensione: f.dimensione,
+            righe_lette: f.righe_lette,
+            righe_stimate: f.righe_stimate,
+            percentuale,
+            firmatario: f.firmatario,
+            superato_da: f.superato_da,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ParametriCaricamento {
+    /// `patrimonio` (the domains of the spec; the others are not open yet).
+    dominio: String,
+    /// The file name, when the body is the raw file (it tells the container: .zip, .xlsx, .csv, .json, .p7m).
+    nome: Option<String>,
+}
+
+fn rifiuto(r: Rifiuto) -> ErroreApi {
+    match r {
+        Rifiuto::TroppoGrande(_) => ErroreApi::TroppoGrande(r.messaggio()),
+        Rifiuto::Vuoto => ErroreApi::RichiestaNonValida(r.messaggio()),
+        Rifiuto::Interrotto(causa) => {
+            tracing::warn!(causa, "caricamento interrotto");
+            ErroreApi::RichiestaNonValida(Rifiuto::Interrotto(String::new()).messaggio())
+        }
+    }
+}
+
+/// `POST /api/v1/flussi?dominio=<D>`: uploads a flow of the token's entity.
+#[utoipa::path(
+    post,
+    path = "/api/v1/flussi",
+    params(ParametriCaricamento),
+    request_body(content = Vec<u8>, description = "Il file (ZIP di CSV, XLSX, CSV, JSON, eventualmente firmato .p7m), oppure multipart/form-data con la parte «file»"),
+    responses(
+        (status = 202, description = "Flusso caricato: la validazione procede in background", body = FlussoApi),
+        (status = 200, description = "Gli stessi byte erano già stati caricati: il flusso esistente", body = FlussoApi),
+        (status = 401, description = "Token mancante o non valido"),
+        (status = 403, description = "Il token non ha l'area del dominio"),
+        (status = 413, description = "Il file supera la dimensione massima"),
+    ),
+    security(("token" = []))
+)]
+pub async fn carica(
+    State(st): State<Stato>,
+    Query(q): Query<ParametriCaricamento>,
+    req: Request,
+) -> Result<Response, ErroreApi> {
+    let headers = req.headers().clone();
+    let s = soggetto_api(&st, &headers).await?;
+    let dominio = DominioFlusso::parse(&q.dominio).map_err(ErroreServizio::from)?;
+    // Refuse before reading the body when the subject cannot upload at all.
+    let ente = match &s {
+        dominio::Soggetto::Token { ente, .. } if !ente.is_regione() => ente.clone(),
+        dominio::Soggetto::Anonimo => {
+            return Err(ErroreServizio::Negato(dominio::Negato::NonAutenticato).into());
+        }
+        _ => return Err(ErroreServizio::Negato(dominio::Negato::Vietato).into()),
+    };
+    autorizza(&s, &Azione::OperareArea(&ente, dominio.area())).map_err(ErroreServizio::from)?;
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (file, nome) = if multipart {
+        let m = Multipart::from_request(req, &st).await.map_err(|e| {
+            ErroreApi::RichiestaNonValida(format!("Modulo multipart non valido: {e}"))
+        })?;
+        let m = caricamento::ricevi_modulo(&st.p, m)
+            .await
+            .map_err(rifiuto)?;
+        let (f, n) = m.file.ok_or_else(|| rifiuto(Rifiuto::Vuoto))?;
+        let n = caricamento::nome_da_intestazioni(
+            Some(&n)
+                .filter(|n| !n.is_empty())
+                .map(String::as_str)
+                .or(q.nome.as_deref()),
+            &HeaderMap::new(),
+        );
+        (f, n)
+    } else {
+        let nome = caricamento::nome_da_intestazioni(q.nome.as_deref(), &headers);
+        let f = caricamento::ricevi_corpo(&st.p, req.into_body())
+            .await
+            .map_err(rifiuto)?;
+        (f, nome)
+    };
+    let c = st.p.carica_flusso(&s, &ente, dominio, &nome, file).await?;
+    let status = if c.nuovo {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    let mut r = (status, Json(FlussoApi::from(c.flusso.clone()))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/flussi/{}", c.flusso.id)) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(r)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct FiltriFlussi {
+    dominio: Option<String>,
+    stato: Option<String>,
+    ente: Option<String>,
+    /// Items per page (default 100, max 1000).
+    limit: Option<i64>,
+    /// Flows older than this id (from the `Link` header).
+    cursor: Option<i64>,
+}
+
+/// `GET /api/v1/flussi`: the subject's flows (the Region: all), newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/flussi",
+    params(FiltriFlussi),
+    responses((status = 200, body = [FlussoApi]), (status = 401), (status = 403)),
+    security(("token" = []))
+)]
+pub async fn elenco(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Query(q): Query<FiltriFlussi>,
+) -> Result<Response, ErroreApi> {
+    let s = soggetto_api(&st, &headers).await?;
+    if let Some(d) = &q.dominio {
+        DominioFlusso::parse(d).map_err(ErroreServizio::from)?;
+    }
+    if let Some(x) = &q.stato {
+        dominio::StatoFlusso::parse(x).map_err(ErroreServizio::from)?;
+    }
+    if let Some(e) = &q.ente {
+        CodiceEnte::parse(e).map_err(ErroreServizio::from)?;
+    }
+    let limite = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limite) {
+        return Err(ErroreApi::RichiestaNonValida(
+            "Il parametro limit deve essere tra 1 e 1000.".into(),
+        ));
+    }
+    let v =
+        st.p.elenco_flussi(
+            &s,
+            archivio::FiltroFlussi {
+                ente: q.ente.clone(),
+                dominio: q.dominio.clone(),
+                stato: q.stato.clone(),
+                prima_di: q.cursor,
+                limite: limite + 1,
+            },
+        )
+        .await?;
+    let altro = v.len() as i64 > limite;
+    let v: Vec<FlussoApi> = v
+        .into_iter()
+        .take(limite as usize)
+        .map(Into::into)
+        .collect();
+    let mut r = Json(&v).into_response();
+    if altro && let Some(ultimo) = v.last() {
+        let mut link = format!("</api/v1/flussi?limit={limite}&cursor={}", ultimo.id);
+        for (k, x) in [
+            ("dominio", &q.dominio),
+            ("stato", &q.stato),
+            ("ente", &q.ente),
+        ] {
+            if let Some(x) = x {
+                link.push_str(&format!("&{k}={x}"));
+            }
+        }
+        link.push_str(">; rel=\"next\"");
+        if let Ok(h) = HeaderValue::from_str(&link) {
+            r.headers_mut().insert(header::LINK, h);
+        }
+    }
+    Ok(r)
+}
+
+/// `GET /api/v1/flussi/{id}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/flussi/{id}",
+    responses((status = 200, body = FlussoApi), (status = 401), (status = 404)),
+    security(("token" = []))
+)]
+pub async fn dettaglio(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<FlussoApi>, ErroreApi> {
+    let s = soggetto_api(&st, &headers).await?;
+    Ok(Json(st.p.flusso_visibile(&s, id).await?.into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct FormatoReport {
+    /// `json` (default) or `csv`.
+    formato: Option<String>,
+}
+
+/// `GET /api/v1/flussi/{id}/report`: the report object of `validazione.md` §5.
+#[utoipa::path(
+    get,
+    path = "/api/v1/flussi/{id}/report",
+    params(FormatoReport),
+    responses((status = 200, description = "Il rapporto (JSON come push validate, o CSV)"), (status = 404), (status = 409, description = "Il flusso non è ancora stato validato")),
+    security(("token" = []))
+)]
+pub async fn report(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<FormatoReport>,
+) -> Result<Response, ErroreApi> {
+    let s = soggetto_api(&st, &headers).await?;
+    let r = report_di(&st, &s, id).await?;
+    match q.formato.as_deref() {
+        None | Some("json") => {
+            Ok(([(header::CONTENT_TYPE, "application/json")], r).into_response())
+        }
+        Some("csv") => {
+            let rep: ReportCsv = serde_json::from_slice(&r)
+                .map_err(|e| ErroreServizio::Interno(format!("rapporto: {e}")))?;
+            Ok((
+                [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+                rep.csv(),
+            )
+                .into_response())
+        }
+        Some(_) => Err(ErroreApi::RichiestaNonValida(
+            "Il formato deve essere json o csv.".into(),
+        )),
+    }
+}
+
+/// The stored report's bytes; 409 while the flow is not yet validated.
+pub async fn report_di(
+    st: &Stato,
+    s: &dominio::Soggetto,
+    id: i64,
+) -> Result<Vec<u8>, ErroreServizio> {
+    st.p.report_flusso(s, id).await?.ok_or_else(|| {
+        ErroreServizio::Conflitto(
+            "Il flusso non è ancora stato validato: il rapporto sarà disponibile al termine della validazione.".into(),
+        )
+    })
+}
+
+/// Just the issues of a stored report, to write its CSV (same columns as `push validate`).
+#[derive(Deserialize)]
+pub struct ReportCsv {
+    segnalazioni: Vec<SegnalazioneCsv>,
+}
+
+#[derive(Deserialize)]
+struct SegnalazioneCsv {
+    tabella: Option<String>,
+    riga: Option<u64>,
+    campo: Option<String>,
+    valore: Option<String>,
+    codice: String,
+    gravita: String,
+    messaggio: String,
+}
+
+impl ReportCsv {
+    pub fn csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record([
+            "tabella",
+            "riga",
+            "campo",
+            "valore",
+            "codice",
+            "gravita",
+            "messaggio",
+        ]);
+        for s in &self.segnalazioni {
+            let _ = w.write_record([
+                s.tabella.as_deref().unwrap_or(""),
+                &s.riga.map(|r| r.to_string()).unwrap_or_default(),
+                s.campo.as_deref().unwrap_or(""),
+                s.valore.as_deref().unwrap_or(""),
+                &s.codice,
+                &s.gravita,
+                &s.messaggio,
+            ]);
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// `POST /api/v1/flussi/{id}/invio`: submits a valid flow (the API submission confirms its
+/// warnings).
+#[utoipa::path(
+    post,
+    path = "/api/v1/flussi/{id}/invio",
+    responses((status = 200, body = FlussoApi), (status = 404), (status = 409, description = "Il flusso non è valido")),
+    security(("token" = []))
+)]
+pub async fn invio(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<FlussoApi>, ErroreApi> {
+    let s = soggetto_api(&st, &headers).await?;
+    Ok(Json(st.p.invia_flusso(&s, id, true).await?.into()))
+}
+
+/// The difference of a flow against the current register.
+#[derive(Serialize, ToSchema)]
+pub struct DifferenzeApi {
+    flusso: i64,
+    /// Whether the counts were computed against the register as it is now.
+    aggiornate: bool,
+    /// Per table: `aggiunti`, `modificati`, `rimossi` counts.
+    conteggi: serde_json::Value,
+    /// Up to `limit` records per table and kind (`?tabella=&tipo=&offset=` for more).
+    elenchi: serde_json::Value,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ParametriDifferenze {
+    tabella: Option<String>,
+    tipo: Option<String>,
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/flussi/{id}/differenze`
+#[utoipa::path(
+    get,
+    path = "/api/v1/flussi/{id}/differenze",
+    params(ParametriDifferenze),
+    responses((status = 200, body = DifferenzeApi), (status = 404), (status = 409, description = "Differenze non ancora calcolate")),
+    security(("token" = []))
+)]
+pub async fn differenze(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<ParametriDifferenze>,
+) -> Result<Json<DifferenzeApi>, ErroreApi> {
+    let s = soggetto_api(&st, &headers).await?;
+    let (_, conteggi, aggiornate) = st.p.differenze_flusso(&s, id).await?;
+    let conteggi = conteggi.ok_or_else(|| {
+        ErroreServizio::Conflitto(
+            "Le differenze non sono ancora disponibili: il flusso deve essere valido e la validazione conclusa.".into(),
+        )
+    })?;
+    let limite = q.limit.unwrap_or(100).clamp(1, 1000);
+    let mut elenchi = serde_json::Map::new();
+    for (t, _) in &conteggi {
+        if q.tabella.as_deref().is_some_and(|x| x != t) {
+            continue;
+        }
+        let mut per_tipo = serde_json::Map::new();
+        for tipo in ["aggiunto", "modificato", "rimosso"] {
+            if q.tipo.as_deref().is_some_and(|x| x != tipo) {
+                continue;
+            }
+            let v =
+                st.p.elenco_differenze(&s, id, t, tipo, q.offset.unwrap_or(0), limite)
+                    .await?;
+            let v: Vec<serde_json::Value> = v
+                .into_iter()
+                .map(|d| {
+                    let campi: serde_json::Value = d
+                        .campi
+                        .as_deref()
+                        .and_then(|c| serde_json::from_str(c).ok())
+                        .unwrap_or(serde_json::Value::Null);
+                    serde_json::json!({ "chiave": d.chiave, "campi": campi })
+                })
+                .collect();
+            per_tipo.insert(tipo.to_string(), v.into());
+        }
+        elenchi.insert(t.clone(), per_tipo.into());
+    }
+    Ok(Json(DifferenzeApi {
+        flusso: id,
+        aggiornate,
+        conteggi: serde_json::to_value(
+            conteggi
+                .into_iter()
+                .collect::<std::collections::BTreeMap<_, _>>(),
+        )
+        .unwrap_or_default(),
+        elenchi: elenchi.into(),
+    }))
+}
+
+/// `POST /api/v1/flussi/{id}/accettazione` (Region)
+#[utoipa::path(
+    post,
+    path = "/api/v1/flussi/{id}/accettazione",
+    responses((status = 200, body = FlussoApi), (status = 403), (status = 404), (status = 409, description = "Il flusso non è inviato o è stato superato")),
+    security(("token" = []))
+)]
+pub async fn accettazione(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<FlussoApi>, ErroreApi> {
+    let s = soggetto_api(&st, &headers).await?;
+    Ok(Json(st.p.accetta_flusso(&s, id).await?.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CorpoRifiuto {
+    motivazione: Option<String>,
+}
+
+/// `POST /api/v1/flussi/{id}/rifiuto` (Region), body `{"motivazione": "..."}`
+#[utoipa::path(
+    post,
+    path = "/api/v1/flussi/{id}/rifiuto",
+    request_body = CorpoRifiuto,
+    responses((status = 200, body = FlussoApi), (status = 403), (status = 404), (status = 409), (status = 422, description = "Motivazione mancante")),
+    security(("token" = []))
+)]
+pub async fn rifiuto_flusso(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    corpo: Option<Json<CorpoRifiuto>>,
+) -> Result<Json<FlussoApi>, ErroreApi> {
+    let s = soggetto_api(&st, &headers).await?;
+    let motivazione = corpo.and_then(|Json(c)| c.motivazione).unwrap_or_default();
+    Ok(Json(
+        st.p.respingi_flusso(&s, id, &motivazione).await?.into(),
+    ))
+}
+
+/// Adhesion of the entities (`api.md`, Monitoring).
+#[derive(Serialize, ToSchema)]
+pub struct Adesione {
+    enti_registrati: usize,
+    pilota_totali: usize,
+    pilota_registrati: usize,
+    non_pilota_registrati: usize,
+    pilota_non_registrati: Vec<String>,
+    con_flussi: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// `GET /api/v1/monitoraggio/adesione` (Region)
+#[utoipa::path(
+    get,
+    path = "/api/v1/monitoraggio/adesione",
+    responses((status = 200, body = Adesione), (status = 401), (status = 403)),
+    security(("token" = []))
+)]
+pub async fn adesione(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+) -> Result<Json<Adesione>, ErroreApi> {
+    let s = soggetto_api(&st, &headers).await?;
+    autorizza(&s, &Azione::VedereRegistroRiservato).map_err(ErroreServizio::from)?;
+    let enti = st.p.db.enti().await.map_err(ErroreServizio::from)?;
+    let enti: Vec<_> = enti.into_iter().filter(|e| e.tipo != "REGIONE").collect();
+    let registrato = |e: &&archivio::Ente| e.registrato_il.is_some();
+    let mut pilota_non_registrati: Vec<String> = enti
+        .iter()
+        .filter(|e| e.pilota && !registrato(e))
+        .map(|e| e.codice.clone())
+        .collect();
+    pilota_non_registrati.sort();
+    let mut con_flussi: std::collections::BTreeMap<String, Vec<String>> = [
+        ("patrimonio".to_string(), vec![]),
+        ("contabilita".to_string(), vec![]),
+    ]
+    .into();
+    for (d, e) in
+        st.p.db
+            .enti_con_flussi()
+            .await
+            .map_err(ErroreServizio::from)?
+    {
+        con_flussi.entry(d).or_default().push(e);
+    }
+    Ok(Json(Adesione {
+        enti_registrati: enti.iter().filter(registrato).count(),
+        pilota_totali: enti.iter().filter(|e| e.pilota).count(),
+        pilota_registrati: enti.iter().filter(|e| e.pilota && registrato(e)).count(),
+        non_pilota_registrati: enti.iter().filter(|e| !e.pilota && registrato(e)).count(),
+        pilota_non_registrati,
+        con_flussi,
+    }))
+}
+
+pub fn rotte() -> axum::Router<Stato> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/api/v1/flussi",
+            post(carica)
+                .get(elenco)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/flussi/{id}", get(dettaglio))
+        .route("/api/v1/flussi/{id}/report", get(report))
+        .route("/api/v1/flussi/{id}/invio", post(invio))
+        .route("/api/v1/flussi/{id}/differenze", get(differenze))
+        .route("/api/v1/flussi/{id}/accettazione", post(accettazione))
+        .route("/api/v1/flussi/{id}/rifiuto", post(rifiuto_flusso))
+        .route("/api/v1/monitoraggio/adesione", get(adesione))
+}

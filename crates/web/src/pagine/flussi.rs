@@ -1,0 +1,471 @@
+//! Flows in the web interface: the referent's upload (file picker and drag-and-drop), the flow
+//! page with live progress and the report (issues paged and filtered, rows in error with their
+//! values, downloads), submission with confirmation of the warnings and the receipt; the
+//! Region's review queue, the difference against the register, acceptance and rejection.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use dominio::politica::{Azione, autorizza};
+use dominio::{Area, CodiceEnte, DominioFlusso, StatoFlusso};
+use minijinja::context;
+use serde::Deserialize;
+use servizi::ErroreServizio;
+
+use crate::Stato;
+use crate::caricamento;
+use crate::contesto::{COOKIE_CSRF, Contesto, Modulo, cookie};
+use crate::errore::ErrorePagina;
+use crate::modelli::pagina;
+
+const PER_PAGINA: i64 = 50;
+
+/// The entities for which the subject can upload `patrimonio` flows.
+fn enti_caricamento(cx: &Contesto) -> Vec<String> {
+    cx.soggetto()
+        .enti()
+        .into_iter()
+        .filter(|e| cx.soggetto().ha_area(e, Area::Patrimonio))
+        .map(|e| e.as_str().to_string())
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+pub struct FiltriElenco {
+    ente: Option<String>,
+    stato: Option<String>,
+    prima_di: Option<i64>,
+}
+
+async fn mostra_elenco(
+    st: &Stato,
+    cx: &Contesto,
+    q: &FiltriElenco,
+    errore: Option<String>,
+) -> Result<Html<String>, ErrorePagina> {
+    let s = cx.soggetto();
+    let ente = q.ente.clone().filter(|e| !e.is_empty());
+    let stato = q.stato.clone().filter(|e| !e.is_empty());
+    if let Some(x) = &stato {
+        StatoFlusso::parse(x).map_err(ErroreServizio::from)?;
+    }
+    let flussi =
+        st.p.elenco_flussi(
+            s,
+            archivio::FiltroFlussi {
+                ente: ente.clone(),
+                dominio: None,
+                stato: stato.clone(),
+                prima_di: q.prima_di,
+                limite: PER_PAGINA + 1,
+            },
+        )
+        .await?;
+    let altro = flussi.len() as i64 > PER_PAGINA;
+    let flussi: Vec<_> = flussi.into_iter().take(PER_PAGINA as usize).collect();
+    let successivo = if altro {
+        flussi.last().map(|f| f.id)
+    } else {
+        None
+    };
+    let enti_per_caricare = enti_caricamento(cx);
+    let mut nomi = Vec::new();
+    for e in &enti_per_caricare {
+        let x = st.p.ente(e).await?;
+        nomi.push((x.codice, x.denominazione));
+    }
+    pagina(
+        st,
+        cx,
+        "flussi.html",
+        context! {
+            flussi, successivo, errore, enti_caricamento => nomi,
+            filtro_ente => ente, filtro_stato => stato,
+            stati => StatoFlusso::TUTTI.iter().map(|s| (s.as_str(), s.etichetta())).collect::<Vec<_>>(),
+            limite_mb => st.p.config.limite_caricamento_mb,
+        },
+    )
+}
+
+/// `GET /area/flussi`: the flows (own, or all for the Region) and the upload form.
+pub async fn elenco(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Query(q): Query<FiltriElenco>,
+) -> Result<Html<String>, ErrorePagina> {
+    autorizza(cx.soggetto(), &Azione::AreaRiservata).map_err(ErroreServizio::from)?;
+    mostra_elenco(&st, &cx, &q, None).await
+}
+
+/// `POST /area/flussi` (multipart): uploads a file, then shows its page.
+pub async fn carica(
+    State(st): State<Stato>,
+    cx: Contesto,
+    headers: HeaderMap,
+    m: Multipart,
+) -> Result<Response, ErrorePagina> {
+    autorizza(cx.soggetto(), &Azione::AreaRiservata).map_err(ErroreServizio::from)?;
+    let esito = caricamento::ricevi_modulo(&st.p, m).await;
+    let rifiuta = |msg: String| {
+        let (st, cx) = (st.clone(), cx.clone());
+        async move {
+            Ok::<_, ErrorePagina>(
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    mostra_elenco(&st, &cx, &FiltriElenco::default(), Some(msg)).await?,
+                )
+                    .into_response(),
+            )
+        }
+    };
+    let m = match esito {
+        Ok(m) => m,
+        Err(r) => {
+            let status = match r {
+                caricamento::Rifiuto::TroppoGrande(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let mut risposta = rifiuta(r.messaggio()).await?;
+            *risposta.status_mut() = status;
+            return Ok(risposta);
+        }
+    };
+    let csrf = m.campo("_csrf").unwrap_or_default();
+    if !servizi::sicurezza::csrf_valido(
+        st.p.config.segreto_sessione(),
+        cookie(&headers, COOKIE_CSRF).unwrap_or_default(),
+        csrf,
+    ) {
+        if let Some((f, _)) = m.file {
+            let _ = std::fs::remove_file(&f.percorso);
+        }
+        return Err(ErrorePagina::Csrf);
+    }
+    let miei = enti_caricamento(&cx);
+    let ente = m
+        .campo("ente")
+        .map(str::to_string)
+        .filter(|e| !e.is_empty())
+        .or_else(|| (miei.len() == 1).then(|| miei[0].clone()));
+    let Some((file, nome)) = m.file else {
+        return rifiuta("Scelga il file del flusso da caricare.".into()).await;
+    };
+    let Some(ente) = ente.and_then(|e| CodiceEnte::parse(&e).ok()) else {
+        let _ = std::fs::remove_file(&file.percorso);
+        return rifiuta("Scelga l'ente per cui carica il flusso.".into()).await;
+    };
+    let c =
+        st.p.carica_flusso(cx.soggetto(), &ente, DominioFlusso::Patrimonio, &nome, file)
+            .await;
+    match c {
+        Ok(c) => {
+            let esito = if c.nuovo { "caricato" } else { "gia_caricato" };
+            Ok(super::vai(&format!(
+                "/area/flussi/{}?esito={esito}",
+                c.flusso.id
+            )))
+        }
+        Err(ErroreServizio::Dominio(e)) => rifiuta(e.to_string()).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct FiltriReport {
+    tabella: Option<String>,
+    codice: Option<String>,
+    gravita: Option<String>,
+    pagina: Option<i64>,
+    pagina_righe: Option<i64>,
+}
+
+fn vuoto(s: &Option<String>) -> Option<String> {
+    s.clone().filter(|x| !x.trim().is_empty())
+}
+
+/// `GET /area/flussi/{id}`: state, progress, report, difference, actions.
+pub async fn dettaglio(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Path(id): Path<i64>,
+    Query(q): Query<FiltriReport>,
+) -> Result<Html<String>, ErrorePagina> {
+    let s = cx.soggetto();
+    let f = st.p.flusso_visibile(s, id).await?;
+    let stato = StatoFlusso::parse(&f.stato).map_err(ErroreServizio::from)?;
+    let ente = CodiceEnte::parse(&f.ente).map_err(ErroreServizio::from)?;
+    let dom = DominioFlusso::parse(&f.dominio).map_err(ErroreServizio::from)?;
+    let puo_inviare = autorizza(s, &Azione::OperareArea(&ente, dom.area())).is_ok();
+    let puo_esaminare = autorizza(s, &Azione::EsaminareFlussi).is_ok();
+    let filtro = archivio::FiltroSegnalazioni {
+        tabella: vuoto(&q.tabella),
+        codice: vuoto(&q.codice),
+        gravita: vuoto(&q.gravita),
+    };
+    let pagina_n = q.pagina.unwrap_or(1).max(1);
+    let (segnalazioni, totale_segnalazioni) =
+        st.p.segnalazioni_flusso(s, id, &filtro, (pagina_n - 1) * PER_PAGINA, PER_PAGINA)
+            .await?;
+    let pagina_righe = q.pagina_righe.unwrap_or(1).max(1);
+    let (righe_errate, totale_righe_errate) =
+        st.p.righe_errate_flusso(
+            s,
+            id,
+            filtro.tabella.as_deref(),
+            (pagina_righe - 1) * 20,
+            20,
+        )
+        .await?;
+    let righe_errate: Vec<_> = righe_errate
+        .into_iter()
+        .map(|r| {
+            let valori: Vec<(String, serde_json::Value)> =
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&r.valori)
+                    .map(|m| m.into_iter().collect())
+                    .unwrap_or_default();
+            context! { tabella => r.tabella, riga => r.riga, valori }
+        })
+        .collect();
+    // Which fields of the rows shown are in error (to highlight them).
+    let (tutte, _) =
+        st.p.segnalazioni_flusso(
+            s,
+            id,
+            &archivio::FiltroSegnalazioni {
+                gravita: Some("errore".into()),
+                ..Default::default()
+            },
+            0,
+            1000,
+        )
+        .await?;
+    let campi_errati: Vec<String> = tutte
+        .iter()
+        .filter_map(|x| {
+            Some(format!(
+                "{}|{}|{}",
+                x.tabella.as_deref()?,
+                x.riga?,
+                x.campo.as_deref()?
+            ))
+        })
+        .collect();
+    let conteggi: Vec<(String, i64)> = match st.p.report_flusso(s, id).await? {
+        Some(r) => serde_json::from_slice::<serde_json::Value>(&r)
+            .ok()
+            .and_then(|v| v.get("conteggi").cloned())
+            .and_then(|c| serde_json::from_value::<std::collections::BTreeMap<String, i64>>(c).ok())
+            .map(|m| m.into_iter().collect())
+            .unwrap_or_default(),
+        None => vec![],
+    };
+    let (_, differenze, differenze_aggiornate) = if matches!(
+        stato,
+        StatoFlusso::Valido | StatoFlusso::Inviato | StatoFlusso::Accettato
+    ) {
+        st.p.differenze_flusso(s, id).await?
+    } else {
+        (f.clone(), None, false)
+    };
+    let lavori = st.p.db.lavori_di(id).await.map_err(ErroreServizio::from)?;
+    let fallito = lavori
+        .iter()
+        .any(|l| l.tipo == "validazione" && l.stato == "fallito");
+    let in_corso = matches!(stato, StatoFlusso::Caricato | StatoFlusso::InValidazione) && !fallito;
+    let ultima_pagina = (totale_segnalazioni + PER_PAGINA - 1) / PER_PAGINA;
+    pagina(
+        &st,
+        &cx,
+        "flusso.html",
+        context! {
+            f => &f, stato_etichetta => stato.etichetta(), percentuale => crate::api_flussi::percentuale(&f),
+            in_corso, fallito, puo_inviare, puo_esaminare,
+            segnalazioni, totale_segnalazioni, pagina => pagina_n, ultima_pagina,
+            righe_errate, totale_righe_errate, pagina_righe, ultima_pagina_righe => (totale_righe_errate + 19) / 20,
+            campi_errati, conteggi, differenze, differenze_aggiornate,
+            filtro_tabella => filtro.tabella, filtro_codice => filtro.codice, filtro_gravita => filtro.gravita,
+            tabelle => flussi::spec::dominio(&f.dominio).map(|d| d.tabelle.iter().map(|t| t.nome).collect::<Vec<_>>()).unwrap_or_default(),
+        },
+    )
+}
+
+/// `GET /area/flussi/{id}/report.{json,csv}`: the report as downloads.
+pub async fn scarica_report(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Path((id, formato)): Path<(i64, String)>,
+) -> Result<Response, ErrorePagina> {
+    let r = crate::api_flussi::report_di(&st, cx.soggetto(), id).await?;
+    let (corpo, tipo) = match formato.as_str() {
+        "report.json" => (r, "application/json"),
+        "report.csv" => {
+            let rep: crate::api_flussi::ReportCsv = serde_json::from_slice(&r)
+                .map_err(|e| ErroreServizio::Interno(format!("rapporto: {e}")))?;
+            (rep.csv().into_bytes(), "text/csv; charset=utf-8")
+        }
+        _ => return Err(ErroreServizio::NonTrovato.into()),
+    };
+    let nome = format!(
+        "attachment; filename=\"rapporto-flusso-{id}.{}\"",
+        formato.trim_start_matches("report.")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, tipo.to_string()),
+            (header::CONTENT_DISPOSITION, nome),
+        ],
+        corpo,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct Invio {
+    #[serde(default)]
+    conferma_avvisi: Option<String>,
+}
+
+/// `POST /area/flussi/{id}/invio`
+pub async fn invia(
+    State(st): State<Stato>,
+    Path(id): Path<i64>,
+    Modulo(cx, m): Modulo<Invio>,
+) -> Result<Response, ErrorePagina> {
+    match st
+        .p
+        .invia_flusso(cx.soggetto(), id, m.conferma_avvisi.is_some())
+        .await
+    {
+        Ok(_) => Ok(super::vai(&format!(
+            "/area/flussi/{id}/ricevuta?esito=inviato"
+        ))),
+        Err(ErroreServizio::Dominio(_)) => Ok(super::vai(&format!(
+            "/area/flussi/{id}?esito=conferma_avvisi#invio"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /area/flussi/{id}/ricevuta`: the receipt, printable.
+pub async fn ricevuta(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, ErrorePagina> {
+    let f = st.p.flusso_visibile(cx.soggetto(), id).await?;
+    if f.protocollo.is_none() {
+        return Err(ErroreServizio::Conflitto(
+            "Il flusso non è ancora stato inviato: la ricevuta non esiste.".into(),
+        )
+        .into());
+    }
+    pagina(&st, &cx, "ricevuta.html", context! { f })
+}
+
+#[derive(Deserialize)]
+pub struct Vuoto {}
+
+/// `POST /area/flussi/{id}/accettazione`
+pub async fn accetta(
+    State(st): State<Stato>,
+    Path(id): Path<i64>,
+    Modulo(cx, _m): Modulo<Vuoto>,
+) -> Result<Response, ErrorePagina> {
+    st.p.accetta_flusso(cx.soggetto(), id).await?;
+    Ok(super::vai(&format!("/area/flussi/{id}?esito=accettato")))
+}
+
+#[derive(Deserialize)]
+pub struct Rifiuto {
+    #[serde(default)]
+    motivazione: String,
+}
+
+/// `POST /area/flussi/{id}/rifiuto`
+pub async fn respingi(
+    State(st): State<Stato>,
+    Path(id): Path<i64>,
+    Modulo(cx, m): Modulo<Rifiuto>,
+) -> Result<Response, ErrorePagina> {
+    match st
+        .p
+        .respingi_flusso(cx.soggetto(), id, &m.motivazione)
+        .await
+    {
+        Ok(_) => Ok(super::vai(&format!("/area/flussi/{id}?esito=respinto"))),
+        Err(ErroreServizio::Dominio(_)) => Ok(super::vai(&format!(
+            "/area/flussi/{id}?esito=motivazione_mancante#esame"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /area/esame`: the Region's queue of submitted flows.
+pub async fn coda(State(st): State<Stato>, cx: Contesto) -> Result<Html<String>, ErrorePagina> {
+    let flussi = st.p.coda_esame(cx.soggetto()).await?;
+    pagina(&st, &cx, "esame.html", context! { flussi })
+}
+
+#[derive(Deserialize)]
+pub struct FiltriDifferenze {
+    tabella: Option<String>,
+    tipo: Option<String>,
+    pagina: Option<i64>,
+}
+
+/// `GET /area/flussi/{id}/differenze`: one kind of difference of one table, paged.
+pub async fn differenze(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Path(id): Path<i64>,
+    Query(q): Query<FiltriDifferenze>,
+) -> Result<Html<String>, ErrorePagina> {
+    let s = cx.soggetto();
+    let (f, conteggi, aggiornate) = st.p.differenze_flusso(s, id).await?;
+    let tabella = q.tabella.unwrap_or_else(|| "unita".into());
+    let tipo = q.tipo.unwrap_or_else(|| "modificato".into());
+    if !["aggiunto", "modificato", "rimosso"].contains(&tipo.as_str()) {
+        return Err(ErroreServizio::NonTrovato.into());
+    }
+    let pagina_n = q.pagina.unwrap_or(1).max(1);
+    let voci =
+        st.p.elenco_differenze(
+            s,
+            id,
+            &tabella,
+            &tipo,
+            (pagina_n - 1) * PER_PAGINA,
+            PER_PAGINA,
+        )
+        .await?;
+    let voci: Vec<_> = voci
+        .into_iter()
+        .map(|d| {
+            let campi: Vec<(String, Option<String>, Option<String>)> = d
+                .campi
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok())
+                .unwrap_or_default();
+            context! { chiave => d.chiave, campi }
+        })
+        .collect();
+    let totale = conteggi
+        .as_ref()
+        .and_then(|c| c.iter().find(|(t, _)| *t == tabella))
+        .map(|(_, c)| match tipo.as_str() {
+            "aggiunto" => c.aggiunti,
+            "modificato" => c.modificati,
+            _ => c.rimossi,
+        })
+        .unwrap_or(0) as i64;
+    pagina(
+        &st,
+        &cx,
+        "differenze.html",
+        context! {
+            f, conteggi, aggiornate, tabella, tipo, voci, pagina => pagina_n,
+            ultima_pagina => (totale.min(servizi::flussi::MAX_DIFFERENZE_ELENCATE as i64) + PER_PAGINA - 1) / PER_PAGINA,
+            totale, limite_elenco => servizi::flussi::MAX_DIFFERENZE_ELENCATE,
+        },
+    )
+}
