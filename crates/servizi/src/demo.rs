@@ -150,8 +150,21 @@ async fn voce(
 }
 
 impl Piattaforma {
-    /// Loads a demo. Refuses a database holding data unless `sostituisci`.
+    /// Loads a demo, with the scenario's `patrimonio` flows. Refuses a database holding data
+    /// unless `sostituisci`.
     pub async fn carica_demo(&self, scenario: Scenario, sostituisci: bool) -> Esito<RiepilogoDemo> {
+        let r = self.carica_demo_senza_flussi(scenario, sostituisci).await?;
+        self.carica_patrimonio_demo(&r, scenario).await?;
+        Ok(r)
+    }
+
+    /// The demo's people, entities and registrations only (tests that do not need the flows
+    /// start from this, which is much faster).
+    pub async fn carica_demo_senza_flussi(
+        &self,
+        scenario: Scenario,
+        sostituisci: bool,
+    ) -> Esito<RiepilogoDemo> {
         if !sostituisci && !self.db.senza_dati().await? {
             return Err(ErroreServizio::Conflitto(
                 "Il database contiene già dati: usi --sostituisci per cancellarli e caricare la dimostrazione.".into(),
@@ -395,7 +408,6 @@ impl Piattaforma {
         )
         .await?;
         tx.commit().await?;
-        self.carica_patrimonio_demo(&r, scenario).await?;
         Ok(r)
     }
 }

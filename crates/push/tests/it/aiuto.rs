@@ -58,6 +58,9 @@ pub struct Opzioni {
     pub database_url: Option<String>,
     /// A listener bound in advance (when the URL must be known before start, e.g. for OIDC).
     pub listener: Option<tokio::net::TcpListener>,
+    /// Also load the demo's `patrimonio` flows (slow: off by default).
+    pub flussi_demo: bool,
+    pub limite_caricamento_mb: Option<u64>,
 }
 
 impl Default for Opzioni {
@@ -69,6 +72,8 @@ impl Default for Opzioni {
             oidc: None,
             database_url: None,
             listener: None,
+            flussi_demo: false,
+            limite_caricamento_mb: None,
         }
     }
 }
@@ -116,12 +121,15 @@ impl TestApp {
             oidc_issuer,
             oidc_client_id,
             oidc_client_secret,
+            limite_caricamento_mb: o.limite_caricamento_mb,
+            attesa_lavori_ms: Some(100),
             ..Default::default()
         };
         let config = Config::risolvi(strato).expect("config");
         let p = Piattaforma::avvia(config).await.expect("avvio");
         let demo = match o.demo {
-            Some(s) => p.carica_demo(s, false).await.expect("demo"),
+            Some(s) if o.flussi_demo => p.carica_demo(s, false).await.expect("demo"),
+            Some(s) => p.carica_demo_senza_flussi(s, false).await.expect("demo"),
             None => RiepilogoDemo::default(),
         };
         let p2 = p.clone();

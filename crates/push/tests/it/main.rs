@@ -16,6 +16,7 @@ mod autorizzazioni;
 mod avvio;
 mod demo;
 mod documentazione;
+mod flussi;
 mod guasti;
 mod oidc;
 mod registrazione;

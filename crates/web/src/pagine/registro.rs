@@ -1126,8 +1126,7 @@ async fn esporta(
                     return;
                 }
                 let mut pagina = prima;
-                loop {
-                    let Some(v) = pagina else { break };
+                while let Some(v) = pagina {
                     let mut out = String::with_capacity(v.len() * 200);
                     csv_righe(&mut out, &v, false);
                     if tx.send(Ok(Bytes::from(out))).await.is_err() {
@@ -1197,8 +1196,7 @@ async fn esporta(
                 }
                 let mut primo = true;
                 let mut pagina = prima;
-                loop {
-                    let Some(v) = pagina else { break };
+                while let Some(v) = pagina {
                     let mut out = String::with_capacity(v.len() * 400);
                     for x in &v {
                         let punto = if tabella == "unita" {
@@ -1523,6 +1521,118 @@ mod test {
         let tutto = format!("{GEOJSON_TESTA}{f}{GEOJSON_CODA}");
         let letto: Value = serde_json::from_str(&tutto).unwrap();
         assert_eq!(letto["type"], "FeatureCollection");
+    }
+
+    #[test]
+    fn modelli_si_compongono() {
+        let env = crate::modelli::ambiente();
+        let t = tavola();
+        let tu = servizi::registro::tavola_patrimonio("unita").expect("tavola unita");
+        let comuni: HashMap<String, String> = [("072006".to_string(), "Bari".to_string())].into();
+        let mut a = versione(
+            &t,
+            &[
+                ("codice_fabbricato", "F/1"),
+                ("comune_istat", "072006"),
+                ("indirizzo", "Via <b>Roma</b>"),
+                ("latitudine", "41.1"),
+                ("longitudine", "16.8"),
+                ("foglio", "12"),
+                ("stato_conservazione", "BUONO"),
+            ],
+        );
+        a.valido_al = NaiveDate::from_ymd_opt(2024, 6, 30);
+        let mut b = a.clone();
+        b.valido_dal = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+        b.valido_al = None;
+        b.campi[t.indice("stato_conservazione").unwrap()] = Some("MEDIOCRE".into());
+        let storia = vec![a, b.clone()];
+        let u = {
+            let mut campi = vec![None; tu.campi().len()];
+            campi[tu.indice("codice_fabbricato").unwrap()] = Some("F/1".into());
+            campi[tu.indice("stato_occupazione").unwrap()] = Some("SFITTO_ASSEGNABILE".into());
+            Versione {
+                chiave: "U1".into(),
+                campi,
+                ..b.clone()
+            }
+        };
+        let filtri = context! {
+            vede_tutti => true,
+            enti => vec![("072006", "Comune di Bari")],
+            comuni => vec![("072006", "Bari")],
+            opzioni => vec![context! { campo => "regime", etichetta => "Regime", valori => vec![("ERS", "ERS")], scelto => "ERS" }],
+            ordinamenti => ordinamenti("unita"),
+            f => Filtri { alla_data: "2024-07-01".into(), ..Default::default() },
+            alla_data_it => "01/07/2024",
+            query => "alla_data=2024-07-01",
+            query_oggi => "",
+        };
+        let shell =
+            context! { utente => context! { nome => "Prova" }, csrf => "x", percorso => "/area" };
+        let fs = context! { ..filtri, ..shell.clone() };
+        let pagine = [
+            (
+                "registro_elenco.html",
+                context! {
+                    tabella => "unita",
+                    righe => vec![vista(&tu, &u, &comuni)],
+                    successiva => "?cursore=abc",
+                    pagina_successiva => true,
+                    ..fs.clone()
+                },
+            ),
+            (
+                "registro_elenco.html",
+                context! {
+                    tabella => "fabbricati",
+                    righe => vec![vista(&t, &b, &comuni)],
+                    ..fs.clone()
+                },
+            ),
+            (
+                "registro_mappa.html",
+                context! {
+                    tabella => "fabbricati",
+                    mappa => "{\"punti\":[]}",
+                    n_punti => 0, senza_coordinate => 2, troncato => true, max_punti => 5000,
+                    ..fs.clone()
+                },
+            ),
+            (
+                "registro_fabbricato.html",
+                context! {
+                    ente => "072006", ente_nome => "Comune di Bari", codice => "F/1",
+                    alla_data => "2024-07-01", alla_data_it => "01/07/2024", valida => true,
+                    versione => vista(&t, &b, &comuni), dati => scheda(&t, &b),
+                    catasto => context! { foglio => "12", particella => Option::<String>::None, comune => "072006", comune_nome => "Bari", url => CONSULTAZIONE_CATASTO },
+                    mappa => "{\"punti\":[[41.1,16.8,\"F/1\",\"\"]]}",
+                    unita => vec![vista(&tu, &u, &comuni)], altre_unita => false, max_unita => 500,
+                    query_unita => "ente=072006", storia => vista_storia(&t, &storia),
+                    ..shell.clone()
+                },
+            ),
+            (
+                "registro_unita.html",
+                context! {
+                    ente => "072006", codice => "U1", corrente => true,
+                    versione => vista(&tu, &u, &comuni), dati => scheda(&tu, &u),
+                    storia => vista_storia(&t, &storia),
+                    versioni => vec![context! { numero => 1, valido_dal => "01/01/2024", flusso => 3 }, context! { numero => 2, valido_dal => "30/06/2024", flusso => 4 }],
+                    confronto => vec![context! { etichetta => "Regime", mai_cambiato => false, celle => vec![context! { valore => "ERS", cambiato => false }, context! { valore => "ERP agevolata", cambiato => true }] }],
+                    ..shell.clone()
+                },
+            ),
+        ];
+        for (nome, ctx) in pagine {
+            let html = env
+                .get_template(nome)
+                .unwrap_or_else(|e| panic!("{nome}: {e}"))
+                .render(ctx)
+                .unwrap_or_else(|e| panic!("{nome}: {e:#}"));
+            assert!(!html.contains("<b>Roma"), "{nome}: escaped");
+            assert!(html.contains("</html>"), "{nome}");
+        }
     }
 
     #[test]

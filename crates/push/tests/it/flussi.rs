@@ -1,0 +1,495 @@
+//! The asset register end to end through HTTP: upload → background validation → report →
+//! submission → review difference → acceptance → register lists and time travel → a second
+//! flow that changes and removes units → history. Plus the refusals on the way.
+
+use std::time::Duration;
+
+use servizi::token::Richiedente;
+
+use crate::aiuto::{Opzioni, TestApp, api};
+
+async fn token(app: &TestApp, ente: &str, aree: &[dominio::Area]) -> String {
+    let e = dominio::CodiceEnte::parse(ente).unwrap();
+    app.p
+        .crea_token(Richiedente::RigaDiComando, &e, aree, "prova")
+        .await
+        .unwrap()
+        .segreto
+}
+
+fn flusso_demo(ente: &str, unita: u64, versione: u32) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f.zip");
+    servizi::demo::flusso_demo(ente, unita, versione, &p).unwrap();
+    std::fs::read(p).unwrap()
+}
+
+async fn carica(app: &TestApp, t: &str, byte: Vec<u8>) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/flussi?dominio=patrimonio&nome=patrimonio.zip",
+            app.url
+        ))
+        .bearer_auth(t)
+        .header("content-type", "application/zip")
+        .body(byte)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn post(
+    app: &TestApp,
+    percorso: &str,
+    t: &str,
+    corpo: Option<serde_json::Value>,
+) -> reqwest::Response {
+    let mut r = reqwest::Client::new()
+        .post(format!("{}{percorso}", app.url))
+        .bearer_auth(t);
+    if let Some(c) = corpo {
+        r = r.json(&c);
+    }
+    r.send().await.unwrap()
+}
+
+async fn json(r: reqwest::Response) -> serde_json::Value {
+    r.json().await.unwrap()
+}
+
+/// Waits for the background validation to finish.
+async fn attendi_validazione(app: &TestApp, id: i64, t: &str) -> serde_json::Value {
+    for _ in 0..600 {
+        let f = json(api(app, &format!("/api/v1/flussi/{id}"), Some(t)).await).await;
+        if !matches!(f["stato"].as_str(), Some("caricato" | "in_validazione")) {
+            return f;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("validazione del flusso {id} non conclusa");
+}
+
+#[tokio::test]
+async fn registro_patrimonio_da_capo_a_fondo() {
+    let app = TestApp::nuova().await;
+    let andria = token(&app, "110001", &[dominio::Area::Patrimonio]).await;
+    let bari = token(&app, "072006", &[dominio::Area::Patrimonio]).await;
+    let solo_programmi = token(&app, "110001", &[dominio::Area::Programmi]).await;
+    let regione = token(&app, "REGIONE", &[]).await;
+
+    // Upload: 202 at once, then the same bytes again: 200 with the same flow.
+    let v0 = flusso_demo("110001", 300, 0);
+    let r = carica(&app, &andria, v0.clone()).await;
+    assert_eq!(r.status(), 202);
+    let f = json(r).await;
+    let id = f["id"].as_i64().unwrap();
+    assert!(f["protocollo"].is_null());
+    assert!(matches!(
+        f["stato"].as_str(),
+        Some("caricato" | "in_validazione" | "valido")
+    ));
+    let r = carica(&app, &andria, v0.clone()).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(json(r).await["id"].as_i64(), Some(id));
+    // Wrong area, no token.
+    assert_eq!(
+        carica(&app, &solo_programmi, v0.clone()).await.status(),
+        403
+    );
+    assert_eq!(
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/flussi?dominio=patrimonio", app.url))
+            .body(v0.clone())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+
+    let f = attendi_validazione(&app, id, &andria).await;
+    assert_eq!(f["stato"], "valido", "{f}");
+    assert_eq!(f["errori"], 0);
+    assert_eq!(f["percentuale"], 100);
+    let righe = f["righe"].as_i64().unwrap();
+    assert!(righe > 300, "{f}");
+
+    // The report, as JSON (the CLI's object) and CSV.
+    let rep = json(api(&app, &format!("/api/v1/flussi/{id}/report"), Some(&andria)).await).await;
+    assert_eq!(rep["valido"], true);
+    assert_eq!(rep["tabelle"]["unita"]["righe"], 300);
+    let csv = api(
+        &app,
+        &format!("/api/v1/flussi/{id}/report?formato=csv"),
+        Some(&andria),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        csv.starts_with("tabella,riga,campo,valore,codice,gravita,messaggio"),
+        "{csv}"
+    );
+
+    // Another entity sees nothing of it; the Region cannot accept before submission.
+    assert_eq!(
+        api(&app, &format!("/api/v1/flussi/{id}"), Some(&bari))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        post(&app, &format!("/api/v1/flussi/{id}/invio"), &bari, None)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        post(
+            &app,
+            &format!("/api/v1/flussi/{id}/accettazione"),
+            &regione,
+            None
+        )
+        .await
+        .status(),
+        409
+    );
+
+    // Submission: protocol YYYY/NNNNNN.
+    let r = post(&app, &format!("/api/v1/flussi/{id}/invio"), &andria, None).await;
+    assert_eq!(r.status(), 200);
+    let f = json(r).await;
+    assert_eq!(f["stato"], "inviato");
+    let prot = f["protocollo"].as_str().unwrap().to_string();
+    assert_eq!(prot.len(), 11, "{prot}");
+    assert!(prot.ends_with("/000001"), "{prot}");
+    assert_eq!(
+        post(&app, &format!("/api/v1/flussi/{id}/invio"), &andria, None)
+            .await
+            .status(),
+        409
+    );
+
+    // The difference: everything is new.
+    let d = json(
+        api(
+            &app,
+            &format!("/api/v1/flussi/{id}/differenze"),
+            Some(&regione),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(d["conteggi"]["unita"]["aggiunti"], 300, "{d}");
+    assert_eq!(d["conteggi"]["unita"]["rimossi"], 0);
+
+    // Only the Region accepts. The first flow is accepted with an earlier date (as the demo
+    // does for 2018), so that "as of" that period shows it.
+    assert_eq!(
+        post(
+            &app,
+            &format!("/api/v1/flussi/{id}/accettazione"),
+            &andria,
+            None
+        )
+        .await
+        .status(),
+        403
+    );
+    let data0 = chrono::NaiveDate::from_ymd_opt(2025, 1, 15).unwrap();
+    app.p.applica_flusso(id, "test", data0).await.unwrap();
+    assert_eq!(
+        post(
+            &app,
+            &format!("/api/v1/flussi/{id}/accettazione"),
+            &regione,
+            None
+        )
+        .await
+        .status(),
+        409
+    );
+
+    let unita = json(
+        api(
+            &app,
+            "/api/v1/patrimonio/unita?ente=110001&limit=1000",
+            Some(&regione),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(unita.as_array().unwrap().len(), 300);
+    // An entity only sees its own register.
+    let di_bari = json(api(&app, "/api/v1/patrimonio/unita?limit=1000", Some(&bari)).await).await;
+    assert_eq!(di_bari.as_array().unwrap().len(), 0, "{di_bari}");
+
+    // Second flow: some units change, some disappear, a few appear.
+    let v1 = flusso_demo("110001", 300, 1);
+    let r = carica(&app, &andria, v1).await;
+    assert_eq!(r.status(), 202);
+    let id2 = json(r).await["id"].as_i64().unwrap();
+    let f2 = attendi_validazione(&app, id2, &andria).await;
+    assert_eq!(f2["stato"], "valido", "{f2}");
+    let rep2 = json(api(&app, &format!("/api/v1/flussi/{id2}/report"), Some(&andria)).await).await;
+    let rimozioni = rep2["conteggi"]["rimozione"].as_u64().unwrap_or(0);
+    assert!(
+        rimozioni > 0,
+        "attesi avvisi di rimozione: {}",
+        rep2["conteggi"]
+    );
+    assert_eq!(
+        post(&app, &format!("/api/v1/flussi/{id2}/invio"), &andria, None)
+            .await
+            .status(),
+        200
+    );
+    let d = json(
+        api(
+            &app,
+            &format!("/api/v1/flussi/{id2}/differenze?tabella=unita&tipo=modificato&limit=5"),
+            Some(&regione),
+        )
+        .await,
+    )
+    .await;
+    let (agg, modi, rim) = (
+        d["conteggi"]["unita"]["aggiunti"].as_u64().unwrap(),
+        d["conteggi"]["unita"]["modificati"].as_u64().unwrap(),
+        d["conteggi"]["unita"]["rimossi"].as_u64().unwrap(),
+    );
+    assert!(agg > 0 && modi > 0 && rim > 0, "{d}");
+    assert_eq!(rim, rimozioni);
+    let cambiata = d["elenchi"]["unita"]["modificato"][0].clone();
+    assert!(
+        cambiata["campi"].as_array().is_some_and(|c| !c.is_empty()),
+        "{cambiata}"
+    );
+    let r = post(
+        &app,
+        &format!("/api/v1/flussi/{id2}/accettazione"),
+        &regione,
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(json(r).await["stato"], "accettato");
+    let f1 = json(api(&app, &format!("/api/v1/flussi/{id}"), Some(&andria)).await).await;
+    assert_eq!(f1["stato"], "superato");
+
+    // Now: 300 - removed + added. As of 2025-06-01: the first register, whole.
+    let ora_n = json(
+        api(
+            &app,
+            "/api/v1/patrimonio/unita?ente=110001&limit=1000",
+            Some(&regione),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(ora_n.as_array().unwrap().len() as u64, 300 - rim + agg);
+    let allora = json(
+        api(
+            &app,
+            "/api/v1/patrimonio/unita?ente=110001&limit=1000&alla_data=2025-06-01",
+            Some(&andria),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(allora.as_array().unwrap().len(), 300);
+    let prima = json(
+        api(
+            &app,
+            "/api/v1/patrimonio/unita?ente=110001&limit=1000&alla_data=2024-12-31",
+            Some(&andria),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(prima.as_array().unwrap().len(), 0);
+
+    // History of a changed unit: two versions, the first closed when the second began.
+    let codice = cambiata["chiave"].as_str().unwrap();
+    let storia = json(
+        api(
+            &app,
+            &format!("/api/v1/patrimonio/unita/110001/{codice}/storia"),
+            Some(&andria),
+        )
+        .await,
+    )
+    .await;
+    let v = storia.as_array().unwrap();
+    assert_eq!(v.len(), 2, "{storia}");
+    assert_eq!(v[0]["valido_dal"], "2025-01-15");
+    assert_eq!(v[0]["valido_al"], v[1]["valido_dal"]);
+    assert!(v[1]["valido_al"].is_null());
+    assert_eq!(
+        api(
+            &app,
+            &format!("/api/v1/patrimonio/unita/110001/{codice}/storia"),
+            Some(&bari)
+        )
+        .await
+        .status(),
+        404
+    );
+
+    // Monitoring, the registry's date of the last accepted flow.
+    let a = json(api(&app, "/api/v1/monitoraggio/adesione", Some(&regione)).await).await;
+    assert_eq!(a["con_flussi"]["patrimonio"], serde_json::json!(["110001"]));
+    assert_eq!(
+        api(&app, "/api/v1/monitoraggio/adesione", Some(&andria))
+            .await
+            .status(),
+        403
+    );
+
+    // Rejection needs a reason.
+    let v2 = flusso_demo("110001", 280, 0);
+    let id3 = json(carica(&app, &andria, v2).await).await["id"]
+        .as_i64()
+        .unwrap();
+    attendi_validazione(&app, id3, &andria).await;
+    assert_eq!(
+        post(&app, &format!("/api/v1/flussi/{id3}/invio"), &andria, None)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        post(
+            &app,
+            &format!("/api/v1/flussi/{id3}/rifiuto"),
+            &regione,
+            Some(serde_json::json!({"motivazione": " "}))
+        )
+        .await
+        .status(),
+        422
+    );
+    let r = post(
+        &app,
+        &format!("/api/v1/flussi/{id3}/rifiuto"),
+        &regione,
+        Some(serde_json::json!({"motivazione": "Mancano i fabbricati di via Roma."})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let f3 = json(r).await;
+    assert_eq!(f3["stato"], "respinto");
+    assert_eq!(f3["motivazione"], "Mancano i fabbricati di via Roma.");
+    assert!(f3["protocollo"].as_str().unwrap().ends_with("/000003"));
+
+    // The pages: the referent's flow page with the report, the Region's queue and review.
+    let (_, rp, _) = app.persone("110001");
+    let b = app.come(&rp).await;
+    let (s, html) = b.testo(&format!("/area/flussi/{id2}")).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("Rapporto di validazione")
+            && html.contains("Differenze rispetto al registro"),
+        "{html}"
+    );
+    let (s, _) = b.testo("/area/esame").await;
+    assert_eq!(s, 403);
+    let r = app.come(&app.istruttore()).await;
+    let (s, html) = r
+        .testo(&format!(
+            "/area/flussi/{id2}/differenze?tabella=unita&tipo=modificato"
+        ))
+        .await;
+    assert_eq!(s, 200, "{html}");
+    assert!(html.contains("push-nuovo"), "{html}");
+    let (s, html) = b.testo(&format!("/area/flussi/{id2}/ricevuta")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("000002"), "{html}");
+
+    // Every step is in the audit trail.
+    let voci = app.p.db.azioni_audit().await.unwrap();
+    for a in [
+        "flusso.caricato",
+        "flusso.validato",
+        "flusso.inviato",
+        "flusso.accettato",
+        "flusso.respinto",
+    ] {
+        assert!(voci.iter().any(|v| v == a), "{a} assente: {voci:?}");
+    }
+}
+
+#[tokio::test]
+async fn file_oltre_il_limite_rifiutato_prima_di_conservarlo() {
+    let app = TestApp::con(Opzioni {
+        limite_caricamento_mb: Some(1),
+        ..Default::default()
+    })
+    .await;
+    let andria = token(&app, "110001", &[dominio::Area::Patrimonio]).await;
+    let grande = vec![b'x'; 2 * 1024 * 1024];
+    let r = carica(&app, &andria, grande).await;
+    assert_eq!(r.status(), 413);
+    let p = json(r).await;
+    assert!(p["detail"].as_str().unwrap().contains("1 MB"), "{p}");
+    let oggetti = app.data_dir.join("oggetti");
+    assert!(!oggetti.exists() || std::fs::read_dir(&oggetti).unwrap().count() == 0);
+    let in_arrivo = app.data_dir.join("in-arrivo");
+    assert!(
+        !in_arrivo.exists() || std::fs::read_dir(&in_arrivo).unwrap().count() == 0,
+        "file parziale rimasto"
+    );
+    // An invalid flow: non_valido, with its rows in error kept.
+    let r = carica(&app, &andria, b"non un file zip".to_vec()).await;
+    assert_eq!(r.status(), 202);
+}
+
+#[tokio::test]
+async fn invii_concorrenti_protocolli_senza_buchi() {
+    let app = TestApp::nuova().await;
+    let mut ids = Vec::new();
+    let mut token_enti = Vec::new();
+    for (k, ente) in ["110001", "072006", "074001", "ARCA-PC"].iter().enumerate() {
+        let t = token(&app, ente, &[dominio::Area::Patrimonio]).await;
+        let v = flusso_demo(ente, 20 + k as u64, 0);
+        let id = json(carica(&app, &t, v).await).await["id"]
+            .as_i64()
+            .unwrap();
+        ids.push(id);
+        token_enti.push(t);
+    }
+    for (id, t) in ids.iter().zip(&token_enti) {
+        assert_eq!(attendi_validazione(&app, *id, t).await["stato"], "valido");
+    }
+    let mut compiti = Vec::new();
+    for (id, t) in ids.iter().zip(token_enti.clone()) {
+        let url = format!("{}/api/v1/flussi/{id}/invio", app.url);
+        compiti.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }));
+    }
+    let mut numeri: Vec<String> = Vec::new();
+    for c in compiti {
+        numeri.push(c.await.unwrap()["protocollo"].as_str().unwrap()[5..].to_string());
+    }
+    numeri.sort();
+    assert_eq!(numeri, vec!["000001", "000002", "000003", "000004"]);
+    // Each validation ran once.
+    for id in ids {
+        let l = app.p.db.lavori_di(id).await.unwrap();
+        assert!(
+            l.iter().all(|l| l.tentativi == 1 && l.stato == "fatto"),
+            "{l:?}"
+        );
+    }
+}
