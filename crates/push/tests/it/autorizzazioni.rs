@@ -31,6 +31,8 @@ enum Prepara {
     Registrazione,
     Referente,
     Token,
+    /// A submitted `patrimonio` flow of Bari.
+    Flusso,
 }
 
 struct Rotta {
@@ -59,7 +61,7 @@ const fn r(
 }
 
 use Metodo::{Get, Post};
-use Prepara::{Niente, Referente, Registrazione, Token};
+use Prepara::{Flusso, Niente, Referente, Registrazione, Token};
 
 const ROTTE: &[Rotta] = &[
     r(Get, "/", Niente, &[], [200; 6]),
@@ -212,6 +214,69 @@ const ROTTE: &[Rotta] = &[
         &[],
         [303, 403, 403, 403, 200, 200],
     ),
+    r(
+        Get,
+        "/area/flussi",
+        Niente,
+        &[],
+        [303, 200, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/flussi/{id}",
+        Flusso,
+        &[],
+        [303, 404, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/flussi/{id}/differenze",
+        Flusso,
+        &[],
+        [303, 404, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/flussi/{id}/ricevuta",
+        Flusso,
+        &[],
+        [303, 404, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/flussi/{id}/report.csv",
+        Flusso,
+        &[],
+        [303, 404, 403, 200, 200, 200],
+    ),
+    r(
+        Post,
+        "/area/flussi/{id}/invio",
+        Flusso,
+        &[("conferma_avvisi", "si")],
+        [303, 404, 403, 403, 403, 403],
+    ),
+    r(
+        Post,
+        "/area/flussi/{id}/accettazione",
+        Flusso,
+        &[],
+        [303, 404, 403, 403, 303, 303],
+    ),
+    r(
+        Post,
+        "/area/flussi/{id}/rifiuto",
+        Flusso,
+        &[("motivazione", "prova")],
+        [303, 404, 403, 403, 303, 303],
+    ),
+    r(
+        Get,
+        "/area/esame",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
     r(Post, "/esci", Niente, &[], [303; 6]),
 ];
 
@@ -273,6 +338,28 @@ async fn prepara(app: &TestApp, p: Prepara, n: usize) -> String {
                 .unwrap();
             tx.commit().await.unwrap();
             id.to_string()
+        }
+        Flusso => {
+            // A distinct file per cell (identical bytes would be the same flow).
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join("f.zip");
+            servizi::demo::flusso_demo(BARI, 5 + n as u64, 0, &f).unwrap();
+            let bari = CodiceEnte::parse(BARI).unwrap();
+            let (_, rp, _) = app.persone(BARI);
+            let s = dominio::Soggetto::Persona {
+                cf: dominio::CodiceFiscale::parse(&rp).unwrap(),
+                ruoli: vec![dominio::Ruolo::Referente { ente: bari.clone(), aree: vec![Area::Patrimonio] }],
+            };
+            let mut r = app.p.deposito.ricevi(u64::MAX).unwrap();
+            r.scrivi(&std::fs::read(&f).unwrap()).unwrap();
+            let c = app
+                .p
+                .carica_flusso(&s, &bari, dominio::DominioFlusso::Patrimonio, "f.zip", r.chiudi().unwrap())
+                .await
+                .unwrap();
+            app.p.esegui_coda().await.unwrap();
+            app.p.invia_flusso(&s, c.flusso.id, true).await.unwrap();
+            c.flusso.id.to_string()
         }
         Token => {
             let bari = CodiceEnte::parse(BARI).unwrap();
