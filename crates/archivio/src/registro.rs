@@ -449,7 +449,7 @@ impl Tx {
                     testo.push('\n');
                 }
                 let sql = format!("COPY {} ({colonne}) FROM STDIN", t.sql());
-                let mut copia = (&mut **c).copy_in_raw(&sql).await?;
+                let mut copia = c.copy_in_raw(&sql).await?;
                 copia.send(testo.into_bytes()).await?;
                 copia.finish().await?;
             }

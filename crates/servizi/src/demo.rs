@@ -412,19 +412,6 @@ impl Piattaforma {
     }
 }
 
-#[cfg(test)]
-mod test {
-    #[test]
-    fn persone_demo_valide_e_distinte() {
-        let mut visti = std::collections::HashSet::new();
-        for i in 0..200 {
-            let p = super::persona_demo(i, "A662", "x.push-demo.invalid").unwrap();
-            assert!(p.cf.as_str().starts_with("DMO"));
-            assert!(dominio::Email::parse(&p.email).is_ok(), "{}", p.email);
-            assert!(visti.insert(p.cf.clone()), "duplicato {}", p.cf);
-        }
-    }
-}
 
 /// The entities of the March 2018 scenario that had started sending `patrimonio` flows, with
 /// the size of their demo register (units) and the date of their first accepted flow.
@@ -655,5 +642,19 @@ impl Piattaforma {
         }
         let _ = scenario;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod test {
+    #[test]
+    fn persone_demo_valide_e_distinte() {
+        let mut visti = std::collections::HashSet::new();
+        for i in 0..200 {
+            let p = super::persona_demo(i, "A662", "x.push-demo.invalid").unwrap();
+            assert!(p.cf.as_str().starts_with("DMO"));
+            assert!(dominio::Email::parse(&p.email).is_ok(), "{}", p.email);
+            assert!(visti.insert(p.cf.clone()), "duplicato {}", p.cf);
+        }
     }
 }

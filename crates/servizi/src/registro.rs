@@ -414,31 +414,6 @@ impl Blocchi {
     }
 }
 
-#[cfg(test)]
-mod test {
-    use super::*;
-
-    #[test]
-    fn riga_di_lavoro_si_rilegge_uguale() {
-        let campi = vec![Some("a\tb\\c\nd".to_string()), None, Some(String::new())];
-        let mut l = String::new();
-        scrivi_campo(&mut l, Some("K|1"));
-        l.push('\t');
-        l.push_str(&impronta(&campi).to_string());
-        l.push('\t');
-        scrivi_campo(&mut l, None);
-        for c in &campi {
-            l.push('\t');
-            scrivi_campo(&mut l, c.as_deref());
-        }
-        let r = leggi_riga(&l).unwrap();
-        assert_eq!(r.chiave, "K|1");
-        assert_eq!(r.catasto, None);
-        assert_eq!(r.campi, campi);
-        assert_eq!(r.impronta, impronta(&campi));
-        assert_ne!(impronta(&[None]), impronta(&[Some(String::new())]));
-    }
-}
 
 /// A register table of `patrimonio` by name (`complessi`, `fabbricati`, `unita`).
 pub fn tavola_patrimonio(nome: &str) -> Option<Tavola> {
@@ -515,5 +490,31 @@ impl crate::Piattaforma {
             return Err(crate::ErroreServizio::NonTrovato);
         }
         Ok((t, v))
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn riga_di_lavoro_si_rilegge_uguale() {
+        let campi = vec![Some("a\tb\\c\nd".to_string()), None, Some(String::new())];
+        let mut l = String::new();
+        scrivi_campo(&mut l, Some("K|1"));
+        l.push('\t');
+        l.push_str(&impronta(&campi).to_string());
+        l.push('\t');
+        scrivi_campo(&mut l, None);
+        for c in &campi {
+            l.push('\t');
+            scrivi_campo(&mut l, c.as_deref());
+        }
+        let r = leggi_riga(&l).unwrap();
+        assert_eq!(r.chiave, "K|1");
+        assert_eq!(r.catasto, None);
+        assert_eq!(r.campi, campi);
+        assert_eq!(r.impronta, impronta(&campi));
+        assert_ne!(impronta(&[None]), impronta(&[Some(String::new())]));
     }
 }

@@ -716,6 +716,18 @@ fn identificativo<'a>(info_firma: &Tlv<'a>) -> Option<Identificativo<'a>> {
     }
 }
 
+impl Firma {
+    /// The signer in one line: name and tax code when known.
+    pub fn descrizione(&self) -> String {
+        match (&self.firmatario, &self.codice_fiscale) {
+            (Some(n), Some(cf)) => format!("{n} ({cf})"),
+            (Some(n), None) => n.clone(),
+            (None, Some(cf)) => cf.clone(),
+            (None, None) => "firmatario non indicato".into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -1281,14 +1293,3 @@ mod test {
     }
 }
 
-impl Firma {
-    /// The signer in one line: name and tax code when known.
-    pub fn descrizione(&self) -> String {
-        match (&self.firmatario, &self.codice_fiscale) {
-            (Some(n), Some(cf)) => format!("{n} ({cf})"),
-            (Some(n), None) => n.clone(),
-            (None, Some(cf)) => cf.clone(),
-            (None, None) => "firmatario non indicato".into(),
-        }
-    }
-}

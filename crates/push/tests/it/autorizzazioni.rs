@@ -272,6 +272,13 @@ const ROTTE: &[Rotta] = &[
     ),
     r(
         Get,
+        "/area/registro/unita",
+        Niente,
+        &[],
+        [303, 200, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
         "/area/esame",
         Niente,
         &[],
@@ -348,13 +355,22 @@ async fn prepara(app: &TestApp, p: Prepara, n: usize) -> String {
             let (_, rp, _) = app.persone(BARI);
             let s = dominio::Soggetto::Persona {
                 cf: dominio::CodiceFiscale::parse(&rp).unwrap(),
-                ruoli: vec![dominio::Ruolo::Referente { ente: bari.clone(), aree: vec![Area::Patrimonio] }],
+                ruoli: vec![dominio::Ruolo::Referente {
+                    ente: bari.clone(),
+                    aree: vec![Area::Patrimonio],
+                }],
             };
             let mut r = app.p.deposito.ricevi(u64::MAX).unwrap();
             r.scrivi(&std::fs::read(&f).unwrap()).unwrap();
             let c = app
                 .p
-                .carica_flusso(&s, &bari, dominio::DominioFlusso::Patrimonio, "f.zip", r.chiudi().unwrap())
+                .carica_flusso(
+                    &s,
+                    &bari,
+                    dominio::DominioFlusso::Patrimonio,
+                    "f.zip",
+                    r.chiudi().unwrap(),
+                )
                 .await
                 .unwrap();
             app.p.esegui_coda().await.unwrap();
