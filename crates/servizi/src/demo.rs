@@ -412,7 +412,6 @@ impl Piattaforma {
     }
 }
 
-
 /// The entities of the March 2018 scenario that had started sending `patrimonio` flows, with
 /// the size of their demo register (units) and the date of their first accepted flow.
 pub const ENTI_PATRIMONIO: [(&str, u64, (i32, u32, u32)); 4] = [

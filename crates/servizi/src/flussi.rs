@@ -430,8 +430,8 @@ impl Piattaforma {
 
     /// Accepts a submitted flow: merges it into the register today.
     pub async fn accetta_flusso(&self, s: &Soggetto, id: i64) -> Esito<Flusso> {
-        autorizza(s, &Azione::EsaminareFlussi)?;
         self.flusso_visibile(s, id).await?;
+        autorizza(s, &Azione::EsaminareFlussi)?;
         let f = self.applica_flusso(id, &audit::attore(s), oggi()).await?;
         self.notifiche.flusso_esitato(&f);
         Ok(f)
@@ -439,8 +439,8 @@ impl Piattaforma {
 
     /// Rejects a submitted flow with a reason shown to the entity.
     pub async fn respingi_flusso(&self, s: &Soggetto, id: i64, motivazione: &str) -> Esito<Flusso> {
-        autorizza(s, &Azione::EsaminareFlussi)?;
         self.flusso_visibile(s, id).await?;
+        autorizza(s, &Azione::EsaminareFlussi)?;
         let motivazione = Testo::parse(motivazione, "motivazione", "Motivazione", 1, 2000)?;
         let attore = audit::attore(s);
         let adesso = ora();

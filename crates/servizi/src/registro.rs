@@ -414,7 +414,6 @@ impl Blocchi {
     }
 }
 
-
 /// A register table of `patrimonio` by name (`complessi`, `fabbricati`, `unita`).
 pub fn tavola_patrimonio(nome: &str) -> Option<Tavola> {
     let d = flussi::spec::dominio("patrimonio")?;

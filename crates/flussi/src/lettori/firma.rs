@@ -1292,4 +1292,3 @@ mod test {
         assert!(!e_firmato("flusso.p7m.csv", b"MIIabc"));
     }
 }
-

@@ -373,7 +373,15 @@ async fn prepara(app: &TestApp, p: Prepara, n: usize) -> String {
                 )
                 .await
                 .unwrap();
+            // The server's own worker may have taken the job: wait for either.
             app.p.esegui_coda().await.unwrap();
+            for _ in 0..300 {
+                let f = app.p.db.flusso(c.flusso.id).await.unwrap().unwrap();
+                if f.stato == "valido" {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
             app.p.invia_flusso(&s, c.flusso.id, true).await.unwrap();
             c.flusso.id.to_string()
         }
