@@ -219,6 +219,40 @@ impl Archivio {
         Ok((v, n))
     }
 
+    /// The fields in error of some rows of a flow: (table, row, field).
+    pub async fn campi_in_errore(
+        &self,
+        flusso: i64,
+        righe: &[(String, i64)],
+    ) -> Risultato<Vec<(String, i64, String)>> {
+        if righe.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut sql = String::from(
+            "SELECT tabella, riga, campo FROM segnalazioni WHERE flusso = $1 AND gravita = 'errore' \
+             AND campo IS NOT NULL AND (",
+        );
+        for i in 0..righe.len() {
+            if i > 0 {
+                sql.push_str(" OR ");
+            }
+            sql.push_str(&format!(
+                "(tabella = ${} AND riga = ${})",
+                2 * i + 2,
+                2 * i + 3
+            ));
+        }
+        sql.push(')');
+        let v: Vec<(String, i64, String)> = su_pool!(self, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(flusso);
+            for (t, r) in righe {
+                q = q.bind(t).bind(*r);
+            }
+            q.fetch_all(p).await
+        })?;
+        Ok(v)
+    }
+
     /// A page of a flow's differences of one table and kind, by key.
     pub async fn differenze(
         &self,

@@ -33,7 +33,7 @@ pub use flussi::{
     RigaErrata, SegnalazioneRiga,
 };
 pub use persone::{IncaricoRiga, Persona};
-pub use registro::{FiltroRegistro, NuovaVersione, Tavola, Versione};
+pub use registro::{FiltroRegistro, NuovaVersione, Tavola, Versione, copia_campo};
 pub use sessioni::{AccessoOidc, Sessione};
 pub use token::TokenRiga;
 

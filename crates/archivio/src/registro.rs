@@ -483,8 +483,8 @@ impl Tx {
     }
 }
 
-/// A value in PostgreSQL's `COPY` text format.
-fn copia_campo(out: &mut String, v: Option<&str>) {
+/// A value in PostgreSQL's `COPY` text format (also the form of a flow's staging file).
+pub fn copia_campo(out: &mut String, v: Option<&str>) {
     match v {
         None => out.push_str("\\N"),
         Some(s) => {

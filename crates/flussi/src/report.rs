@@ -14,7 +14,7 @@ use crate::spec::Gravita;
 pub const MAX_SEGNALAZIONI: usize = 10_000;
 
 /// One issue.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct Segnalazione {
     pub tabella: Option<String>,
     pub riga: Option<u64>,
@@ -165,28 +165,7 @@ impl Report {
 
     /// The issues as CSV with the keys of §3 as header.
     pub fn csv(&self) -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record([
-            "tabella",
-            "riga",
-            "campo",
-            "valore",
-            "codice",
-            "gravita",
-            "messaggio",
-        ]);
-        for s in &self.segnalazioni {
-            let _ = w.write_record([
-                s.tabella.as_deref().unwrap_or(""),
-                &s.riga.map(|r| r.to_string()).unwrap_or_default(),
-                s.campo.as_deref().unwrap_or(""),
-                s.valore.as_deref().unwrap_or(""),
-                &s.codice,
-                s.gravita.as_str(),
-                &s.messaggio,
-            ]);
-        }
-        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        csv_segnalazioni(&self.segnalazioni)
     }
 
     /// The report for a person, in Italian.
@@ -249,4 +228,31 @@ impl Report {
         }
         o
     }
+}
+
+/// Issues as CSV with the keys of `validazione.md` §3 as header (the report's `--formato csv`,
+/// also written by the server from a stored report).
+pub fn csv_segnalazioni(segnalazioni: &[Segnalazione]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "tabella",
+        "riga",
+        "campo",
+        "valore",
+        "codice",
+        "gravita",
+        "messaggio",
+    ]);
+    for s in segnalazioni {
+        let _ = w.write_record([
+            s.tabella.as_deref().unwrap_or(""),
+            &s.riga.map(|r| r.to_string()).unwrap_or_default(),
+            s.campo.as_deref().unwrap_or(""),
+            s.valore.as_deref().unwrap_or(""),
+            &s.codice,
+            s.gravita.as_str(),
+            &s.messaggio,
+        ]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }

@@ -154,7 +154,7 @@ impl Piattaforma {
     /// unless `sostituisci`.
     pub async fn carica_demo(&self, scenario: Scenario, sostituisci: bool) -> Esito<RiepilogoDemo> {
         let r = self.carica_demo_senza_flussi(scenario, sostituisci).await?;
-        self.carica_patrimonio_demo(&r, scenario).await?;
+        self.carica_patrimonio_demo(&r).await?;
         Ok(r)
     }
 
@@ -563,7 +563,7 @@ impl Piattaforma {
     /// Loads the demo `patrimonio` flows through the same path as a referent and an officer:
     /// upload, validation, submission, acceptance on the scenario's dates; then Andria's later
     /// flow that changes and removes units.
-    pub async fn carica_patrimonio_demo(&self, r: &RiepilogoDemo, scenario: Scenario) -> Esito<()> {
+    pub async fn carica_patrimonio_demo(&self, r: &RiepilogoDemo) -> Esito<()> {
         use dominio::{Area, CodiceEnte, DominioFlusso, Ruolo, Soggetto};
         let admin = r
             .amministratore
@@ -639,7 +639,6 @@ impl Piattaforma {
                 self.applica_flusso(f.id, admin.cf.as_str(), data).await?;
             }
         }
-        let _ = scenario;
         Ok(())
     }
 }

@@ -106,7 +106,8 @@ impl Piattaforma {
             return Err(n.into());
         }
         let spec = flussi::spec::dominio(dominio.as_str());
-        if dominio != DominioFlusso::Patrimonio || spec.is_none_or(|d| !registro::ha_registro(d)) {
+        // A domain can be sent once the platform has its register to merge it into.
+        if spec.is_none_or(|d| !registro::ha_registro(d)) {
             scarta(file);
             return Err(ErroreServizio::Dominio(ErroreDominio::valore(
                 "dominio",
@@ -279,7 +280,8 @@ impl Piattaforma {
             .await?)
     }
 
-    /// A page of a flow's rows in error, with their values.
+    /// A page of a flow's rows in error, with their values, the total, and which fields of
+    /// those rows are in error: (table, row, field).
     pub async fn righe_errate_flusso(
         &self,
         s: &Soggetto,
@@ -287,12 +289,16 @@ impl Piattaforma {
         tabella: Option<&str>,
         offset: i64,
         limite: i64,
-    ) -> Esito<(Vec<RigaErrata>, i64)> {
+    ) -> Esito<(Vec<RigaErrata>, i64, Vec<(String, i64, String)>)> {
         self.flusso_visibile(s, id).await?;
-        Ok(self
+        let (righe, n) = self
             .db
-            .righe_errate(id, tabella, offset.max(0), limite.clamp(1, 1000))
-            .await?)
+            .righe_errate(id, tabella, offset.max(0), limite.clamp(1, 100))
+            .await?;
+        let chiavi: Vec<(String, i64)> =
+            righe.iter().map(|r| (r.tabella.clone(), r.riga)).collect();
+        let campi = self.db.campi_in_errore(id, &chiavi).await?;
+        Ok((righe, n, campi))
     }
 
     /// The stored report of a validated flow, as the JSON of `push validate`.

@@ -80,24 +80,25 @@ impl Piattaforma {
                 let r = if l.tentativi < MAX_TENTATIVI {
                     self.db.rilascia_lavoro(l.id, esecutore).await
                 } else {
-                    match self.db.inizia().await {
-                        Ok(mut tx) => {
-                            let r = tx
-                                .chiudi_lavoro(l.id, esecutore, Some(&e.to_string()), ora())
-                                .await;
-                            match r {
-                                Ok(_) => tx.commit().await,
-                                Err(e) => Err(e),
-                            }
-                        }
-                        Err(e) => Err(e),
-                    }
+                    self.fallisci_lavoro(l.id, esecutore, &e.to_string()).await
                 };
                 if let Err(e) = r {
                     tracing::warn!(errore = %e, "stato del lavoro non aggiornato");
                 }
             }
         }
+    }
+
+    /// Marks a job failed for good (after its last attempt).
+    async fn fallisci_lavoro(
+        &self,
+        id: i64,
+        esecutore: &str,
+        errore: &str,
+    ) -> archivio::Risultato<()> {
+        let mut tx = self.db.inizia().await?;
+        tx.chiudi_lavoro(id, esecutore, Some(errore), ora()).await?;
+        tx.commit().await
     }
 
     async fn lavoro_differenze(&self, esecutore: &str, l: &Lavoro) -> Esito<()> {
@@ -202,10 +203,10 @@ impl Piattaforma {
                 }
             }
         };
-        let (rep, racc, cartella) = esito
+        let (rep, mut racc, cartella) = esito
             .map_err(|e| ErroreServizio::Interno(e.to_string()))?
             .map_err(|e| ErroreServizio::Interno(format!("cartella di lavoro: {e}")))?;
-        let righe_errate = std::mem::take(&mut { racc.righe_errate.clone() });
+        let righe_errate = std::mem::take(&mut racc.righe_errate);
         let staging = racc
             .chiudi()
             .map_err(|e| ErroreServizio::Interno(format!("righe del flusso: {e}")))?;

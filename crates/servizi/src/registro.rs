@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use archivio::{NuovaVersione, RigaErrata, Tavola};
+use archivio::{NuovaVersione, RigaErrata, Tavola, copia_campo};
 use flussi::spec::{Dominio, Tabella};
 use flussi::valori::Valore;
 use flussi::{Aggiunta, Osservatore};
@@ -68,24 +68,7 @@ fn chiave(t: &Tabella, campi: &[Option<String>]) -> Option<String> {
     Some(parti.join("|"))
 }
 
-/// A value in PostgreSQL `COPY` text form (also the staging file's form).
-fn scrivi_campo(out: &mut String, v: Option<&str>) {
-    match v {
-        None => out.push_str("\\N"),
-        Some(s) => {
-            for ch in s.chars() {
-                match ch {
-                    '\\' => out.push_str("\\\\"),
-                    '\t' => out.push_str("\\t"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    c => out.push(c),
-                }
-            }
-        }
-    }
-}
-
+/// The inverse of [`copia_campo`].
 fn leggi_campo(s: &str) -> Option<String> {
     if s == "\\N" {
         return None;
@@ -285,14 +268,14 @@ impl Osservatore for Raccoglitore {
         }
         let mut linea = std::mem::take(&mut self.linea);
         linea.clear();
-        scrivi_campo(&mut linea, Some(&k));
+        copia_campo(&mut linea, Some(&k));
         linea.push('\t');
         linea.push_str(&impronta(&campi).to_string());
         linea.push('\t');
-        scrivi_campo(&mut linea, catasto.as_deref());
+        copia_campo(&mut linea, catasto.as_deref());
         for c in &campi {
             linea.push('\t');
-            scrivi_campo(&mut linea, c.as_deref());
+            copia_campo(&mut linea, c.as_deref());
         }
         linea.push('\n');
         if let Err(e) = self.scrivi(t, &linea) {
@@ -500,14 +483,14 @@ mod test {
     fn riga_di_lavoro_si_rilegge_uguale() {
         let campi = vec![Some("a\tb\\c\nd".to_string()), None, Some(String::new())];
         let mut l = String::new();
-        scrivi_campo(&mut l, Some("K|1"));
+        copia_campo(&mut l, Some("K|1"));
         l.push('\t');
         l.push_str(&impronta(&campi).to_string());
         l.push('\t');
-        scrivi_campo(&mut l, None);
+        copia_campo(&mut l, None);
         for c in &campi {
             l.push('\t');
-            scrivi_campo(&mut l, c.as_deref());
+            copia_campo(&mut l, c.as_deref());
         }
         let r = leggi_riga(&l).unwrap();
         assert_eq!(r.chiave, "K|1");

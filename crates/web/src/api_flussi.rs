@@ -150,13 +150,12 @@ pub async fn carica(
             .await
             .map_err(rifiuto)?;
         let (f, n) = m.file.ok_or_else(|| rifiuto(Rifiuto::Vuoto))?;
-        let n = caricamento::nome_da_intestazioni(
-            Some(&n)
-                .filter(|n| !n.is_empty())
-                .map(String::as_str)
-                .or(q.nome.as_deref()),
-            &HeaderMap::new(),
-        );
+        // The part's own file name, else `?nome=`, else a default.
+        let n = if n.is_empty() {
+            caricamento::nome_da_intestazioni(q.nome.as_deref(), &HeaderMap::new())
+        } else {
+            n
+        };
         (f, n)
     } else {
         let nome = caricamento::nome_da_intestazioni(q.nome.as_deref(), &headers);
@@ -326,47 +325,15 @@ pub async fn report_di(
     })
 }
 
-/// Just the issues of a stored report, to write its CSV (same columns as `push validate`).
+/// Just the issues of a stored report, to write its CSV with the engine's own writer.
 #[derive(Deserialize)]
 pub struct ReportCsv {
-    segnalazioni: Vec<SegnalazioneCsv>,
-}
-
-#[derive(Deserialize)]
-struct SegnalazioneCsv {
-    tabella: Option<String>,
-    riga: Option<u64>,
-    campo: Option<String>,
-    valore: Option<String>,
-    codice: String,
-    gravita: String,
-    messaggio: String,
+    segnalazioni: Vec<flussi::report::Segnalazione>,
 }
 
 impl ReportCsv {
     pub fn csv(&self) -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let _ = w.write_record([
-            "tabella",
-            "riga",
-            "campo",
-            "valore",
-            "codice",
-            "gravita",
-            "messaggio",
-        ]);
-        for s in &self.segnalazioni {
-            let _ = w.write_record([
-                s.tabella.as_deref().unwrap_or(""),
-                &s.riga.map(|r| r.to_string()).unwrap_or_default(),
-                s.campo.as_deref().unwrap_or(""),
-                s.valore.as_deref().unwrap_or(""),
-                &s.codice,
-                &s.gravita,
-                &s.messaggio,
-            ]);
-        }
-        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        flussi::report::csv_segnalazioni(&self.segnalazioni)
     }
 }
 

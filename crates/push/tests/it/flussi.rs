@@ -441,9 +441,168 @@ async fn file_oltre_il_limite_rifiutato_prima_di_conservarlo() {
         !in_arrivo.exists() || std::fs::read_dir(&in_arrivo).unwrap().count() == 0,
         "file parziale rimasto"
     );
-    // An invalid flow: non_valido, with its rows in error kept.
+    // Bytes that are not a flow are still received (202) and then found not valid.
     let r = carica(&app, &andria, b"non un file zip".to_vec()).await;
     assert_eq!(r.status(), 202);
+    let id = json(r).await["id"].as_i64().unwrap();
+    let f = attendi_validazione(&app, id, &andria).await;
+    assert_eq!(f["stato"], "non_valido", "{f}");
+    assert_eq!(
+        post(&app, &format!("/api/v1/flussi/{id}/invio"), &andria, None)
+            .await
+            .status(),
+        409
+    );
+}
+
+/// Replaces one value of `unita.csv` inside a flow ZIP.
+fn con_valore(zip_byte: &[u8], riga: usize, campo: &str, valore: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip_byte.to_vec())).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..z.len() {
+        let mut e = z.by_index(i).unwrap();
+        let nome = e.name().unwrap().to_string();
+        let mut testo = String::new();
+        e.read_to_string(&mut testo).unwrap();
+        if nome == "unita.csv" {
+            let sep = if testo.lines().next().unwrap().contains(';') {
+                ';'
+            } else {
+                ','
+            };
+            let mut righe: Vec<Vec<String>> = testo
+                .lines()
+                .map(|l| l.split(sep).map(str::to_string).collect())
+                .collect();
+            let col = righe[0]
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}') == campo)
+                .unwrap();
+            righe[riga][col] = valore.to_string();
+            testo = righe
+                .iter()
+                .map(|r| r.join(&sep.to_string()))
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n";
+        }
+        out.start_file(nome, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(testo.as_bytes()).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn righe_in_errore_e_catasto_conteso() {
+    let app = TestApp::nuova().await;
+    let andria = token(&app, "110001", &[dominio::Area::Patrimonio]).await;
+    let arca = token(&app, "ARCA-PC", &[dominio::Area::Patrimonio]).await;
+
+    // A flow with one unit of an unknown type: not valid; the page shows that row, with its
+    // values as read and the field highlighted; the report has the value.
+    let v0 = flusso_demo("110001", 40, 0);
+    let errato = con_valore(&v0, 3, "tipologia", "CASTELLO");
+    let id = json(carica(&app, &andria, errato).await).await["id"]
+        .as_i64()
+        .unwrap();
+    let f = attendi_validazione(&app, id, &andria).await;
+    assert_eq!(f["stato"], "non_valido", "{f}");
+    let rep = json(api(&app, &format!("/api/v1/flussi/{id}/report"), Some(&andria)).await).await;
+    let s = rep["segnalazioni"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["valore"] == "CASTELLO")
+        .unwrap_or_else(|| panic!("{rep}"))
+        .clone();
+    assert_eq!(s["tabella"], "unita");
+    assert_eq!(s["campo"], "tipologia");
+    let riga = s["riga"].as_i64().unwrap();
+    let (_, rp, _) = app.persone("110001");
+    let b = app.come(&rp).await;
+    let (st, html) = b.testo(&format!("/area/flussi/{id}")).await;
+    assert_eq!(st, 200);
+    assert!(
+        html.contains(&format!("Tabella unita, riga {riga}")),
+        "{html}"
+    );
+    assert!(
+        html.contains("<td class=\"push-campo-errato\">CASTELLO</td>"),
+        "{html}"
+    );
+    // The issues table filters by severity.
+    let nella_tabella = "<td>CASTELLO</td><td><code>";
+    let (_, html) = b.testo(&format!("/area/flussi/{id}?gravita=errore")).await;
+    assert!(html.contains(nella_tabella), "{html}");
+    let (_, html) = b.testo(&format!("/area/flussi/{id}?gravita=avviso")).await;
+    assert!(!html.contains(nella_tabella), "filtro gravità ignorato");
+
+    // The valid register of Andria is accepted; ARCA Puglia Centrale then declares the same
+    // cadastral units: a `catasto_conteso` warning on each.
+    let id = json(carica(&app, &andria, v0.clone()).await).await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        attendi_validazione(&app, id, &andria).await["stato"],
+        "valido"
+    );
+    assert_eq!(
+        post(&app, &format!("/api/v1/flussi/{id}/invio"), &andria, None)
+            .await
+            .status(),
+        200
+    );
+    app.p
+        .applica_flusso(
+            id,
+            "test",
+            chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
+        )
+        .await
+        .unwrap();
+    let r = carica(&app, &arca, v0).await;
+    assert_eq!(
+        r.status(),
+        202,
+        "gli stessi byte di un altro ente sono un flusso nuovo"
+    );
+    let id = json(r).await["id"].as_i64().unwrap();
+    let f = attendi_validazione(&app, id, &arca).await;
+    assert_eq!(f["stato"], "valido", "{f}");
+    let rep = json(api(&app, &format!("/api/v1/flussi/{id}/report"), Some(&arca)).await).await;
+    assert_eq!(
+        rep["conteggi"]["catasto_conteso"], 40,
+        "{}",
+        rep["conteggi"]
+    );
+    let s = rep["segnalazioni"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["codice"] == "catasto_conteso")
+        .unwrap()
+        .clone();
+    assert!(s["messaggio"].as_str().unwrap().contains("110001"), "{s}");
+    assert_eq!(s["gravita"], "avviso");
+    // And Andria cannot read ARCA's report or difference.
+    assert_eq!(
+        api(&app, &format!("/api/v1/flussi/{id}/report"), Some(&andria))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        api(
+            &app,
+            &format!("/api/v1/flussi/{id}/differenze"),
+            Some(&andria)
+        )
+        .await
+        .status(),
+        404
+    );
 }
 
 #[tokio::test]

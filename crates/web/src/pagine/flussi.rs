@@ -207,7 +207,7 @@ pub async fn dettaglio(
         st.p.segnalazioni_flusso(s, id, &filtro, (pagina_n - 1) * PER_PAGINA, PER_PAGINA)
             .await?;
     let pagina_righe = q.pagina_righe.unwrap_or(1).max(1);
-    let (righe_errate, totale_righe_errate) =
+    let (righe_errate, totale_righe_errate, campi_errati) =
         st.p.righe_errate_flusso(
             s,
             id,
@@ -227,28 +227,9 @@ pub async fn dettaglio(
         })
         .collect();
     // Which fields of the rows shown are in error (to highlight them).
-    let (tutte, _) =
-        st.p.segnalazioni_flusso(
-            s,
-            id,
-            &archivio::FiltroSegnalazioni {
-                gravita: Some("errore".into()),
-                ..Default::default()
-            },
-            0,
-            1000,
-        )
-        .await?;
-    let campi_errati: Vec<String> = tutte
-        .iter()
-        .filter_map(|x| {
-            Some(format!(
-                "{}|{}|{}",
-                x.tabella.as_deref()?,
-                x.riga?,
-                x.campo.as_deref()?
-            ))
-        })
+    let campi_errati: Vec<String> = campi_errati
+        .into_iter()
+        .map(|(t, r, c)| format!("{t}|{r}|{c}"))
         .collect();
     let conteggi: Vec<(String, i64)> = match st.p.report_flusso(s, id).await? {
         Some(r) => serde_json::from_slice::<serde_json::Value>(&r)
