@@ -488,7 +488,17 @@ impl Piattaforma {
     /// leaves the register as it was.
     pub async fn applica_flusso(&self, id: i64, attore: &str, data: NaiveDate) -> Esito<Flusso> {
         let adesso = ora();
+        // The entity (which never changes) is read before locking: locks are always taken
+        // entity first, then flow, so that two merges of one entity queue instead of
+        // deadlocking (each would hold its flow and wait for the other's).
+        let ente = self
+            .db
+            .flusso(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?
+            .ente;
         let mut tx = self.db.inizia().await?;
+        tx.blocca_ente(&ente).await?;
         let f = tx
             .flusso_per_aggiornare(id)
             .await?
@@ -499,7 +509,6 @@ impl Piattaforma {
         }
         let spec = flussi::spec::dominio(&f.dominio)
             .ok_or_else(|| ErroreServizio::Interno(format!("dominio {}", f.dominio)))?;
-        tx.blocca_ente(&f.ente).await?;
         let lavoro = self
             .deposito
             .lavoro()
@@ -542,6 +551,7 @@ impl Piattaforma {
                 tx.inserisci_versioni(&tav, &f.ente, data, id, &b).await?;
             }
         }
+        self.pausa_di_prova_nella_fusione(id).await;
         tx.esito_flusso(id, "accettato", attore, None, adesso)
             .await?;
         let superati = tx.supera_flussi(&f.ente, &f.dominio, id).await?;
@@ -562,6 +572,23 @@ impl Piattaforma {
         .await?;
         tx.commit().await?;
         self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)
+    }
+
+    /// Fault injection for the crash test: with `PUSH_PROVA_PAUSA_FUSIONE_MS` set, and never in
+    /// production, the merge stops after writing the register and before committing, and says
+    /// so on the log, so that a test can kill the process at exactly that point.
+    async fn pausa_di_prova_nella_fusione(&self, id: i64) {
+        if self.config.modalita == crate::Modalita::Produzione {
+            return;
+        }
+        let Some(ms) = std::env::var("PUSH_PROVA_PAUSA_FUSIONE_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        else {
+            return;
+        };
+        tracing::warn!(flusso = id, ms, "prova: fusione in pausa prima del commit");
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 
     /// The local path of a flow's staging file for a table; an empty file when the flow has no

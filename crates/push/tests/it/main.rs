@@ -19,6 +19,7 @@ mod documentazione;
 mod flussi;
 mod guasti;
 mod oidc;
+mod processi;
 mod registrazione;
 mod token;
 mod validate;
