@@ -3,6 +3,10 @@
 // Forms are exercised with JavaScript disabled: every form must work without it.
 // Screenshots go to target/screenshots/ (CI artifacts).
 //
+// The asset-register workflow (upload, validation, submission, examination, acceptance, register
+// pages and maps) runs on the demo's patrimonio flows; the server has no map tile URL
+// (PUSH_TILE_URL empty), so no request leaves the machine and the markers must render alone.
+//
 // Run: PUSH_BIN=target/debug/push node --test tests-node/browser.test.mjs
 
 import { test, before, after } from 'node:test';
@@ -20,7 +24,7 @@ const bin = resolve(radice, process.env.PUSH_BIN ?? 'target/debug/push');
 const cartellaFoto = join(radice, 'target', 'screenshots');
 mkdirSync(cartellaFoto, { recursive: true });
 
-let server, base, browser;
+let server, base, browser, cartellaFlussi;
 
 function portaLibera() {
   return new Promise((ok, ko) => {
@@ -45,9 +49,13 @@ before(async () => {
   base = `http://127.0.0.1:${porta}`;
   server = spawn(bin, ['serve', '--demo', '--listen', `127.0.0.1:${porta}`, '--data-dir', dati], {
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: (() => { const e = { ...process.env, PUSH_LOG: 'warn' }; delete e.DATABASE_URL; return e; })(),
+    env: (() => { const e = { ...process.env, PUSH_LOG: 'warn,sqlx=error', PUSH_TILE_URL: '' }; delete e.DATABASE_URL; return e; })(),
   });
-  await attendi(`${base}/healthz`);
+  // The flow the referent uploads: a register of Andria that differs from the demo's accepted one.
+  cartellaFlussi = mkdtempSync(join(tmpdir(), 'push-flussi-'));
+  execFileSync(bin, ['demo', 'genera', '--dominio', 'patrimonio', '--ente', '110001', '--unita', '700', '--output', join(cartellaFlussi, 'andria.zip')], { stdio: 'ignore' });
+  // The demo loads and accepts the patrimonio flows of Andria and three ARCA: slow in a debug build.
+  await attendi(`${base}/healthz`, 180000);
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
@@ -190,6 +198,130 @@ test('documentazione e validatore pubblico, senza JavaScript', async () => {
   assert.match(testo, /non è valido/);
   assert.match(testo, /data che non esiste/);
   await foto(p, '16-validatore-errori');
+  assert.deepEqual(errori, []);
+  await ctx.close();
+});
+
+// Shared by the asset-register tests below (they run in order).
+let idFlusso;
+
+// The dev login's <option> whose text contains every word.
+async function accediComeTutte(p, ...parole) {
+  const re = new RegExp(parole.map(x => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*'), 'i');
+  await accediCome(p, re);
+}
+
+async function esci(p) {
+  await Promise.all([p.waitForURL(u => !u.pathname.startsWith('/area')), p.click('header button:has-text("Esci")')]);
+  assert.ok(await p.locator('header a[href="/accesso"]').isVisible(), 'dopo l\'uscita il collegamento di accesso');
+}
+
+test('flusso patrimonio: caricamento, validazione e invio alla Regione, senza JavaScript', async () => {
+  const { ctx, p, errori } = await pagina({ js: false });
+  await accediComeTutte(p, 'Referente', 'patrimonio', 'Andria');
+  await p.goto(`${base}/area/flussi`);
+  assert.match(await p.locator('#titolo-carica').innerText(), /Carica il flusso/);
+  await foto(p, '20-flussi-caricamento');
+  await p.setInputFiles('#file', join(cartellaFlussi, 'andria.zip'));
+  await Promise.all([p.waitForURL(/\/area\/flussi\/\d+(\?|$)/), p.click('button:has-text("Carica il flusso")')]);
+  idFlusso = Number(new URL(p.url()).pathname.split('/').pop());
+  assert.ok(idFlusso > 0, p.url());
+  // The page refreshes itself every 2 s while the file is being validated.
+  await p.locator('#titolo-rapporto').waitFor({ timeout: 180000 });
+  assert.match(await p.locator('#titolo-rapporto').innerText(), /Rapporto di validazione/);
+  await foto(p, '21-flusso-validato');
+  assert.match(await p.locator('#stato-flusso').innerText(), /Valido/);
+  assert.match(await p.locator('#esito-validazione').innerText(), /è valido/);
+  if (await p.locator('#conferma_avvisi').count()) await p.check('#conferma_avvisi');
+  await Promise.all([p.waitForURL(new RegExp(`/area/flussi/${idFlusso}/ricevuta(\\?|$)`)), p.click('button:has-text("Invia il flusso alla Regione")')]);
+  const protocollo = await p.locator('#protocollo').innerText();
+  assert.match(protocollo, /^\d{4}\/\d{6}$/);
+  assert.match(await p.locator('main').innerText(), /Comune di Andria/);
+  await foto(p, '22-flusso-ricevuta');
+  await p.goto(`${base}/area/flussi/${idFlusso}`);
+  assert.match(await p.locator('#stato-flusso').innerText(), /Inviato/);
+  await esci(p);
+  assert.deepEqual(errori, []);
+  await ctx.close();
+});
+
+test('flusso patrimonio: esame e accettazione della Regione, senza JavaScript', async () => {
+  assert.ok(idFlusso, 'il flusso del test precedente');
+  const { ctx, p, errori } = await pagina({ js: false });
+  await accediComeTutte(p, 'Istruttore regionale');
+  await p.goto(`${base}/area/esame`);
+  const riga = p.locator('tbody tr', { has: p.locator(`a[href="/area/flussi/${idFlusso}"]`) });
+  assert.equal(await riga.count(), 1, 'il flusso è da esaminare');
+  assert.match(await riga.innerText(), /Andria/);
+  await foto(p, '23-esame-elenco');
+  await Promise.all([p.waitForURL(new RegExp(`/area/flussi/${idFlusso}(\\?|$)`)), riga.locator('a').first().click()]);
+  const tabella = p.locator('#tabella-differenze');
+  assert.ok(await tabella.isVisible(), 'tabella delle differenze');
+  await foto(p, '24-esame-flusso');
+  // The count of changed units, or the first non-zero count.
+  let collegamento = tabella.locator('a[href*="tabella=unita"][href*="tipo=modificato"]');
+  if (await collegamento.count() === 0 || Number(await collegamento.innerText()) === 0) {
+    collegamento = tabella.locator('a').filter({ hasText: /^[1-9]\d*$/ }).first();
+  }
+  const quanti = Number(await collegamento.innerText());
+  assert.ok(quanti > 0, 'il flusso ha differenze');
+  await Promise.all([p.waitForURL(/\/differenze\?/), collegamento.click()]);
+  assert.match(await p.locator('#elenco-differenze caption').innerText(), new RegExp(`^${quanti} record`));
+  assert.ok(await p.locator('#elenco-differenze tbody tr').count() > 0);
+  await foto(p, '25-differenze');
+  await p.goBack();
+  await Promise.all([p.waitForURL(/esito=/), p.click('button:has-text("Accetta il flusso")')]);
+  assert.match(await p.locator('#stato-flusso').innerText(), /Accettato/);
+  assert.ok(await p.locator('.alert-success').count() > 0, 'messaggio di esito');
+  await foto(p, '26-flusso-accettato');
+  assert.deepEqual(errori, []);
+  await ctx.close();
+});
+
+test('registro del patrimonio: elenchi, schede, mappa senza sfondo e registro alla data', async () => {
+  assert.ok(idFlusso, 'il flusso dei test precedenti');
+  const { ctx, p, errori } = await pagina();
+  // No tile URL: nothing may be requested outside the server.
+  const esterne = [];
+  p.on('request', r => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) esterne.push(r.url()); });
+  await accediComeTutte(p, 'Istruttore regionale');
+  await p.goto(`${base}/area/registro/fabbricati?ente=110001`);
+  const righe = p.locator('main table tbody tr');
+  assert.ok(await righe.count() > 1, 'fabbricati di Andria');
+  await foto(p, '27-registro-fabbricati-andria');
+
+  await Promise.all([p.waitForURL(/\/area\/registro\/fabbricati\/.+/), righe.first().locator('th a').click()]);
+  assert.match(await p.locator('h1').innerText(), /^Fabbricato /);
+  const mappa = p.locator('#mappa');
+  assert.ok(await mappa.isVisible(), 'la mappa');
+  await mappa.locator('.leaflet-overlay-pane').waitFor();
+  // Markers are circles on a canvas (or SVG paths): something must be drawn.
+  await p.waitForFunction(() => {
+    const m = document.getElementById('mappa');
+    if (m.querySelector('.leaflet-marker-icon, path.leaflet-interactive')) return true;
+    const c = m.querySelector('.leaflet-overlay-pane canvas');
+    if (!c || !c.width) return false;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+    return false;
+  }, null, { timeout: 10000 });
+  assert.equal(await mappa.locator('.leaflet-tile-pane img').count(), 0, 'nessuna tessera');
+  await foto(p, '28-registro-fabbricato');
+
+  const unita = p.locator('main table').filter({ has: p.locator('caption', { hasText: /^Unità del fabbricato/ }) }).locator('tbody th a').first();
+  await Promise.all([p.waitForURL(/\/area\/registro\/unita\/.+/), unita.click()]);
+  assert.match(await p.locator('h1').innerText(), /^Unità immobiliare /);
+  await foto(p, '29-registro-unita');
+
+  await p.goto(`${base}/area/registro/unita?ente=110001&alla_data=2018-03-01`);
+  assert.match(await p.locator('main .alert-info').innerText(), /1 marzo 2018|01\/03\/2018/);
+  assert.ok(await p.locator('main table tbody tr').count() > 1, 'unità di Andria alla data');
+  await foto(p, '30-registro-unita-alla-data');
+
+  await p.goto(`${base}/area/registro/mappa?ente=110001`);
+  await p.locator('#mappa .leaflet-overlay-pane').waitFor();
+  await foto(p, '31-registro-mappa-andria');
+  assert.deepEqual(esterne, []);
   assert.deepEqual(errori, []);
   await ctx.close();
 });

@@ -56,6 +56,7 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let _ = figlio.kill();
+        let _ = figlio.wait();
         panic!("il server non è partito: {}", log.lock().unwrap());
     }
 
