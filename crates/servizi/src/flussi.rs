@@ -238,11 +238,30 @@ impl Piattaforma {
                     )));
                 }
             };
-            let area = match f.dominio.as_deref() {
-                Some(d) => DominioFlusso::parse(d)?.area(),
-                None => dominio::Area::Patrimonio,
-            };
-            autorizza(s, &Azione::VedereDatiArea(&ente, area))?;
+            match f.dominio.as_deref() {
+                Some(d) => autorizza(
+                    s,
+                    &Azione::VedereDatiArea(&ente, DominioFlusso::parse(d)?.area()),
+                )?,
+                // Without a domain: the flows of the domains the subject may see (a referent of
+                // one area sees that area's flows only).
+                None => {
+                    let visibili: Vec<DominioFlusso> =
+                        [DominioFlusso::Patrimonio, DominioFlusso::Contabilita]
+                            .into_iter()
+                            .filter(|d| {
+                                autorizza(s, &Azione::VedereDatiArea(&ente, d.area())).is_ok()
+                            })
+                            .collect();
+                    match visibili.as_slice() {
+                        [] => {
+                            autorizza(s, &Azione::VedereDatiArea(&ente, dominio::Area::Patrimonio))?
+                        }
+                        [d] => f.dominio = Some(d.as_str().to_string()),
+                        _ => {}
+                    }
+                }
+            }
             f.ente = Some(ente.as_str().to_string());
         }
         f.limite = f.limite.clamp(1, 1000);

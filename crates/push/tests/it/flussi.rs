@@ -396,6 +396,17 @@ async fn registro_patrimonio_da_capo_a_fondo() {
     );
     let (s, _) = b.testo("/area/esame").await;
     assert_eq!(s, 403);
+    let (s, html) = b.testo("/area/flussi").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("patrimonio.zip"), "{html}");
+    // A referent of the other area sees the page, without the patrimonio flows.
+    let (_, _, rg) = app.persone("110001");
+    let (s, html) = app.come(&rg).await.testo("/area/flussi").await;
+    assert_eq!(s, 200);
+    assert!(
+        !html.contains("patrimonio.zip") && html.contains("Nessun flusso"),
+        "{html}"
+    );
     let r = app.come(&app.istruttore()).await;
     let (s, html) = r
         .testo(&format!(
