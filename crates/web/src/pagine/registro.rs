@@ -350,7 +350,20 @@ pub fn coordinate(t: &Tavola, v: &Versione) -> Option<(f64, f64)> {
 // Rendering: CSV and GeoJSON (shared with the API), labels for the pages
 // ---------------------------------------------------------------------------------------------
 
+/// One CSV cell. A text that a spreadsheet would run as a formula (`=…`, `+…`, `@…`, `-` not
+/// followed by a digit) gets a leading apostrophe: exports are opened in Excel by people who
+/// trust them, and register values come from files sent by others.
 fn csv_campo(out: &mut String, s: &str) {
+    let formula = match s.as_bytes() {
+        [b'=' | b'+' | b'@' | b'\t' | b'\r', ..] => true,
+        [b'-', c, ..] => !c.is_ascii_digit(),
+        _ => false,
+    };
+    let s = &if formula {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));
@@ -1477,6 +1490,24 @@ mod test {
         ] {
             assert!(filtro_da("fabbricati", &sbagliato, 10).is_err());
         }
+    }
+
+    #[test]
+    fn csv_neutralizza_le_formule() {
+        let cella = |x: &str| {
+            let mut o = String::new();
+            csv_campo(&mut o, x);
+            o
+        };
+        assert_eq!(
+            cella("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(cella("+39 080"), "'+39 080");
+        assert_eq!(cella("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cella("-cmd"), "'-cmd");
+        assert_eq!(cella("-12.50"), "-12.50");
+        assert_eq!(cella("Via Roma"), "Via Roma");
     }
 
     #[test]
