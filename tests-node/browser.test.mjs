@@ -81,8 +81,9 @@ async function pagina({ js = true } = {}) {
   return { ctx, p, errori };
 }
 
-async function foto(p, nome) {
-  await p.screenshot({ path: join(cartellaFoto, `${nome}.png`), fullPage: true });
+// The whole page, or (intera: false) what fits in the window, for pages many screens long.
+async function foto(p, nome, { intera = true } = {}) {
+  await p.screenshot({ path: join(cartellaFoto, `${nome}.png`), fullPage: intera });
 }
 
 async function accediCome(p, testoOpzione) {
@@ -211,6 +212,21 @@ async function accediComeTutte(p, ...parole) {
   await accediCome(p, re);
 }
 
+// Markers of a Leaflet map (#mappa) are drawn: circles on a canvas (preferCanvas), SVG paths or
+// icons. Without a tile URL the points are all there is to see.
+async function attendiPunti(p) {
+  await p.waitForFunction(() => {
+    const m = document.getElementById('mappa');
+    if (!m || !m.classList.contains('leaflet-container')) return false;
+    if (m.querySelector('.leaflet-marker-icon, path.leaflet-interactive')) return true;
+    const c = m.querySelector('.leaflet-overlay-pane canvas');
+    if (!c || !c.width || !c.height) return false;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+    return false;
+  }, null, { timeout: 10000 });
+}
+
 async function esci(p) {
   await Promise.all([p.waitForURL(u => !u.pathname.startsWith('/area')), p.click('header button:has-text("Esci")')]);
   assert.ok(await p.locator('header a[href="/accesso"]').isVisible(), 'dopo l\'uscita il collegamento di accesso');
@@ -268,7 +284,7 @@ test('flusso patrimonio: esame e accettazione della Regione, senza JavaScript', 
   await Promise.all([p.waitForURL(/\/differenze\?/), collegamento.click()]);
   assert.match(await p.locator('#elenco-differenze caption').innerText(), new RegExp(`^${quanti} record`));
   assert.ok(await p.locator('#elenco-differenze tbody tr').count() > 0);
-  await foto(p, '25-differenze');
+  await foto(p, '25-differenze', { intera: false });
   await p.goBack();
   await Promise.all([p.waitForURL(/esito=/), p.click('button:has-text("Accetta il flusso")')]);
   assert.match(await p.locator('#stato-flusso').innerText(), /Accettato/);
@@ -294,17 +310,7 @@ test('registro del patrimonio: elenchi, schede, mappa senza sfondo e registro al
   assert.match(await p.locator('h1').innerText(), /^Fabbricato /);
   const mappa = p.locator('#mappa');
   assert.ok(await mappa.isVisible(), 'la mappa');
-  await mappa.locator('.leaflet-overlay-pane').waitFor();
-  // Markers are circles on a canvas (or SVG paths): something must be drawn.
-  await p.waitForFunction(() => {
-    const m = document.getElementById('mappa');
-    if (m.querySelector('.leaflet-marker-icon, path.leaflet-interactive')) return true;
-    const c = m.querySelector('.leaflet-overlay-pane canvas');
-    if (!c || !c.width) return false;
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
-    return false;
-  }, null, { timeout: 10000 });
+  await attendiPunti(p);
   assert.equal(await mappa.locator('.leaflet-tile-pane img').count(), 0, 'nessuna tessera');
   await foto(p, '28-registro-fabbricato');
 
@@ -319,7 +325,8 @@ test('registro del patrimonio: elenchi, schede, mappa senza sfondo e registro al
   await foto(p, '30-registro-unita-alla-data');
 
   await p.goto(`${base}/area/registro/mappa?ente=110001`);
-  await p.locator('#mappa .leaflet-overlay-pane').waitFor();
+  await attendiPunti(p);
+  assert.equal(await p.locator('#mappa .leaflet-tile-pane img').count(), 0, 'nessuna tessera');
   await foto(p, '31-registro-mappa-andria');
   assert.deepEqual(esterne, []);
   assert.deepEqual(errori, []);

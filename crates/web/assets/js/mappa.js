@@ -51,6 +51,11 @@
         }
       });
       strato.addTo(mappa);
+    } else if (el.parentNode) {
+      var senza = document.createElement('p');
+      senza.className = 'small text-muted mt-1';
+      senza.textContent = 'Mappa senza sfondo cartografico: sono mostrati solo i punti.';
+      el.parentNode.insertBefore(senza, el.nextSibling);
     }
     var punti = dati.punti || [];
     var estremi = [];
