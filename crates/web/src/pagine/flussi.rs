@@ -427,6 +427,16 @@ pub async fn differenze(
                 .as_deref()
                 .and_then(|c| serde_json::from_str(c).ok())
                 .unwrap_or_default();
+            // Shown as on the register pages: Italian field labels, readable values.
+            let campi: Vec<_> = campi
+                .into_iter()
+                .map(|(c, a, b)| {
+                    let m = |v: Option<String>| {
+                        v.map(|v| super::registro::mostra(&tabella, &c, Some(&v)))
+                    };
+                    (super::registro::etichetta_campo(&c), m(a), m(b))
+                })
+                .collect();
             context! { chiave => d.chiave, campi }
         })
         .collect();

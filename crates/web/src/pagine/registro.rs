@@ -488,7 +488,7 @@ pub fn leggibile(v: &str) -> String {
 }
 
 /// A value as shown on a page (enumerations and yes/no readable, dates in Italian form).
-fn mostra(tabella: &str, campo: &str, v: Option<&str>) -> String {
+pub(crate) fn mostra(tabella: &str, campo: &str, v: Option<&str>) -> String {
     let Some(v) = v else {
         return String::new();
     };
