@@ -391,7 +391,7 @@ async fn registro_patrimonio_da_capo_a_fondo() {
     assert_eq!(s, 200);
     assert!(
         html.contains("Rapporto di validazione")
-            && html.contains("Differenze rispetto al registro"),
+            && html.contains("Modifiche portate al registro"),
         "{html}"
     );
     let (s, _) = b.testo("/area/esame").await;
