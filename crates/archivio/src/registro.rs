@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::flussi::segnaposti;
+use crate::flussi::Segnaposti;
 use crate::{Archivio, ErroreArchivio, Pool, Risultato, Tx, TxInner, su_pool, su_tx};
 
 /// The register tables that exist in the migrations.
@@ -193,17 +193,11 @@ impl Archivio {
     ) -> Risultato<Vec<Versione>> {
         let mut out = Vec::with_capacity(chiavi.len());
         for blocco in chiavi.chunks(5000) {
-            let mut sql = format!(
-                "SELECT {} FROM {} WHERE ente = $1 AND valido_al IS NULL AND chiave IN (",
-                t.colonne(""),
-                t.sql()
-            );
-            for i in 0..blocco.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", i + 2));
-            }
+            let mut p = Segnaposti::new(self.is_postgres());
+            let mut sql = format!("SELECT {} FROM {} WHERE ente = ", t.colonne(""), t.sql());
+            p.prossimo(&mut sql);
+            sql.push_str(" AND valido_al IS NULL AND chiave IN (");
+            p.elenco(&mut sql, blocco.len());
             sql.push(')');
             let mut par = vec![Par::T(ente.to_string())];
             par.extend(blocco.iter().map(|c| Par::T(c.clone())));
@@ -381,16 +375,13 @@ impl Tx {
     ) -> Risultato<u64> {
         let mut n = 0;
         for blocco in ids.chunks(5000) {
-            let mut sql = format!(
-                "UPDATE {} SET valido_al = $1, flusso_al = $2 WHERE valido_al IS NULL AND id IN (",
-                t.sql()
-            );
-            for i in 0..blocco.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!("${}", i + 3));
-            }
+            let mut p = Segnaposti::new(self.is_postgres());
+            let mut sql = format!("UPDATE {} SET valido_al = ", t.sql());
+            p.prossimo(&mut sql);
+            sql.push_str(", flusso_al = ");
+            p.prossimo(&mut sql);
+            sql.push_str(" WHERE valido_al IS NULL AND id IN (");
+            p.elenco(&mut sql, blocco.len());
             sql.push(')');
             n += su_tx!(self, c => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(data).bind(flusso);
@@ -459,7 +450,7 @@ impl Tx {
                 let per_blocco = (30_000 / per_riga).max(1);
                 for blocco in righe.chunks(per_blocco) {
                     let mut sql = format!("INSERT INTO {} ({colonne}) VALUES ", t.sql());
-                    segnaposti(&mut sql, blocco.len(), per_riga);
+                    Segnaposti::new(false).righe(&mut sql, blocco.len(), per_riga);
                     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                     for r in blocco {
                         q = q
