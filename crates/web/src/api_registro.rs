@@ -94,6 +94,8 @@ pub struct ParametriFabbricati {
     limit: Option<String>,
     /// Cursore opaco preso dall'intestazione `Link: rel="next"`.
     cursor: Option<String>,
+    /// Ordinamento: un campo tra quelli offerti dalle pagine del registro (predefinito: il codice).
+    ordina: Option<String>,
 }
 
 /// Filters of `GET /api/v1/patrimonio/unita`.
@@ -116,6 +118,8 @@ pub struct ParametriUnita {
     limit: Option<String>,
     /// Cursore opaco preso dall'intestazione `Link: rel="next"`.
     cursor: Option<String>,
+    /// Ordinamento: un campo tra quelli offerti dalle pagine del registro (predefinito: il codice).
+    ordina: Option<String>,
 }
 
 fn leggi_query<T: serde::de::DeserializeOwned>(q: Option<&str>) -> Result<T, ErroreApi> {
@@ -161,6 +165,7 @@ async fn elenco(
     let filtro = filtro_da(tabella, &f, chiesti).map_err(|m| {
         ErroreApi::RichiestaNonValida(m.replace("Il cursore della pagina", "Il parametro cursor"))
     })?;
+    let ordina = filtro.ordina.clone();
     let (t, mut v) = st.p.elenco_registro(&s, tabella, filtro).await?;
     let altre = if chiesti > limite {
         v.len() > limite
@@ -171,7 +176,7 @@ async fn elenco(
     let successivo = altre
         .then(|| {
             v.last()
-                .map(|u| codifica_cursore(&cursore_dopo(&t, None, u)))
+                .map(|u| codifica_cursore(&cursore_dopo(&t, ordina.as_deref(), u)))
         })
         .flatten();
     let mut r = if vuole_csv(headers) {
@@ -229,6 +234,7 @@ pub async fn fabbricati(
         comune_istat: p.comune_istat.unwrap_or_default(),
         alla_data: p.alla_data.unwrap_or_default(),
         cursore: p.cursor.unwrap_or_default(),
+        ordina: p.ordina.unwrap_or_default(),
         ..Default::default()
     };
     elenco(
@@ -270,6 +276,7 @@ pub async fn unita(
         tipologia: p.tipologia.unwrap_or_default(),
         alla_data: p.alla_data.unwrap_or_default(),
         cursore: p.cursor.unwrap_or_default(),
+        ordina: p.ordina.unwrap_or_default(),
         ..Default::default()
     };
     elenco(

@@ -222,6 +222,41 @@ async fn registro_patrimonio_da_capo_a_fondo() {
     )
     .await;
     assert_eq!(unita.as_array().unwrap().len(), 300);
+    // Following the `Link` header page by page gives the same 300 units, in order, once each,
+    // for the Region across entities and for the entity itself (different keyset paths).
+    for (percorso, t) in [
+        ("/api/v1/patrimonio/unita?limit=70", &regione),
+        (
+            "/api/v1/patrimonio/unita?ente=110001&limit=70&ordina=tipologia",
+            &andria,
+        ),
+        ("/api/v1/patrimonio/unita?ente=110001&limit=70", &andria),
+    ] {
+        let mut visti: Vec<String> = Vec::new();
+        let mut prossimo = Some(percorso.to_string());
+        while let Some(p) = prossimo.take() {
+            assert!(visti.len() <= 300, "{percorso}: il cursore non avanza");
+            let r = api(&app, &p, Some(t)).await;
+            assert_eq!(r.status(), 200, "{p}");
+            prossimo = r
+                .headers()
+                .get("link")
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| l.split('<').nth(1)?.split('>').next().map(str::to_string))
+                .map(|u| u.trim_start_matches(&app.url).to_string());
+            for u in json(r).await.as_array().unwrap() {
+                visti.push(u["codice_unita"].as_str().unwrap().to_string());
+            }
+        }
+        assert_eq!(visti.len(), 300, "{percorso}");
+        let mut ordinati = visti.clone();
+        ordinati.sort();
+        ordinati.dedup();
+        assert_eq!(ordinati.len(), 300, "{percorso}: doppioni");
+        if !percorso.contains("ordina") {
+            assert_eq!(visti, ordinati, "{percorso}: ordine");
+        }
+    }
     // An entity only sees its own register.
     let di_bari = json(api(&app, "/api/v1/patrimonio/unita?limit=1000", Some(&bari)).await).await;
     assert_eq!(di_bari.as_array().unwrap().len(), 0, "{di_bari}");
@@ -390,8 +425,7 @@ async fn registro_patrimonio_da_capo_a_fondo() {
     let (s, html) = b.testo(&format!("/area/flussi/{id2}")).await;
     assert_eq!(s, 200);
     assert!(
-        html.contains("Rapporto di validazione")
-            && html.contains("Modifiche portate al registro"),
+        html.contains("Rapporto di validazione") && html.contains("Modifiche portate al registro"),
         "{html}"
     );
     let (s, _) = b.testo("/area/esame").await;
