@@ -366,12 +366,12 @@ impl Tx {
         Ok(())
     }
 
-    /// Removes what a previous (interrupted) run of a flow's validation left.
+    /// Removes what a previous (interrupted) run of a flow's validation left (its difference is
+    /// replaced whole by [`Tx::salva_differenze`]).
     pub async fn pulisci_validazione(&mut self, id: i64) -> Risultato<()> {
         for sql in [
             "DELETE FROM segnalazioni WHERE flusso = $1",
             "DELETE FROM righe_errate WHERE flusso = $1",
-            "DELETE FROM differenze WHERE flusso = $1",
         ] {
             su_tx!(self, c => sqlx::query(sql).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
         }

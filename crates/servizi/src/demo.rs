@@ -497,16 +497,16 @@ fn varia_unita(csv_testo: &str, unita: u64, versione: u32) -> std::io::Result<St
     for (i, rec) in r.records().enumerate() {
         let rec = rec.map_err(std::io::Error::other)?;
         let i = i as u64;
-        // The first version has `unita` units; the later one drops every 40th and adds the
-        // 20 spare ones at the end.
+        // The first version has `unita` units; each later one drops every 40th (a different
+        // one per version), changes every 15th and adds the 20 spare ones at the end.
         if versione == 0 && i >= unita {
             break;
         }
-        if versione > 0 && i % 40 == 7 {
+        if versione > 0 && i % 40 == u64::from(7 * versione) % 40 {
             continue;
         }
         let mut v: Vec<String> = rec.iter().map(str::to_string).collect();
-        if versione > 0 && i % 15 == 3 {
+        if versione > 0 && i % 15 == u64::from(3 * versione) % 15 {
             if let (Some(s), Some(d), Some(c), Some(o)) = (stato, data, canone, occupanti)
                 && v[s] == "ASSEGNATO"
             {
@@ -538,6 +538,55 @@ fn varia_unita(csv_testo: &str, unita: u64, versione: u32) -> std::io::Result<St
 }
 
 impl Piattaforma {
+    /// A sample `patrimonio` file for an entity, for trying the platform: the next version of
+    /// its demo register (some units changed, some removed, a few added against the current
+    /// one). Only where the development login is on, and for who may upload for the entity.
+    pub async fn esempio_patrimonio(
+        &self,
+        s: &dominio::Soggetto,
+        ente: &dominio::CodiceEnte,
+    ) -> Esito<Vec<u8>> {
+        dominio::politica::autorizza(
+            s,
+            &dominio::Azione::OperareArea(ente, dominio::Area::Patrimonio),
+        )?;
+        if !self.accesso_sviluppo_attivo() {
+            return Err(ErroreServizio::NonTrovato);
+        }
+        let inviati = self
+            .db
+            .elenco_flussi(&archivio::FiltroFlussi {
+                ente: Some(ente.as_str().to_string()),
+                dominio: Some("patrimonio".into()),
+                limite: 1000,
+                ..Default::default()
+            })
+            .await?
+            .iter()
+            .filter(|f| matches!(f.stato.as_str(), "accettato" | "superato"))
+            .count() as u32;
+        let unita = ENTI_PATRIMONIO
+            .iter()
+            .find(|(e, ..)| *e == ente.as_str())
+            .map(|(_, u, _)| *u)
+            .unwrap_or(300);
+        let lavoro = self
+            .deposito
+            .lavoro()
+            .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+        let file = lavoro.join(format!("esempio-{}.zip", crate::casuale::token_url(8)));
+        let (e, f) = (ente.as_str().to_string(), file.clone());
+        tokio::task::spawn_blocking(move || {
+            flusso_demo(&e, unita, inviati, &f)?;
+            let b = std::fs::read(&f);
+            let _ = std::fs::remove_file(&f);
+            b
+        })
+        .await
+        .map_err(|e| ErroreServizio::Interno(e.to_string()))?
+        .map_err(|e| ErroreServizio::Interno(format!("file di esempio: {e}")))
+    }
+
     /// Runs the queued jobs now, on this task, until the queue is empty (the demo loader and
     /// the tests use it; servers have their worker).
     pub async fn esegui_coda(&self) -> Esito<usize> {

@@ -226,6 +226,14 @@ impl Piattaforma {
             }
         }
         let _ = std::fs::remove_dir_all(&cartella);
+        // The difference is ready when the flow shows as valid (a client that saw `valido`
+        // can ask for it at once).
+        if rep.valido
+            && let Err(e) = self.calcola_differenze(id).await
+        {
+            // The review page queues a new computation when it finds none.
+            tracing::warn!(flusso = id, errore = %e, "differenze non calcolate");
+        }
 
         let segnalazioni: Vec<SegnalazioneRiga> = rep
             .segnalazioni
@@ -280,12 +288,6 @@ impl Piattaforma {
         )
         .await?;
         tx.commit().await?;
-        if rep.valido
-            && let Err(e) = self.calcola_differenze(id).await
-        {
-            // The review page queues a new computation when it finds none.
-            tracing::warn!(flusso = id, errore = %e, "differenze non calcolate");
-        }
         Ok(())
     }
 }

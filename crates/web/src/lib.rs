@@ -96,6 +96,7 @@ pub fn router(p: Piattaforma) -> Router {
         .route("/area/enti/{codice}/pilota", post(pagine::area::pilota))
         .route("/area/audit", get(pagine::area::audit))
         .route("/area/flussi", get(pagine::flussi::elenco))
+        .route("/area/flussi/esempio", get(pagine::flussi::esempio))
         .route("/area/flussi/{id}", get(pagine::flussi::dettaglio))
         .route(
             "/area/flussi/{id}/differenze",

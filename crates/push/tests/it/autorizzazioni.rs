@@ -279,6 +279,13 @@ const ROTTE: &[Rotta] = &[
     ),
     r(
         Get,
+        "/area/flussi/esempio?ente=072006",
+        Niente,
+        &[],
+        [303, 404, 403, 403, 403, 403],
+    ),
+    r(
+        Get,
         "/area/esame",
         Niente,
         &[],

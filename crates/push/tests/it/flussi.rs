@@ -697,3 +697,52 @@ async fn invii_concorrenti_protocolli_senza_buchi() {
         );
     }
 }
+
+#[tokio::test]
+async fn il_file_di_esempio_della_demo_mostra_cambi_e_rimozioni() {
+    let app = TestApp::con(Opzioni {
+        flussi_demo: true,
+        ..Default::default()
+    })
+    .await;
+    let (_, rp, _) = app.persone("ARCA-JON");
+    let b = app.come(&rp).await;
+    let (s, html) = b.testo("/area/flussi").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("/area/flussi/esempio?ente=ARCA-JON"),
+        "{html}"
+    );
+    let r = b.get("/area/flussi/esempio?ente=ARCA-JON").await;
+    assert_eq!(r.status(), 200);
+    let byte = r.bytes().await.unwrap().to_vec();
+    let t = token(&app, "ARCA-JON", &[dominio::Area::Patrimonio]).await;
+    let r = carica(&app, &t, byte).await;
+    assert_eq!(r.status(), 202, "un file nuovo, non quello già accettato");
+    let id = json(r).await["id"].as_i64().unwrap();
+    assert_eq!(attendi_validazione(&app, id, &t).await["stato"], "valido");
+    let d = json(api(&app, &format!("/api/v1/flussi/{id}/differenze"), Some(&t)).await).await;
+    let u = &d["conteggi"]["unita"];
+    assert!(
+        u["aggiunti"].as_u64() > Some(0)
+            && u["modificati"].as_u64() > Some(0)
+            && u["rimossi"].as_u64() > Some(0),
+        "{d}"
+    );
+    // Not offered where the development login is off.
+    let prod = TestApp::con(Opzioni {
+        accesso_sviluppo: Some(false),
+        ..Default::default()
+    })
+    .await;
+    let e = dominio::CodiceEnte::parse("ARCA-JON").unwrap();
+    let s = dominio::Soggetto::Token {
+        id: 0,
+        ente: e.clone(),
+        aree: vec![dominio::Area::Patrimonio],
+    };
+    assert!(matches!(
+        prod.p.esempio_patrimonio(&s, &e).await,
+        Err(servizi::ErroreServizio::NonTrovato)
+    ));
+}

@@ -270,6 +270,33 @@ pub async fn dettaglio(
     )
 }
 
+#[derive(Deserialize)]
+pub struct Esempio {
+    ente: String,
+}
+
+/// `GET /area/flussi/esempio?ente=…`: a sample file to try the upload (development only).
+pub async fn esempio(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Query(q): Query<Esempio>,
+) -> Result<Response, ErrorePagina> {
+    let ente = CodiceEnte::parse(&q.ente).map_err(|_| ErroreServizio::NonTrovato)?;
+    let byte = st.p.esempio_patrimonio(cx.soggetto(), &ente).await?;
+    let nome = format!(
+        "attachment; filename=\"patrimonio-{}-esempio.zip\"",
+        ente.as_str().to_lowercase()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (header::CONTENT_DISPOSITION, nome),
+        ],
+        byte,
+    )
+        .into_response())
+}
+
 /// `GET /area/flussi/{id}/report.{json,csv}`: the report as downloads.
 pub async fn scarica_report(
     State(st): State<Stato>,
