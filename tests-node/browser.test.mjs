@@ -12,7 +12,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,9 @@ const bin = resolve(radice, process.env.PUSH_BIN ?? 'target/debug/push');
 const cartellaFoto = join(radice, 'target', 'screenshots');
 mkdirSync(cartellaFoto, { recursive: true });
 
-let server, base, browser, cartellaFlussi;
+let server, base, browser, cartellaFlussi, fabbricatoOstile;
+// An address that would run a script if any page or map label treated it as HTML.
+const INDIRIZZO_OSTILE = '<img src=x onerror=alert(1)>';
 
 function portaLibera() {
   return new Promise((ok, ko) => {
@@ -54,6 +56,16 @@ before(async () => {
   // The flow the referent uploads: a register of Andria that differs from the demo's accepted one.
   cartellaFlussi = mkdtempSync(join(tmpdir(), 'push-flussi-'));
   execFileSync(bin, ['demo', 'genera', '--dominio', 'patrimonio', '--ente', '110001', '--unita', '700', '--output', join(cartellaFlussi, 'andria.zip')], { stdio: 'ignore' });
+  // A hostile address on the first building: it must reach every page and the map as text.
+  execFileSync('unzip', ['-q', '-o', 'andria.zip', 'fabbricati.csv'], { cwd: cartellaFlussi });
+  const fabbricati = readFileSync(join(cartellaFlussi, 'fabbricati.csv'), 'utf8').split('\n');
+  const campi = fabbricati[0].split(',');
+  const riga = fabbricati[1].split(',');
+  riga[campi.indexOf('indirizzo')] = INDIRIZZO_OSTILE;
+  fabbricatoOstile = riga[campi.indexOf('codice_fabbricato')];
+  fabbricati[1] = riga.join(',');
+  writeFileSync(join(cartellaFlussi, 'fabbricati.csv'), fabbricati.join('\n'));
+  execFileSync('zip', ['-q', 'andria.zip', 'fabbricati.csv'], { cwd: cartellaFlussi });
   // The demo loads and accepts the patrimonio flows of Andria and three ARCA: slow in a debug build.
   await attendi(`${base}/healthz`, 180000);
   browser = await chromium.launch({
@@ -318,6 +330,19 @@ test('registro del patrimonio: elenchi, schede, mappa senza sfondo e registro al
   await Promise.all([p.waitForURL(/\/area\/registro\/unita\/.+/), unita.click()]);
   assert.match(await p.locator('h1').innerText(), /^Unità immobiliare /);
   await foto(p, '29-registro-unita');
+
+  // The hostile address: literal text in the page's heading area and in the map's tooltip.
+  await p.goto(`${base}/area/registro/fabbricati/110001/${fabbricatoOstile}`);
+  assert.ok((await p.locator('main').innerText()).includes(INDIRIZZO_OSTILE), 'indirizzo mostrato come testo');
+  await attendiPunti(p);
+  const riquadro = await mappa.boundingBox();
+  // The only building is at the map's centre: hovering it opens its tooltip.
+  await p.mouse.move(riquadro.x + riquadro.width / 2, riquadro.y + riquadro.height / 2);
+  const suggerimento = p.locator('#mappa .leaflet-tooltip');
+  await suggerimento.waitFor({ timeout: 5000 });
+  assert.ok((await suggerimento.textContent()).includes(INDIRIZZO_OSTILE), 'etichetta come testo');
+  assert.equal(await p.locator('main img[src="x"]').count(), 0, 'nessun elemento creato dai dati');
+  await foto(p, '28b-registro-indirizzo-ostile', { intera: false });
 
   await p.goto(`${base}/area/registro/unita?ente=110001&alla_data=2018-03-01`);
   assert.match(await p.locator('main .alert-info').innerText(), /1 marzo 2018|01\/03\/2018/);

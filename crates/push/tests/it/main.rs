@@ -21,5 +21,6 @@ mod guasti;
 mod oidc;
 mod processi;
 mod registrazione;
+mod registro;
 mod token;
 mod validate;

@@ -3,11 +3,18 @@
  *   {"tile_url": "https://…/{z}/{x}/{y}.png" or "", "attribuzione": "…",
  *    "punti": [[lat, lon, "etichetta", "/area/registro/…"], …]}
  * Markers are drawn as circles on a canvas (fast with thousands of points, and visible even
- * when the tile server cannot be reached or no tile URL is configured). */
+ * when the tile server cannot be reached or no tile URL is configured). Labels come from uploaded
+ * files: they reach the page as text nodes only, never as HTML. */
 (function () {
   'use strict';
 
   var PUGLIA = [41.0, 16.6];
+
+  function testo(etichetta) {
+    var el = document.createElement('span');
+    el.textContent = String(etichetta);
+    return el;
+  }
 
   function popup(etichetta, url) {
     var el = document.createElement('div');
@@ -76,7 +83,9 @@
       if (p[2] || p[3]) {
         m.bindPopup(popup(p[2], p[3]));
         if (p[2]) {
-          m.bindTooltip(String(p[2]));
+          // Text, never HTML: the label comes from uploaded files (Leaflet puts a string
+          // tooltip in innerHTML, an element as it is).
+          m.bindTooltip(testo(p[2]));
         }
       }
       m.addTo(mappa);

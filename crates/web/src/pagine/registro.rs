@@ -320,12 +320,18 @@ pub(crate) fn segmento(s: &str) -> String {
     out
 }
 
-fn url_dettaglio(tabella: &str, ente: &str, chiave: &str) -> String {
-    format!(
+/// The page of a building or unit; with a date, the page of the register as it was that day
+/// (so opening a row of "Registro alla data" keeps the date).
+fn url_dettaglio(tabella: &str, ente: &str, chiave: &str, alla_data: Option<NaiveDate>) -> String {
+    let mut u = format!(
         "/area/registro/{tabella}/{}/{}",
         segmento(ente),
         segmento(chiave)
-    )
+    );
+    if let Some(d) = alla_data {
+        u.push_str(&format!("?alla_data={}", d.format("%Y-%m-%d")));
+    }
+    u
 }
 
 /// The value of a field of a version.
@@ -506,8 +512,13 @@ fn data_it(d: NaiveDate) -> String {
 }
 
 /// A version for the templates: the shown values by field name, plus `ente`, `chiave`, the
-/// detail `url`, validity and flow.
-fn vista(t: &Tavola, v: &Versione, comuni: &HashMap<String, String>) -> Map<String, Value> {
+/// detail `url` (keeping the register's date, if any), validity and flow.
+fn vista(
+    t: &Tavola,
+    v: &Versione,
+    comuni: &HashMap<String, String>,
+    alla_data: Option<NaiveDate>,
+) -> Map<String, Value> {
     let mut m = Map::new();
     for (c, x) in t.campi().iter().zip(&v.campi) {
         m.insert(
@@ -519,12 +530,12 @@ fn vista(t: &Tavola, v: &Versione, comuni: &HashMap<String, String>) -> Map<Stri
     m.insert("chiave".into(), Value::String(v.chiave.clone()));
     m.insert(
         "url".into(),
-        Value::String(url_dettaglio(t.nome(), &v.ente, &v.chiave)),
+        Value::String(url_dettaglio(t.nome(), &v.ente, &v.chiave, alla_data)),
     );
     if let Some(f) = valore(t, v, "codice_fabbricato") {
         m.insert(
             "url_fabbricato".into(),
-            Value::String(url_dettaglio("fabbricati", &v.ente, f)),
+            Value::String(url_dettaglio("fabbricati", &v.ente, f, alla_data)),
         );
     }
     if let Some(c) = valore(t, v, "comune_istat") {
@@ -732,10 +743,12 @@ async fn elenco(
     };
     let nomi = nomi(st).await?;
     let comuni: HashMap<String, String> = nomi.comuni.iter().cloned().collect();
+    // filtro_da has already refused a malformed date.
+    let alla_data = leggi_data(&f.alla_data).ok().flatten();
     let righe: Vec<_> = v
         .iter()
         .map(|x| {
-            let mut m = vista(&t, x, &comuni);
+            let mut m = vista(&t, x, &comuni, alla_data);
             m.insert(
                 "ente_nome".into(),
                 Value::String(nomi.per_codice.get(&x.ente).cloned().unwrap_or_default()),
@@ -791,6 +804,7 @@ pub async fn mappa(
     Query(f): Query<Filtri>,
 ) -> Result<Html<String>, ErrorePagina> {
     let filtro = filtro_da("fabbricati", &f, BLOCCO).map_err(ErrorePagina::RichiestaNonValida)?;
+    let alla_data = filtro.alla_data;
     let mut sf = Sfoglia::new(st.clone(), cx.soggetto().clone(), "fabbricati", filtro);
     let mut punti = Vec::new();
     let (mut letti, mut senza, mut troncato) = (0usize, 0usize, false);
@@ -814,7 +828,7 @@ pub async fn mappa(
                         lon,
                         lat,
                         etichetta.trim().to_string(),
-                        url_dettaglio("fabbricati", &x.ente, &x.chiave),
+                        url_dettaglio("fabbricati", &x.ente, &x.chiave, alla_data),
                     ));
                 }
                 None => senza += 1,
@@ -962,7 +976,12 @@ pub async fn fabbricato(
                 })
                 .into_iter()
                 .collect();
-            (scheda(&t, v), Some(vista(&t, v, &comuni)), catasto, punti)
+            (
+                scheda(&t, v),
+                Some(vista(&t, v, &comuni, data)),
+                catasto,
+                punti,
+            )
         }
         None => (Vec::new(), None, None, Vec::new()),
     };
@@ -977,7 +996,7 @@ pub async fn fabbricato(
     let (tu, mut u) = st.p.elenco_registro(cx.soggetto(), "unita", filtro).await?;
     let altre_unita = u.len() > MAX_UNITA_FABBRICATO;
     u.truncate(MAX_UNITA_FABBRICATO);
-    let unita: Vec<_> = u.iter().map(|x| vista(&tu, x, &comuni)).collect();
+    let unita: Vec<_> = u.iter().map(|x| vista(&tu, x, &comuni, data)).collect();
     let mut qs = url::form_urlencoded::Serializer::new(String::new());
     qs.append_pair("ente", &ente)
         .append_pair("codice_fabbricato", &codice);
@@ -1012,14 +1031,16 @@ pub async fn unita(
     State(st): State<Stato>,
     cx: Contesto,
     Path((ente, codice)): Path<(String, String)>,
+    Query(q): Query<AllaData>,
 ) -> Result<Html<String>, ErrorePagina> {
+    let data = leggi_data(&q.alla_data).map_err(ErrorePagina::RichiestaNonValida)?;
     let (t, storia) =
         st.p.storia_registro(cx.soggetto(), "unita", &ente, &codice)
             .await?;
     let ente = storia[0].ente.clone();
     let nomi = nomi(&st).await?;
     let comuni: HashMap<String, String> = nomi.comuni.iter().cloned().collect();
-    let attuale = valida_il(&storia, None);
+    let attuale = valida_il(&storia, data);
     let mostrata = attuale.or(storia.last());
     // The comparison table: one row per field, one column per version (oldest first); a cell
     // is marked when it differs from the version before.
@@ -1064,8 +1085,10 @@ pub async fn unita(
             ente,
             ente_nome => nomi.per_codice.get(&ente),
             codice,
-            corrente => attuale.is_some(),
-            versione => mostrata.map(|v| vista(&t, v, &comuni)),
+            alla_data => data.map(|d| d.to_string()),
+            alla_data_it => data.map(data_it),
+            valida => attuale.is_some(),
+            versione => mostrata.map(|v| vista(&t, v, &comuni, data)),
             dati => mostrata.map(|v| scheda(&t, v)),
             storia => vista_storia(&t, &storia),
             versioni,
@@ -1607,7 +1630,7 @@ mod test {
                 "registro_elenco.html",
                 context! {
                     tabella => "unita",
-                    righe => vec![vista(&tu, &u, &comuni)],
+                    righe => vec![vista(&tu, &u, &comuni, None)],
                     successiva => "?cursore=abc",
                     pagina_successiva => true,
                     ..fs.clone()
@@ -1617,7 +1640,7 @@ mod test {
                 "registro_elenco.html",
                 context! {
                     tabella => "fabbricati",
-                    righe => vec![vista(&t, &b, &comuni)],
+                    righe => vec![vista(&t, &b, &comuni, None)],
                     ..fs.clone()
                 },
             ),
@@ -1635,10 +1658,10 @@ mod test {
                 context! {
                     ente => "072006", ente_nome => "Comune di Bari", codice => "F/1",
                     alla_data => "2024-07-01", alla_data_it => "01/07/2024", valida => true,
-                    versione => vista(&t, &b, &comuni), dati => scheda(&t, &b),
+                    versione => vista(&t, &b, &comuni, None), dati => scheda(&t, &b),
                     catasto => context! { foglio => "12", particella => Option::<String>::None, comune => "072006", comune_nome => "Bari", url => CONSULTAZIONE_CATASTO },
                     mappa => "{\"punti\":[[41.1,16.8,\"F/1\",\"\"]]}",
-                    unita => vec![vista(&tu, &u, &comuni)], altre_unita => false, max_unita => 500,
+                    unita => vec![vista(&tu, &u, &comuni, None)], altre_unita => false, max_unita => 500,
                     query_unita => "ente=072006", storia => vista_storia(&t, &storia),
                     ..shell.clone()
                 },
@@ -1646,8 +1669,8 @@ mod test {
             (
                 "registro_unita.html",
                 context! {
-                    ente => "072006", codice => "U1", corrente => true,
-                    versione => vista(&tu, &u, &comuni), dati => scheda(&tu, &u),
+                    ente => "072006", codice => "U1", valida => true,
+                    versione => vista(&tu, &u, &comuni, None), dati => scheda(&tu, &u),
                     storia => vista_storia(&t, &storia),
                     versioni => vec![context! { numero => 1, valido_dal => "01/01/2024", flusso => 3 }, context! { numero => 2, valido_dal => "30/06/2024", flusso => 4 }],
                     confronto => vec![context! { etichetta => "Regime", mai_cambiato => false, celle => vec![context! { valore => "ERS", cambiato => false }, context! { valore => "ERP agevolata", cambiato => true }] }],

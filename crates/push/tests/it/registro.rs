@@ -1,0 +1,165 @@
+//! The register pages "as of a date" (`alla_data`): the date survives opening a building or a
+//! unit from the lists, and the detail pages show the version valid on that day, saying so.
+//!
+//! The demo's Andria register has two versions: the first accepted on 12/02/2018, the second
+//! on 09/03/2018 (some units changed, some removed, a few added).
+
+use servizi::token::Richiedente;
+
+use crate::aiuto::{Opzioni, TestApp, api};
+
+/// A page as text for `contains`: minijinja escapes `/` and `'` in values (`&#x2f;`, `&#x27;`).
+async fn pagina(b: &crate::aiuto::Browser, percorso: &str) -> (u16, String) {
+    let (s, html) = b.testo(percorso).await;
+    let html = html
+        .replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&");
+    (s, html)
+}
+
+/// Every `href` of a page that starts with `prefisso`.
+fn collegamenti(html: &str, prefisso: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|h| h.starts_with(prefisso))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A unit of Andria that was in the register on 01/03/2018 and changed on 09/03/2018.
+async fn unita_cambiata(app: &TestApp) -> String {
+    let e = dominio::CodiceEnte::parse("110001").unwrap();
+    let t = app
+        .p
+        .crea_token(
+            Richiedente::RigaDiComando,
+            &e,
+            &[dominio::Area::Patrimonio],
+            "prova",
+        )
+        .await
+        .unwrap()
+        .segreto;
+    let elenco = |q: &'static str| {
+        let (app, t) = (app, t.clone());
+        async move {
+            let r = api(
+                app,
+                &format!("/api/v1/patrimonio/unita?limit=1000{q}"),
+                Some(&t),
+            )
+            .await;
+            assert_eq!(r.status(), 200);
+            r.json::<Vec<serde_json::Value>>().await.unwrap()
+        }
+    };
+    let allora = elenco("&alla_data=2018-03-01").await;
+    let oggi = elenco("").await;
+    oggi.iter()
+        .filter(|u| u["valido_dal"] == "2018-03-09")
+        .filter_map(|u| u["codice_unita"].as_str())
+        .find(|c| allora.iter().any(|a| a["codice_unita"] == *c))
+        .expect("un'unità cambiata dal secondo flusso della demo")
+        .to_string()
+}
+
+#[tokio::test]
+async fn il_registro_alla_data_resta_aprendo_fabbricati_e_unita() {
+    let app = TestApp::con(Opzioni {
+        flussi_demo: true,
+        ..Default::default()
+    })
+    .await;
+    let b = app.come(&app.istruttore()).await;
+
+    // The lists: every building and unit link carries the date.
+    for tabella in ["unita", "fabbricati"] {
+        let (s, html) = pagina(
+            &b,
+            &format!("/area/registro/{tabella}?ente=110001&alla_data=2018-03-01"),
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert!(html.contains("Registro al 01/03/2018"), "{html}");
+        let dettagli = collegamenti(&html, "/area/registro/fabbricati/110001/")
+            .into_iter()
+            .chain(collegamenti(&html, "/area/registro/unita/110001/"))
+            .collect::<Vec<_>>();
+        assert!(dettagli.len() >= 10, "{tabella}: {dettagli:?}");
+        for d in &dettagli {
+            assert!(d.ends_with("?alla_data=2018-03-01"), "{tabella}: {d}");
+        }
+    }
+
+    // A unit changed on 09/03/2018: as of 01/03/2018 its first version, with the note.
+    let codice = unita_cambiata(&app).await;
+    let (s, allora) = pagina(
+        &b,
+        &format!("/area/registro/unita/110001/{codice}?alla_data=2018-03-01"),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(allora.contains("Registro al 01/03/2018"), "{allora}");
+    assert!(
+        allora.contains("Dati al 01/03/2018 (valida dal 12/02/2018 al 09/03/2018"),
+        "{allora}"
+    );
+    // Its building and the list it came from keep the date too.
+    let fabbricati = collegamenti(&allora, "/area/registro/fabbricati/110001/");
+    assert!(!fabbricati.is_empty());
+    for f in &fabbricati {
+        assert!(f.ends_with("?alla_data=2018-03-01"), "{f}");
+    }
+    assert!(
+        allora.contains("/area/registro/unita?ente=110001&alla_data=2018-03-01"),
+        "{allora}"
+    );
+    // The building's page on that day lists its units with the date.
+    let (s, fabbricato) = pagina(&b, &fabbricati[0]).await;
+    assert_eq!(s, 200);
+    assert!(fabbricato.contains("Registro al 01/03/2018"));
+    let sue_unita = collegamenti(&fabbricato, "/area/registro/unita/110001/");
+    assert!(
+        sue_unita
+            .iter()
+            .any(|u| u == &format!("/area/registro/unita/110001/{codice}?alla_data=2018-03-01")),
+        "{sue_unita:?}"
+    );
+
+    // Today: the current version, no note, links without a date.
+    let (s, oggi) = pagina(&b, &format!("/area/registro/unita/110001/{codice}")).await;
+    assert_eq!(s, 200);
+    assert!(!oggi.contains("Registro al "));
+    assert!(
+        oggi.contains("Dati attuali (valida dal 09/03/2018"),
+        "{oggi}"
+    );
+    assert!(
+        collegamenti(&oggi, "/area/registro/fabbricati/110001/")
+            .iter()
+            .all(|f| !f.contains("alla_data"))
+    );
+
+    // Before the first flow the unit did not exist: said plainly, last version shown.
+    let (s, prima) = pagina(
+        &b,
+        &format!("/area/registro/unita/110001/{codice}?alla_data=2018-01-01"),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(
+        prima.contains("Quel giorno l'unità non era nel registro"),
+        "{prima}"
+    );
+    // A malformed date is refused, not ignored.
+    assert_eq!(
+        b.get(&format!(
+            "/area/registro/unita/110001/{codice}?alla_data=ieri"
+        ))
+        .await
+        .status(),
+        400
+    );
+}
