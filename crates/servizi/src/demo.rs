@@ -574,13 +574,11 @@ impl Piattaforma {
             .deposito
             .lavoro()
             .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
-        let file = lavoro.join(format!("esempio-{}.zip", crate::casuale::token_url(8)));
-        let (e, f) = (ente.as_str().to_string(), file.clone());
+        let e = ente.as_str().to_string();
         tokio::task::spawn_blocking(move || {
+            let f = lavoro.path().join("esempio.zip");
             flusso_demo(&e, unita, inviati, &f)?;
-            let b = std::fs::read(&f);
-            let _ = std::fs::remove_file(&f);
-            b
+            std::fs::read(&f)
         })
         .await
         .map_err(|e| ErroreServizio::Interno(e.to_string()))?
@@ -640,7 +638,7 @@ impl Piattaforma {
                 &[(0, (0, 0, 0))]
             };
             for (versione, data_dopo) in versioni {
-                let file = lavoro.join(format!("demo-{ente}-{versione}.zip"));
+                let file = lavoro.path().join(format!("demo-{ente}-{versione}.zip"));
                 let (e2, u2, v2, f2) = (ente.to_string(), *unita, *versione, file.clone());
                 tokio::task::spawn_blocking(move || flusso_demo(&e2, u2, v2, &f2))
                     .await

@@ -5,15 +5,16 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
+use tempfile::{NamedTempFile, TempDir, TempPath};
 
 /// A file being received: hashed and counted while written, refused past a limit before it is
-/// stored whole.
+/// stored whole. It is a temporary file (owner-only): dropped before [`Ricezione::chiudi`] — on
+/// an error, a refusal, a panic or a cancelled request — it is removed.
 pub struct Ricezione {
-    /// `None` once closed; a file dropped unclosed is removed.
-    file: Option<std::io::BufWriter<std::fs::File>>,
-    percorso: PathBuf,
+    file: std::io::BufWriter<NamedTempFile>,
     hash: Sha256,
     dimensione: u64,
     limite: u64,
@@ -35,9 +36,7 @@ impl Ricezione {
             return Err(ErroreRicezione::TroppoGrande(self.limite));
         }
         self.hash.update(parte);
-        if let Some(f) = self.file.as_mut() {
-            f.write_all(parte)?;
-        }
+        self.file.write_all(parte)?;
         Ok(())
     }
     pub fn dimensione(&self) -> u64 {
@@ -45,32 +44,30 @@ impl Ricezione {
     }
 }
 
-/// A received file, ready to be kept.
+/// A received file, ready to be kept. Still a temporary file: unless [`Deposito::conserva`]
+/// keeps it, dropping it removes it, so no path through the code can leak it.
 pub struct Ricevuto {
-    pub percorso: PathBuf,
+    file: TempPath,
     pub sha256: String,
     pub dimensione: u64,
 }
 
-impl Ricezione {
-    pub fn chiudi(mut self) -> Result<Ricevuto, ErroreRicezione> {
-        if let Some(f) = self.file.take() {
-            let file = f.into_inner().map_err(|e| e.into_error())?;
-            file.sync_all()?;
-        }
-        Ok(Ricevuto {
-            percorso: self.percorso.clone(),
-            sha256: hex::encode(std::mem::take(&mut self.hash).finalize()),
-            dimensione: self.dimensione,
-        })
+impl Ricevuto {
+    /// Where the received bytes are until they are kept.
+    pub fn percorso(&self) -> &Path {
+        &self.file
     }
 }
 
-impl Drop for Ricezione {
-    fn drop(&mut self) {
-        if self.file.take().is_some() {
-            let _ = std::fs::remove_file(&self.percorso);
-        }
+impl Ricezione {
+    pub fn chiudi(self) -> Result<Ricevuto, ErroreRicezione> {
+        let file = self.file.into_inner().map_err(|e| e.into_error())?;
+        file.as_file().sync_all()?;
+        Ok(Ricevuto {
+            file: file.into_temp_path(),
+            sha256: hex::encode(self.hash.finalize()),
+            dimensione: self.dimensione,
+        })
     }
 }
 
@@ -86,9 +83,18 @@ pub trait Deposito: Send + Sync {
     fn metti_derivato(&self, nome: &str, da: &Path) -> std::io::Result<()>;
     /// A local path to read a derived file from; `None` if it does not exist.
     fn derivato(&self, nome: &str) -> std::io::Result<Option<PathBuf>>;
-    /// A private local directory for work files.
-    fn lavoro(&self) -> std::io::Result<PathBuf>;
+    /// A fresh private local directory for work files, removed with everything in it when
+    /// dropped (also on an error or a panic).
+    fn lavoro(&self) -> std::io::Result<TempDir>;
+    /// Removes what an interrupted process left behind (partial uploads, work directories)
+    /// untouched for longer than `eta`; returns how many entries went.
+    fn spazza(&self, eta: Duration) -> std::io::Result<usize>;
 }
+
+/// Partial uploads, while they are received.
+const IN_ARRIVO: &str = "in-arrivo";
+/// Work directories of validations, differences and acceptances.
+const LAVORO: &str = "lavoro";
 
 /// The store in the data directory: `oggetti/ab/cdef…` for originals, `derivati/…` for the rest.
 pub struct DepositoFile {
@@ -137,13 +143,11 @@ impl DepositoFile {
 
 impl Deposito for DepositoFile {
     fn ricevi(&self, limite: u64) -> std::io::Result<Ricezione> {
-        let dir = self.cartella("in-arrivo")?;
-        let nome = format!("{}.part", crate::casuale::token_url(16));
-        let percorso = dir.join(nome);
-        let file = std::fs::File::create_new(&percorso)?;
+        let dir = self.cartella(IN_ARRIVO)?;
+        // tempfile creates the file with mode 0600 and removes it when dropped.
+        let file = tempfile::Builder::new().suffix(".part").tempfile_in(dir)?;
         Ok(Ricezione {
-            file: Some(std::io::BufWriter::with_capacity(256 * 1024, file)),
-            percorso,
+            file: std::io::BufWriter::with_capacity(256 * 1024, file),
             hash: Sha256::new(),
             dimensione: 0,
             limite,
@@ -153,13 +157,14 @@ impl Deposito for DepositoFile {
     fn conserva(&self, r: Ricevuto) -> std::io::Result<()> {
         let dest = self.percorso_oggetto(&r.sha256)?;
         if dest.exists() {
-            std::fs::remove_file(&r.percorso)?;
+            // Same bytes already kept: dropping `r` removes the copy.
             return Ok(());
         }
         if let Some(d) = dest.parent() {
             std::fs::create_dir_all(d)?;
         }
-        std::fs::rename(&r.percorso, &dest)
+        r.file.persist(&dest).map_err(|e| e.error)?;
+        Ok(())
     }
 
     fn originale(&self, sha256: &str) -> std::io::Result<PathBuf> {
@@ -190,8 +195,42 @@ impl Deposito for DepositoFile {
         Ok(p.exists().then_some(p))
     }
 
-    fn lavoro(&self) -> std::io::Result<PathBuf> {
-        self.cartella("lavoro")
+    fn lavoro(&self) -> std::io::Result<TempDir> {
+        // tempfile creates the directory with mode 0700.
+        tempfile::Builder::new()
+            .prefix("lavoro-")
+            .tempdir_in(self.cartella(LAVORO)?)
+    }
+
+    fn spazza(&self, eta: Duration) -> std::io::Result<usize> {
+        let soglia = SystemTime::now()
+            .checked_sub(eta)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let mut n = 0;
+        for cartella in [IN_ARRIVO, LAVORO] {
+            let dir = self.radice.join(cartella);
+            let voci = match std::fs::read_dir(&dir) {
+                Ok(v) => v,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            for voce in voci {
+                let voce = voce?;
+                let meta = voce.metadata()?;
+                // Recent entries may belong to a request or a job still running (on this
+                // server or, with a shared directory, on another one).
+                if meta.modified()? > soglia {
+                    continue;
+                }
+                if meta.is_dir() {
+                    std::fs::remove_dir_all(voce.path())?;
+                } else {
+                    std::fs::remove_file(voce.path())?;
+                }
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -223,5 +262,67 @@ mod test {
         ));
         assert!(d.percorso_derivato("../x").is_err());
         assert!(d.originale("../../etc/passwd").is_err());
+        drop(r);
+        assert_eq!(
+            voci(&dir.path().join(IN_ARRIVO)),
+            0,
+            "file parziale rimasto"
+        );
+    }
+
+    fn voci(p: &Path) -> usize {
+        std::fs::read_dir(p).map(|d| d.count()).unwrap_or(0)
+    }
+
+    #[test]
+    fn file_ricevuti_e_cartelle_di_lavoro_si_puliscono_da_soli() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = DepositoFile::new(dir.path());
+        // Received whole but never kept (a refused request): gone when dropped.
+        let mut r = d.ricevi(100).unwrap();
+        r.scrivi(b"ciao").unwrap();
+        let f = r.chiudi().unwrap();
+        assert!(f.percorso().exists());
+        drop(f);
+        assert_eq!(voci(&dir.path().join(IN_ARRIVO)), 0);
+        // Also when the owner panics.
+        let d2 = DepositoFile::new(dir.path());
+        let _ = std::panic::catch_unwind(move || {
+            let l = d2.lavoro().unwrap();
+            std::fs::write(l.path().join("x.tsv"), b"1").unwrap();
+            panic!("guasto");
+        });
+        assert_eq!(voci(&dir.path().join(LAVORO)), 0);
+    }
+
+    #[test]
+    fn la_spazzata_toglie_solo_gli_avanzi_vecchi() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = DepositoFile::new(dir.path());
+        let vecchio = SystemTime::now() - Duration::from_secs(7200);
+        // What a crash leaves: a partial upload and a work directory, two hours old.
+        let parziale = dir.path().join(IN_ARRIVO).join("abc.part");
+        std::fs::create_dir_all(parziale.parent().unwrap()).unwrap();
+        std::fs::write(&parziale, b"mezzo").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&parziale)
+            .unwrap()
+            .set_modified(vecchio)
+            .unwrap();
+        let cartella = dir.path().join(LAVORO).join("lavoro-abc");
+        std::fs::create_dir_all(&cartella).unwrap();
+        std::fs::write(cartella.join("righe.tsv"), b"1").unwrap();
+        std::fs::File::open(&cartella)
+            .unwrap()
+            .set_modified(vecchio)
+            .unwrap();
+        // A request in progress.
+        let mut in_corso = d.ricevi(100).unwrap();
+        in_corso.scrivi(b"ciao").unwrap();
+        assert_eq!(d.spazza(Duration::from_secs(3600)).unwrap(), 2);
+        assert!(!parziale.exists() && !cartella.exists());
+        assert_eq!(voci(&dir.path().join(IN_ARRIVO)), 1);
+        in_corso.chiudi().unwrap();
     }
 }

@@ -98,17 +98,12 @@ impl Piattaforma {
         nome_file: &str,
         file: Ricevuto,
     ) -> Esito<Caricamento> {
-        let scarta = |f: Ricevuto| {
-            let _ = std::fs::remove_file(&f.percorso);
-        };
         if let Err(n) = autorizza(s, &Azione::OperareArea(ente, dominio.area())) {
-            scarta(file);
             return Err(n.into());
         }
         let spec = flussi::spec::dominio(dominio.as_str());
         // A domain can be sent once the platform has its register to merge it into.
         if spec.is_none_or(|d| !registro::ha_registro(d)) {
-            scarta(file);
             return Err(ErroreServizio::Dominio(ErroreDominio::valore(
                 "dominio",
                 format!(
@@ -133,7 +128,6 @@ impl Piattaforma {
             .flusso_per_contenuto(ente.as_str(), dominio.as_str(), &file.sha256)
             .await?
         {
-            scarta(file);
             return Ok(Caricamento {
                 flusso: f,
                 nuovo: false,
@@ -534,7 +528,7 @@ impl Piattaforma {
             .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
         let mut conteggi: Vec<(String, ConteggiDifferenza)> = Vec::new();
         for (t, tav) in registro::tavole(spec) {
-            let staging = self.staging(id, t.nome, &lavoro)?;
+            let staging = self.staging(id, t.nome, lavoro.path())?;
             let correnti: HashMap<String, (i64, i64)> = tx
                 .chiavi_correnti(&tav, &f.ente)
                 .await?
@@ -653,7 +647,7 @@ impl Piattaforma {
         let mut conteggi: Vec<(String, ConteggiDifferenza)> = Vec::new();
         let mut elenco: Vec<Differenza> = Vec::new();
         for (t, tav) in registro::tavole(spec) {
-            let staging = self.staging(id, t.nome, &lavoro)?;
+            let staging = self.staging(id, t.nome, lavoro.path())?;
             let correnti: HashMap<String, (i64, i64)> = self
                 .db
                 .chiavi_correnti(&tav, &f.ente)

@@ -174,11 +174,12 @@ impl Piattaforma {
                 }
             }));
         }
-        let cartella = self
+        // Removed with everything in it when this job ends, however it ends.
+        let lavoro = self
             .deposito
             .lavoro()
-            .map_err(|e| ErroreServizio::Interno(e.to_string()))?
-            .join(format!("flusso-{id}-{}", casuale::token_url(6)));
+            .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
+        let cartella = lavoro.path().join(format!("flusso-{id}"));
         let nome_file = f.nome_file.clone();
         let mut compito = tokio::task::spawn_blocking(move || {
             let mut r = Raccoglitore::new(cartella.clone(), cx)?;
@@ -225,7 +226,6 @@ impl Piattaforma {
                     .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
             }
         }
-        let _ = std::fs::remove_dir_all(&cartella);
         // The difference is ready when the flow shows as valid (a client that saw `valido`
         // can ask for it at once).
         if rep.valido

@@ -97,8 +97,12 @@ pub struct ParametriCaricamento {
 
 fn rifiuto(r: Rifiuto) -> ErroreApi {
     match r {
-        Rifiuto::TroppoGrande(_) => ErroreApi::TroppoGrande(r.messaggio()),
-        Rifiuto::Vuoto => ErroreApi::RichiestaNonValida(r.messaggio()),
+        Rifiuto::TroppoGrande(_) | Rifiuto::CampoTroppoGrande => {
+            ErroreApi::TroppoGrande(r.messaggio())
+        }
+        Rifiuto::Vuoto | Rifiuto::TroppiCampi | Rifiuto::PiuFile | Rifiuto::Csrf => {
+            ErroreApi::RichiestaNonValida(r.messaggio())
+        }
         Rifiuto::Interrotto(causa) => {
             tracing::warn!(causa, "caricamento interrotto");
             ErroreApi::RichiestaNonValida(Rifiuto::Interrotto(String::new()).messaggio())
@@ -146,7 +150,7 @@ pub async fn carica(
         let m = Multipart::from_request(req, &st).await.map_err(|e| {
             ErroreApi::RichiestaNonValida(format!("Modulo multipart non valido: {e}"))
         })?;
-        let m = caricamento::ricevi_modulo(&st.p, m)
+        let m = caricamento::ricevi_modulo(&st.p, m, caricamento::Provenienza::Api)
             .await
             .map_err(rifiuto)?;
         let (f, n) = m.file.ok_or_else(|| rifiuto(Rifiuto::Vuoto))?;

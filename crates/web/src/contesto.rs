@@ -87,6 +87,11 @@ impl Contesto {
     pub fn soggetto(&self) -> &dominio::Soggetto {
         &self.identita.soggetto
     }
+
+    /// Whether `token` is a valid CSRF token for this request: the one check behind every form.
+    pub fn csrf_valido(&self, st: &Stato, token: &str) -> bool {
+        sicurezza::csrf_valido(st.p.config.segreto_sessione(), &self.cookie_csrf, token)
+    }
 }
 
 impl<S> FromRequestParts<S> for Contesto
@@ -156,7 +161,7 @@ where
         let csrf: SoloCsrf = serde_html_form::from_bytes(&byte).unwrap_or(SoloCsrf {
             csrf: String::new(),
         });
-        if !sicurezza::csrf_valido(st.p.config.segreto_sessione(), &cx.cookie_csrf, &csrf.csrf) {
+        if !cx.csrf_valido(&st, &csrf.csrf) {
             return Err(ErrorePagina::Csrf);
         }
         let v = serde_html_form::from_bytes(&byte).map_err(|_| {

@@ -205,6 +205,20 @@ fn intestazione(nome: HeaderName, valore: &'static str) -> SetResponseHeaderLaye
     SetResponseHeaderLayer::if_not_present(nome, HeaderValue::from_static(valore))
 }
 
+/// Removes partial uploads and work directories that an interrupted process left behind.
+/// Only entries older than the longest job (validation limit plus an hour) go: a shared data
+/// directory may hold another server's work in progress.
+async fn spazza_avanzi(p: &Piattaforma) {
+    let eta = std::time::Duration::from_secs(p.config.limite_validazione_s + 3600);
+    let d = p.deposito.clone();
+    match tokio::task::spawn_blocking(move || d.spazza(eta)).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::info!(voci = n, "file temporanei abbandonati rimossi"),
+        Ok(Err(e)) => tracing::warn!(errore = %e, "pulizia dei file temporanei non riuscita"),
+        Err(e) => tracing::warn!(errore = %e, "pulizia dei file temporanei interrotta"),
+    }
+}
+
 /// Serves until `spegni` resolves.
 pub async fn servi(
     p: Piattaforma,
@@ -214,12 +228,14 @@ pub async fn servi(
     let pulizia = {
         let p = p.clone();
         tokio::spawn(async move {
+            // The first tick is at once: at start, what a crash left goes.
             let mut t = tokio::time::interval(std::time::Duration::from_secs(600));
             loop {
                 t.tick().await;
                 if let Err(e) = p.pulisci_sessioni().await {
                     tracing::warn!(errore = %e, "pulizia delle sessioni non riuscita");
                 }
+                spazza_avanzi(&p).await;
             }
         })
     };

@@ -14,6 +14,7 @@ mod api;
 mod audit;
 mod autorizzazioni;
 mod avvio;
+mod caricamento;
 mod demo;
 mod documentazione;
 mod flussi;

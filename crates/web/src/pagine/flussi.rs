@@ -4,7 +4,7 @@
 //! Region's review queue, the difference against the register, acceptance and rejection.
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use dominio::politica::{Azione, autorizza};
 use dominio::{Area, CodiceEnte, DominioFlusso, StatoFlusso};
@@ -14,7 +14,7 @@ use servizi::ErroreServizio;
 
 use crate::Stato;
 use crate::caricamento;
-use crate::contesto::{COOKIE_CSRF, Contesto, Modulo, cookie};
+use crate::contesto::{Contesto, Modulo};
 use crate::errore::ErrorePagina;
 use crate::modelli::pagina;
 
@@ -97,21 +97,22 @@ pub async fn elenco(
     mostra_elenco(&st, &cx, &q, None).await
 }
 
-/// `POST /area/flussi` (multipart): uploads a file, then shows its page.
+/// `POST /area/flussi` (multipart): uploads a file, then shows its page. The form's CSRF
+/// token is checked as it arrives, before the file part is stored.
 pub async fn carica(
     State(st): State<Stato>,
     cx: Contesto,
-    headers: HeaderMap,
     m: Multipart,
 ) -> Result<Response, ErrorePagina> {
     autorizza(cx.soggetto(), &Azione::AreaRiservata).map_err(ErroreServizio::from)?;
-    let esito = caricamento::ricevi_modulo(&st.p, m).await;
-    let rifiuta = |msg: String| {
+    let csrf = |t: &str| cx.csrf_valido(&st, t);
+    let esito = caricamento::ricevi_modulo(&st.p, m, caricamento::Provenienza::Modulo(&csrf)).await;
+    let rifiuta = |status: StatusCode, msg: String| {
         let (st, cx) = (st.clone(), cx.clone());
         async move {
             Ok::<_, ErrorePagina>(
                 (
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                    status,
                     mostra_elenco(&st, &cx, &FiltriElenco::default(), Some(msg)).await?,
                 )
                     .into_response(),
@@ -120,27 +121,9 @@ pub async fn carica(
     };
     let m = match esito {
         Ok(m) => m,
-        Err(r) => {
-            let status = match r {
-                caricamento::Rifiuto::TroppoGrande(_) => StatusCode::PAYLOAD_TOO_LARGE,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            let mut risposta = rifiuta(r.messaggio()).await?;
-            *risposta.status_mut() = status;
-            return Ok(risposta);
-        }
+        Err(caricamento::Rifiuto::Csrf) => return Err(ErrorePagina::Csrf),
+        Err(r) => return rifiuta(r.stato(), r.messaggio()).await,
     };
-    let csrf = m.campo("_csrf").unwrap_or_default();
-    if !servizi::sicurezza::csrf_valido(
-        st.p.config.segreto_sessione(),
-        cookie(&headers, COOKIE_CSRF).unwrap_or_default(),
-        csrf,
-    ) {
-        if let Some((f, _)) = m.file {
-            let _ = std::fs::remove_file(&f.percorso);
-        }
-        return Err(ErrorePagina::Csrf);
-    }
     let miei = enti_caricamento(&cx);
     let ente = m
         .campo("ente")
@@ -148,11 +131,18 @@ pub async fn carica(
         .filter(|e| !e.is_empty())
         .or_else(|| (miei.len() == 1).then(|| miei[0].clone()));
     let Some((file, nome)) = m.file else {
-        return rifiuta("Scelga il file del flusso da caricare.".into()).await;
+        return rifiuta(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Scelga il file del flusso da caricare.".into(),
+        )
+        .await;
     };
     let Some(ente) = ente.and_then(|e| CodiceEnte::parse(&e).ok()) else {
-        let _ = std::fs::remove_file(&file.percorso);
-        return rifiuta("Scelga l'ente per cui carica il flusso.".into()).await;
+        return rifiuta(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Scelga l'ente per cui carica il flusso.".into(),
+        )
+        .await;
     };
     let c =
         st.p.carica_flusso(cx.soggetto(), &ente, DominioFlusso::Patrimonio, &nome, file)
@@ -165,7 +155,9 @@ pub async fn carica(
                 c.flusso.id
             )))
         }
-        Err(ErroreServizio::Dominio(e)) => rifiuta(e.to_string()).await,
+        Err(ErroreServizio::Dominio(e)) => {
+            rifiuta(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).await
+        }
         Err(e) => Err(e.into()),
     }
 }
