@@ -1,7 +1,8 @@
 //! The PUSH domain: values that parse (a codice fiscale, an e-mail, an entity code),
 //! the roles people hold, the one authorization policy, and the audit hash chain.
 //!
-//! Pure by design: no SQL, no HTTP, no clock reads except where the caller passes time in.
+//! Pure by design: no SQL, no HTTP. The one clock reader is [`orologio`], so that every layer
+//! means the same by "today" (Europe/Rome); everything else takes time from the caller.
 //! Everything that crosses a boundary is parsed into one of these types first, so the rest
 //! of the code never handles a raw string that could be invalid.
 
@@ -10,6 +11,7 @@ pub mod codice_fiscale;
 pub mod ente;
 pub mod errore;
 pub mod flusso;
+pub mod orologio;
 pub mod politica;
 pub mod valori;
 

@@ -1304,7 +1304,7 @@ mod test {
     }
 
     fn valida(p: &Path, ente: &str) -> crate::Report {
-        let mut o = Opzioni::new(chrono::Local::now().date_naive());
+        let mut o = Opzioni::new(dominio::orologio::oggi());
         o.dichiarante = Dichiarante::da_codice(ente);
         assert!(o.dichiarante.is_some());
         let nome = p.file_name().unwrap().to_string_lossy().to_string();

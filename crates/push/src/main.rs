@@ -513,7 +513,7 @@ async fn token(p: &Piattaforma, t: ComandoToken) -> anyhow::Result<ExitCode> {
                 .await?
             {
                 let stato = match t.revocato_il {
-                    Some(d) => format!("revocato il {}", d.format("%Y-%m-%d %H:%M")),
+                    Some(d) => format!("revocato il {}", dominio::orologio::data_ora_it(d)),
                     None => "attivo".into(),
                 };
                 println!(
@@ -522,7 +522,7 @@ async fn token(p: &Piattaforma, t: ComandoToken) -> anyhow::Result<ExitCode> {
                     t.ente,
                     if t.aree.is_empty() { "-" } else { &t.aree },
                     t.nome,
-                    t.creato_il.format("%Y-%m-%d %H:%M"),
+                    dominio::orologio::data_ora_it(t.creato_il),
                     stato
                 );
             }

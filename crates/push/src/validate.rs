@@ -35,7 +35,7 @@ pub fn esegui(a: ArgomentiValidate) -> ExitCode {
             a.file.display()
         ));
     }
-    let mut opzioni = Opzioni::new(chrono::Local::now().date_naive());
+    let mut opzioni = Opzioni::new(dominio::orologio::oggi());
     if let Some(mb) = a.limite_mb {
         opzioni.limiti.max_byte = mb.saturating_mul(1024 * 1024);
     }
@@ -153,7 +153,7 @@ pub fn spec(dominio: &str, formato: &str, output: Option<&std::path::Path>) -> E
     };
     let byte = match formato {
         "tableschema" => {
-            let j = flussi::esporta::tableschema(d, chrono::Local::now().date_naive());
+            let j = flussi::esporta::tableschema(d, dominio::orologio::oggi());
             let mut t = serde_json::to_string_pretty(&j).unwrap_or_default();
             t.push('\n');
             t.into_bytes()

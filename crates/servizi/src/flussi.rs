@@ -11,7 +11,7 @@ use archivio::{
     Differenza, FiltroFlussi, FiltroSegnalazioni, Flusso, NuovaVoce, NuovoFlusso, RigaErrata,
     SegnalazioneRiga,
 };
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use dominio::politica::{Azione, Soggetto, autorizza};
 use dominio::{CodiceEnte, DominioFlusso, ErroreDominio, StatoFlusso, Testo};
 
@@ -55,11 +55,6 @@ pub struct ConteggiDifferenza {
 
 /// The most differences of one kind and table kept as a list (the counts are always whole).
 pub const MAX_DIFFERENZE_ELENCATE: usize = 50_000;
-
-/// Today's date, for validity intervals.
-pub fn oggi() -> NaiveDate {
-    chrono::Local::now().date_naive()
-}
 
 fn stato(f: &Flusso) -> Esito<StatoFlusso> {
     StatoFlusso::parse(&f.stato).map_err(|_| ErroreServizio::Interno(format!("stato {}", f.stato)))
@@ -410,7 +405,7 @@ impl Piattaforma {
             )));
         }
         let attore = audit::attore(s);
-        let adesso = ora();
+        let adesso = self.orologio.ora();
         let mut tx = self.db.inizia().await?;
         let f = tx
             .flusso_per_aggiornare(id)
@@ -421,7 +416,8 @@ impl Piattaforma {
                 "Il flusso è cambiato nel frattempo: ricarichi la pagina.".into(),
             ));
         }
-        let anno = adesso.with_timezone(&chrono::Local).year();
+        // The year in Rome: a flow sent at 23:30 UTC on 31 December is already next year's.
+        let anno = dominio::orologio::anno_a(adesso);
         let n = tx.prossimo_protocollo(anno).await?;
         let protocollo = format!("{anno}/{n:06}");
         tx.invia_flusso(id, &protocollo, &attore, avvisi, adesso)
@@ -451,7 +447,9 @@ impl Piattaforma {
     pub async fn accetta_flusso(&self, s: &Soggetto, id: i64) -> Esito<Flusso> {
         self.flusso_visibile(s, id).await?;
         autorizza(s, &Azione::EsaminareFlussi)?;
-        let f = self.applica_flusso(id, &audit::attore(s), oggi()).await?;
+        let f = self
+            .applica_flusso(id, &audit::attore(s), self.orologio.oggi())
+            .await?;
         self.notifiche.flusso_esitato(&f);
         Ok(f)
     }
@@ -462,7 +460,7 @@ impl Piattaforma {
         autorizza(s, &Azione::EsaminareFlussi)?;
         let motivazione = Testo::parse(motivazione, "motivazione", "Motivazione", 1, 2000)?;
         let attore = audit::attore(s);
-        let adesso = ora();
+        let adesso = self.orologio.ora();
         let mut tx = self.db.inizia().await?;
         let f = tx
             .flusso_per_aggiornare(id)
@@ -500,7 +498,7 @@ impl Piattaforma {
     /// entity's earlier flows superseded, and appends the audit entry. A crash anywhere
     /// leaves the register as it was.
     pub async fn applica_flusso(&self, id: i64, attore: &str, data: NaiveDate) -> Esito<Flusso> {
-        let adesso = ora();
+        let adesso = self.orologio.ora();
         // The entity (which never changes) is read before locking: locks are always taken
         // entity first, then flow, so that two merges of one entity queue instead of
         // deadlocking (each would hold its flow and wait for the other's).

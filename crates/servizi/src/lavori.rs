@@ -161,7 +161,7 @@ impl Piattaforma {
         }
 
         let lette: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
-        let mut opzioni = Opzioni::new(crate::flussi::oggi());
+        let mut opzioni = Opzioni::new(self.orologio.oggi());
         opzioni.dichiarante = Dichiarante::da_codice(&f.ente);
         opzioni.limiti.max_byte = self.config.limite_caricamento_mb * 1024 * 1024;
         opzioni.limiti.scadenza =

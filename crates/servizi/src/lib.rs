@@ -23,7 +23,7 @@ pub mod token;
 use std::sync::Arc;
 
 use archivio::Archivio;
-use chrono::{DateTime, Utc};
+use dominio::orologio::Orologio;
 
 pub use config::{Config, Modalita, Segreto, Strato};
 pub use errore::{ErroreServizio, Esito};
@@ -39,6 +39,9 @@ pub struct Piattaforma {
     /// Wakes this server's worker when a job is queued here.
     pub sveglia: Arc<tokio::sync::Notify>,
     pub notifiche: Arc<dyn flussi::Notifiche>,
+    /// What "now" is for the flow lifecycle (protocol year, acceptance date, validation's
+    /// "today"): the system clock, or a fixed one in tests.
+    pub orologio: Orologio,
 }
 
 /// Why the platform could not start; printed as one line by the binary.
@@ -76,6 +79,7 @@ impl Piattaforma {
             deposito,
             sveglia: Arc::new(tokio::sync::Notify::new()),
             notifiche: Arc::new(flussi::NotificheLog),
+            orologio: Orologio::sistema(),
         }
     }
 
@@ -105,9 +109,5 @@ impl Piattaforma {
     }
 }
 
-/// The current time, truncated to microseconds (what PostgreSQL keeps), so values read back
-/// compare equal to the values written.
-pub fn ora() -> DateTime<Utc> {
-    let n = Utc::now();
-    DateTime::from_timestamp_micros(n.timestamp_micros()).unwrap_or(n)
-}
+/// The current instant, from the one clock (`dominio::orologio`).
+pub use dominio::orologio::ora;

@@ -150,7 +150,7 @@ pub async fn enti(
             .await
             .map_err(ErroreServizio::from)?
             .into_iter()
-            .map(|(e, d, il)| ((e, d), il.date_naive().to_string()))
+            .map(|(e, d, il)| ((e, d), dominio::orologio::oggi_a(il).to_string()))
             .collect()
     } else {
         Default::default()

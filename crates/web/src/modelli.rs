@@ -4,6 +4,7 @@
 
 use axum::response::Html;
 use chrono::{DateTime, Utc};
+use dominio::orologio;
 use minijinja::{Environment, Value, context};
 use servizi::Modalita;
 
@@ -34,44 +35,19 @@ pub fn etichetta(codice: &str) -> &str {
     }
 }
 
+/// An RFC 3339 instant as Italians read it, in Rome time (`31/12/2026 23:59`); anything
+/// else unchanged.
 fn data_ora(v: String) -> String {
     DateTime::parse_from_rfc3339(&v)
-        .map(|d| {
-            ora_italiana(d.with_timezone(&Utc))
-                .format("%d/%m/%Y %H:%M")
-                .to_string()
-        })
+        .map(|d| orologio::data_ora_it(d.with_timezone(&Utc)))
         .unwrap_or(v)
 }
 
+/// The Rome date of an RFC 3339 instant (`31/12/2026`); anything else unchanged.
 fn data(v: String) -> String {
     DateTime::parse_from_rfc3339(&v)
-        .map(|d| {
-            ora_italiana(d.with_timezone(&Utc))
-                .format("%d/%m/%Y")
-                .to_string()
-        })
+        .map(|d| orologio::data_it(d.with_timezone(&Utc)))
         .unwrap_or(v)
-}
-
-/// A UTC instant in Italian civil time: CET, or CEST between the last Sundays of March and
-/// October at 01:00 UTC (the EU rule), so no time-zone database is needed.
-fn ora_italiana(t: DateTime<Utc>) -> DateTime<chrono::FixedOffset> {
-    use chrono::{Datelike, NaiveDate, TimeZone};
-    let ultima_domenica = |mese: u32| {
-        let ultimo = NaiveDate::from_ymd_opt(t.year(), mese + 1, 1)
-            .and_then(|d| d.pred_opt())
-            .unwrap_or_default();
-        let giorno =
-            ultimo - chrono::Duration::days(i64::from(ultimo.weekday().num_days_from_sunday()));
-        Utc.from_utc_datetime(&giorno.and_hms_opt(1, 0, 0).unwrap_or_default())
-    };
-    let estate = t >= ultima_domenica(3) && t < ultima_domenica(10);
-    let offset = chrono::FixedOffset::east_opt(if estate { 7200 } else { 3600 });
-    match offset {
-        Some(o) => t.with_timezone(&o),
-        None => t.fixed_offset(),
-    }
 }
 
 /// The template environment, with every embedded template loaded.

@@ -61,6 +61,8 @@ pub struct Opzioni {
     /// Also load the demo's `patrimonio` flows (slow: off by default).
     pub flussi_demo: bool,
     pub limite_caricamento_mb: Option<u64>,
+    /// Stops the platform's clock at this instant (move it with `app.p.orologio.imposta`).
+    pub orologio: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for Opzioni {
@@ -74,6 +76,7 @@ impl Default for Opzioni {
             listener: None,
             flussi_demo: false,
             limite_caricamento_mb: None,
+            orologio: None,
         }
     }
 }
@@ -126,7 +129,10 @@ impl TestApp {
             ..Default::default()
         };
         let config = Config::risolvi(strato).expect("config");
-        let p = Piattaforma::avvia(config).await.expect("avvio");
+        let mut p = Piattaforma::avvia(config).await.expect("avvio");
+        if let Some(t) = o.orologio {
+            p.orologio = dominio::orologio::Orologio::fisso(t);
+        }
         let demo = match o.demo {
             Some(s) if o.flussi_demo => p.carica_demo(s, false).await.expect("demo"),
             Some(s) => p.carica_demo_senza_flussi(s, false).await.expect("demo"),

@@ -59,7 +59,7 @@ async fn scaricamenti() {
         "modello.xlsx",
         Dati::Byte(Arc::new(byte)),
         d,
-        &flussi::Opzioni::new(chrono::Local::now().date_naive()),
+        &flussi::Opzioni::new(dominio::orologio::oggi()),
         None,
     );
     assert_eq!(

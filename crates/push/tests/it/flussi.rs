@@ -8,7 +8,7 @@ use servizi::token::Richiedente;
 
 use crate::aiuto::{Opzioni, TestApp, api};
 
-async fn token(app: &TestApp, ente: &str, aree: &[dominio::Area]) -> String {
+pub(crate) async fn token(app: &TestApp, ente: &str, aree: &[dominio::Area]) -> String {
     let e = dominio::CodiceEnte::parse(ente).unwrap();
     app.p
         .crea_token(Richiedente::RigaDiComando, &e, aree, "prova")
@@ -17,14 +17,14 @@ async fn token(app: &TestApp, ente: &str, aree: &[dominio::Area]) -> String {
         .segreto
 }
 
-fn flusso_demo(ente: &str, unita: u64, versione: u32) -> Vec<u8> {
+pub(crate) fn flusso_demo(ente: &str, unita: u64, versione: u32) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("f.zip");
     servizi::demo::flusso_demo(ente, unita, versione, &p).unwrap();
     std::fs::read(p).unwrap()
 }
 
-async fn carica(app: &TestApp, t: &str, byte: Vec<u8>) -> reqwest::Response {
+pub(crate) async fn carica(app: &TestApp, t: &str, byte: Vec<u8>) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!(
             "{}/api/v1/flussi?dominio=patrimonio&nome=patrimonio.zip",
@@ -38,7 +38,7 @@ async fn carica(app: &TestApp, t: &str, byte: Vec<u8>) -> reqwest::Response {
         .unwrap()
 }
 
-async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     percorso: &str,
     t: &str,
@@ -53,12 +53,12 @@ async fn post(
     r.send().await.unwrap()
 }
 
-async fn json(r: reqwest::Response) -> serde_json::Value {
+pub(crate) async fn json(r: reqwest::Response) -> serde_json::Value {
     r.json().await.unwrap()
 }
 
 /// Waits for the background validation to finish.
-async fn attendi_validazione(app: &TestApp, id: i64, t: &str) -> serde_json::Value {
+pub(crate) async fn attendi_validazione(app: &TestApp, id: i64, t: &str) -> serde_json::Value {
     for _ in 0..600 {
         let f = json(api(app, &format!("/api/v1/flussi/{id}"), Some(t)).await).await;
         if !matches!(f["stato"].as_str(), Some("caricato" | "in_validazione")) {

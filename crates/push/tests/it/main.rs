@@ -20,6 +20,7 @@ mod documentazione;
 mod flussi;
 mod guasti;
 mod oidc;
+mod orologio;
 mod processi;
 mod registrazione;
 mod registro;

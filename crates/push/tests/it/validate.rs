@@ -116,7 +116,7 @@ fn report_in_processo(file: &Path, dominio: &str) -> flussi::Report {
         &file.file_name().unwrap().to_string_lossy(),
         flussi::lettori::dati::Dati::File(file.to_path_buf()),
         flussi::spec::dominio(dominio).unwrap(),
-        &flussi::Opzioni::new(chrono::Local::now().date_naive()),
+        &flussi::Opzioni::new(dominio::orologio::oggi()),
         None,
     )
 }

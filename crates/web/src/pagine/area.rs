@@ -3,7 +3,7 @@
 use archivio::FiltroAudit;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use dominio::politica::{Azione, autorizza};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -71,10 +71,12 @@ pub struct FiltroPagina {
 
 const VOCI_PER_PAGINA: i64 = 50;
 
+/// A filter's day as instants: from the start of that day in Rome, or (`fine`) up to the
+/// start of the next, so "from 31/12" includes 00:30 Rome time (23:30 UTC on 30/12).
 fn giorno(s: &Option<String>, fine: bool) -> Option<chrono::DateTime<Utc>> {
     let d = NaiveDate::parse_from_str(s.as_deref()?.trim(), "%Y-%m-%d").ok()?;
     let d = if fine { d.succ_opt()? } else { d };
-    Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?))
+    Some(dominio::orologio::inizio_giorno(d))
 }
 
 fn non_vuoto(s: &Option<String>) -> Option<String> {

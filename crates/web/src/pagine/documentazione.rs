@@ -159,7 +159,7 @@ pub async fn scarica(Path((nome, file)): Path<(String, String)>) -> Result<Respo
             &format!("push-{}-modello-csv.zip", d.nome),
         ),
         "datapackage.json" => {
-            let j = flussi::esporta::tableschema(d, chrono::Local::now().date_naive());
+            let j = flussi::esporta::tableschema(d, dominio::orologio::oggi());
             allegato(
                 serde_json::to_vec_pretty(&j).unwrap_or_default(),
                 "application/json",
@@ -236,7 +236,7 @@ pub async fn valida(
     let (nome_file, byte) = file
         .filter(|(_, b)| !b.is_empty())
         .ok_or_else(|| non_valida("Scelga il file da controllare."))?;
-    let mut opzioni = flussi::Opzioni::new(chrono::Local::now().date_naive());
+    let mut opzioni = flussi::Opzioni::new(st.p.orologio.oggi());
     opzioni.limiti.max_byte = LIMITE_VALIDATORE as u64;
     opzioni.limiti.scadenza = Some(std::time::Instant::now() + std::time::Duration::from_secs(120));
     if !ente.trim().is_empty() {

@@ -1149,7 +1149,7 @@ async fn esporta(
         None => servizi::registro::tavola_patrimonio(tabella).ok_or(ErroreServizio::NonTrovato)?,
     };
     let giorno = data
-        .unwrap_or_else(|| chrono::Utc::now().date_naive())
+        .unwrap_or_else(|| st.p.orologio.oggi())
         .format("%Y-%m-%d");
     let base = format!("{tabella}_{giorno}");
     match formato {
