@@ -16,6 +16,8 @@ pub struct Sessione {
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct AccessoOidc {
+    /// The key: a hash of the `state` sent to the provider and of the starting browser's
+    /// secret (see `servizi::oidc`), so that the callback works only in that browser.
     pub stato: String,
     pub verificatore: String,
     pub nonce: String,
@@ -43,7 +45,7 @@ impl Archivio {
         Ok(())
     }
 
-    /// Takes (and deletes) a pending login: a `state` can be used once only.
+    /// Takes (and deletes) a pending login by its key: a `state` can be used once only.
     pub async fn consuma_accesso_oidc(
         &self,
         stato: &str,

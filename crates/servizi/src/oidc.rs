@@ -2,6 +2,12 @@
 //! Region's SPID/CIE gateway. The pending login (state → verifier, nonce) is kept in the
 //! database so that the callback may reach any server instance.
 //!
+//! A pending login belongs to the browser that started it: the start hands back a random
+//! secret (the web layer keeps it in an HttpOnly cookie) and the login is stored under the hash
+//! of `state` and that secret. A callback URL captured from someone else's login (login CSRF:
+//! a victim sent to the attacker's callback would be logged in as the attacker) finds nothing
+//! without the starting browser's cookie.
+//!
 //! The fiscal number is read from the verified ID token, else from userinfo, under any of the
 //! names gateways use, with or without the `TINIT-` prefix.
 
@@ -22,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use crate::config::ConfigOidc;
-use crate::{ErroreServizio, Esito, Piattaforma, identita::METODO_SPID, ora};
+use crate::{ErroreServizio, Esito, Piattaforma, casuale, identita::METODO_SPID, ora};
 
 /// Claim names carrying the fiscal number, in order of preference.
 pub const CLAIM_CODICE_FISCALE: [&str; 3] = [
@@ -34,8 +40,22 @@ pub const CLAIM_CODICE_FISCALE: [&str; 3] = [
 /// The path of the callback, relative to the public base URL.
 pub const PERCORSO_RITORNO: &str = "/accesso/ritorno";
 
-/// How long a pending login stays valid.
-const VALIDITA_ACCESSO: chrono::Duration = chrono::Duration::minutes(15);
+/// How long a pending login stays valid, in seconds (also the lifetime of the browser's cookie).
+pub const DURATA_ACCESSO_S: i64 = 15 * 60;
+const VALIDITA_ACCESSO: chrono::Duration = chrono::Duration::seconds(DURATA_ACCESSO_S);
+
+/// A login just started: where to send the browser, and the secret the browser must bring
+/// back to the callback (kept in a cookie; never shown, never logged).
+pub struct AccessoIniziato {
+    pub url: String,
+    pub legame: String,
+}
+
+/// The key a pending login is stored under: `state` alone is in the callback URL that can be
+/// captured; with the browser's secret it is not.
+fn chiave_accesso(stato: &str, legame: &str) -> String {
+    casuale::hash(&format!("{stato}\n{legame}"))
+}
 /// How long the provider's discovery document is cached.
 const CACHE_METADATI: Duration = Duration::from_secs(3600);
 
@@ -167,8 +187,9 @@ impl ClienteOidc {
 }
 
 impl Piattaforma {
-    /// Starts a login: stores state, PKCE verifier and nonce; returns the provider's URL.
-    pub async fn inizia_accesso_oidc(&self) -> Esito<String> {
+    /// Starts a login: stores state, PKCE verifier and nonce under the state and a new browser
+    /// secret; returns the provider's URL and that secret.
+    pub async fn inizia_accesso_oidc(&self) -> Esito<AccessoIniziato> {
         let cfg = self.oidc.config.clone().ok_or(ErroreServizio::NonTrovato)?;
         let (_, client) = self.oidc.client(&cfg).await?;
         let (sfida, verificatore) = PkceCodeChallenge::new_random_sha256();
@@ -181,29 +202,43 @@ impl Piattaforma {
             .add_scope(Scope::new("profile".into()))
             .set_pkce_challenge(sfida)
             .url();
+        let legame = casuale::token_url(32);
         self.db
             .salva_accesso_oidc(&AccessoOidc {
-                stato: stato.secret().clone(),
+                stato: chiave_accesso(stato.secret(), &legame),
                 verificatore: verificatore.secret().clone(),
                 nonce: nonce.secret().clone(),
                 creato_il: ora(),
             })
             .await?;
-        Ok(url.to_string())
+        Ok(AccessoIniziato {
+            url: url.to_string(),
+            legame,
+        })
     }
 
-    /// Completes a login from the callback's `code` and `state`; returns the session cookie.
-    pub async fn completa_accesso_oidc(&self, code: &str, stato: &str) -> Esito<String> {
+    /// Completes a login from the callback's `code` and `state` and the secret of the browser
+    /// that started it (`None` when its cookie is missing); returns the session cookie.
+    pub async fn completa_accesso_oidc(
+        &self,
+        code: &str,
+        stato: &str,
+        legame: Option<&str>,
+    ) -> Esito<String> {
         let cfg = self.oidc.config.clone().ok_or(ErroreServizio::NonTrovato)?;
+        let scaduta = || {
+            ErroreServizio::Accesso(
+                "La richiesta di accesso è scaduta o non è valida: ripeta l'accesso.".into(),
+            )
+        };
+        // Another browser's callback: nothing is looked up (nor consumed, so the login stays
+        // usable by the browser that started it).
+        let legame = legame.filter(|l| !l.is_empty()).ok_or_else(scaduta)?;
         let pendente = self
             .db
-            .consuma_accesso_oidc(stato, ora() - VALIDITA_ACCESSO)
+            .consuma_accesso_oidc(&chiave_accesso(stato, legame), ora() - VALIDITA_ACCESSO)
             .await?
-            .ok_or_else(|| {
-                ErroreServizio::Accesso(
-                    "La richiesta di accesso è scaduta o non è valida: ripeta l'accesso.".into(),
-                )
-            })?;
+            .ok_or_else(scaduta)?;
         let (md, client) = self.oidc.client(&cfg).await?;
         let http = http()?;
         let risposta = client

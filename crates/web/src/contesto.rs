@@ -16,6 +16,8 @@ use crate::errore::ErrorePagina;
 
 pub const COOKIE_SESSIONE: &str = "push_sessione";
 pub const COOKIE_CSRF: &str = "push_csrf";
+/// Ties a pending SPID/CIE login to the browser that started it (see `servizi::oidc`).
+pub const COOKIE_ACCESSO: &str = "push_accesso";
 
 /// Reads one cookie from the request headers.
 pub fn cookie<'a>(headers: &'a HeaderMap, nome: &str) -> Option<&'a str> {

@@ -221,3 +221,65 @@ async fn stato_riusato_o_sconosciuto_rifiutato() {
     assert_eq!(b.c.get(&ritorno).send().await.unwrap().status(), 303);
     assert_eq!(b.c.get(&ritorno).send().await.unwrap().status(), 400);
 }
+
+#[tokio::test]
+#[ignore = "richiede Node.js e tests-node/node_modules: eseguito da .ci/run"]
+async fn ritorno_catturato_non_vale_in_un_altro_browser() {
+    let (app, f) = app_con_fornitore().await;
+    imposta_account(
+        &f,
+        "attaccante",
+        serde_json::json!({ "fiscal_number": app.admin() }),
+    )
+    .await;
+    // The attacker logs in as far as the callback and keeps its URL.
+    let (attaccante, ritorno) = fino_al_ritorno(&app).await;
+    // The victim's browser, sent to that URL: without the starting browser's cookie, and
+    // also with a cookie of its own login, it is refused and gets no session.
+    let (vittima_con_accesso, _) = fino_al_ritorno(&app).await;
+    for vittima in [app.browser(), vittima_con_accesso] {
+        let r = vittima.c.get(&ritorno).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+        assert!(
+            !r.headers()
+                .get_all("set-cookie")
+                .iter()
+                .any(|c| c.to_str().unwrap().starts_with("push_sessione=")),
+            "nessuna sessione"
+        );
+        assert!(r.text().await.unwrap().contains("scaduta o non è valida"));
+        assert_eq!(vittima.get("/area").await.status(), 303, "non è entrato");
+    }
+    // The browser that started the login still completes it, once; its cookie is cleared.
+    let r = attaccante.c.get(&ritorno).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers().get_all("set-cookie").iter().any(|c| c
+            .to_str()
+            .unwrap()
+            .starts_with("push_accesso=;")
+            && c.to_str().unwrap().contains("Max-Age=0")),
+        "{:?}",
+        r.headers()
+    );
+    assert_eq!(attaccante.get("/area").await.status(), 200);
+}
+
+#[tokio::test]
+#[ignore = "richiede Node.js e tests-node/node_modules: eseguito da .ci/run"]
+async fn il_cookie_dell_accesso_e_http_only_e_lax() {
+    let (app, _f) = app_con_fornitore().await;
+    let r = app.browser().get("/accesso/spid").await;
+    assert!(r.status().is_redirection());
+    let c = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("push_accesso="))
+        .expect("cookie dell'accesso");
+    // Lax, not Strict: the provider's redirect back is a cross-site top-level navigation.
+    assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax"), "{c}");
+    assert!(c.contains("Max-Age=900"), "{c}");
+    assert!(c.len() > "push_accesso=".len() + 40, "{c}");
+}

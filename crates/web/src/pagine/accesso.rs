@@ -8,7 +8,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use crate::Stato;
-use crate::contesto::{COOKIE_SESSIONE, Contesto, Modulo, cookie, imposta_cookie};
+use crate::contesto::{COOKIE_ACCESSO, COOKIE_SESSIONE, Contesto, Modulo, cookie, imposta_cookie};
 use crate::errore::ErrorePagina;
 use crate::modelli::pagina;
 
@@ -45,9 +45,20 @@ fn con_sessione(st: &Stato, cookie_sessione: &str, dove: &str) -> Response {
     r
 }
 
+/// `GET /accesso/spid`: to the provider, with a cookie tying the login to this browser.
 pub async fn spid(State(st): State<Stato>) -> Result<Response, ErrorePagina> {
-    let url = st.p.inizia_accesso_oidc().await?;
-    Ok(Redirect::to(&url).into_response())
+    let a = st.p.inizia_accesso_oidc().await?;
+    let mut r = Redirect::to(&a.url).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        imposta_cookie(
+            COOKIE_ACCESSO,
+            &a.legame,
+            st.p.config.https(),
+            Some(servizi::oidc::DURATA_ACCESSO_S),
+        ),
+    );
+    Ok(r)
 }
 
 #[derive(Deserialize)]
@@ -57,10 +68,26 @@ pub struct Ritorno {
     error: Option<String>,
 }
 
+/// `GET /accesso/ritorno`: the provider's callback. It completes only in the browser holding
+/// the cookie set by [`spid`]; the cookie is cleared whatever the outcome.
 pub async fn ritorno(
     State(st): State<Stato>,
+    headers: axum::http::HeaderMap,
     Query(q): Query<Ritorno>,
-) -> Result<Response, ErrorePagina> {
+) -> Response {
+    let legame = cookie(&headers, COOKIE_ACCESSO);
+    let mut r = match completa(&st, q, legame).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        imposta_cookie(COOKIE_ACCESSO, "", st.p.config.https(), Some(0)),
+    );
+    r
+}
+
+async fn completa(st: &Stato, q: Ritorno, legame: Option<&str>) -> Result<Response, ErrorePagina> {
     if let Some(e) = q.error {
         tracing::info!(errore = %e, "il fornitore di identità ha rifiutato l'accesso");
         return Err(servizi::ErroreServizio::Accesso(
@@ -73,8 +100,8 @@ pub async fn ritorno(
             "Risposta del fornitore di identità incompleta.".into(),
         ));
     };
-    let c = st.p.completa_accesso_oidc(&code, &stato).await?;
-    Ok(con_sessione(&st, &c, "/area"))
+    let c = st.p.completa_accesso_oidc(&code, &stato, legame).await?;
+    Ok(con_sessione(st, &c, "/area"))
 }
 
 #[derive(Deserialize)]
