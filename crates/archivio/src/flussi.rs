@@ -37,13 +37,18 @@ pub struct Flusso {
     pub esito_da: Option<String>,
     pub motivazione: Option<String>,
     pub superato_da: Option<i64>,
+    /// The referent's reason for a large removal (spec README §4), written when submitting.
+    pub motivazione_rimozioni: Option<String>,
+    pub ritirato_il: Option<DateTime<Utc>>,
+    pub ritirato_da: Option<String>,
 }
 
 const SELEZIONE: &str = "SELECT f.id, f.ente, e.denominazione AS denominazione_ente, f.dominio, f.stato, \
      f.nome_file, f.sha256, f.dimensione, f.caricato_il, f.caricato_da, f.valido, f.errori, f.avvisi, \
      f.righe, f.righe_lette, f.righe_stimate, f.validato_il, f.firmatario, f.differenze_base, \
      f.differenze, f.protocollo, f.inviato_il, f.inviato_da, f.avvisi_confermati, f.esito_il, \
-     f.esito_da, f.motivazione, f.superato_da FROM flussi f JOIN enti e ON e.codice = f.ente";
+     f.esito_da, f.motivazione, f.superato_da, f.motivazione_rimozioni, f.ritirato_il, f.ritirato_da \
+     FROM flussi f JOIN enti e ON e.codice = f.ente";
 
 /// A new flow, just stored.
 pub struct NuovoFlusso<'a> {
@@ -77,6 +82,9 @@ pub struct SegnalazioneRiga {
     pub codice: String,
     pub gravita: String,
     pub messaggio: String,
+    /// The other entity the issue concerns (`catasto_conteso`: who holds the unit). Shown to
+    /// the Region only: an entity must not learn another's register from its own report.
+    pub altro_ente: Option<String>,
 }
 
 /// Filters of a report's issues.
@@ -191,7 +199,7 @@ impl Archivio {
     ) -> Risultato<(Vec<SegnalazioneRiga>, i64)> {
         const DOVE: &str = "WHERE flusso = $1 AND ($2 IS NULL OR tabella = $2) AND ($3 IS NULL OR codice = $3) AND ($4 IS NULL OR gravita = $4)";
         let sql = format!(
-            "SELECT n, tabella, riga, campo, valore, codice, gravita, messaggio FROM segnalazioni {DOVE} ORDER BY n LIMIT $5 OFFSET $6"
+            "SELECT n, tabella, riga, campo, valore, codice, gravita, messaggio, altro_ente FROM segnalazioni {DOVE} ORDER BY n LIMIT $5 OFFSET $6"
         );
         let v = su_pool!(self, p => sqlx::query_as::<_, SegnalazioneRiga>(sqlx::AssertSqlSafe(sql.clone()))
             .bind(flusso).bind(&f.tabella).bind(&f.codice).bind(&f.gravita).bind(limite).bind(offset)
@@ -200,6 +208,15 @@ impl Archivio {
         let n: i64 = su_pool!(self, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
             .bind(flusso).bind(&f.tabella).bind(&f.codice).bind(&f.gravita).fetch_one(p).await)?;
         Ok((v, n))
+    }
+
+    /// The issues of a flow that name another entity: (position in the report, 1-based;
+    /// entity).
+    pub async fn altri_enti_segnalazioni(&self, flusso: i64) -> Risultato<Vec<(i32, String)>> {
+        let v = su_pool!(self, p => sqlx::query_as::<_, (i32, String)>(
+            "SELECT n, altro_ente FROM segnalazioni WHERE flusso = $1 AND altro_ente IS NOT NULL ORDER BY n")
+            .bind(flusso).fetch_all(p).await)?;
+        Ok(v)
     }
 
     /// A page of the rows in error of a flow (optionally of one table) and their total.
@@ -385,14 +402,14 @@ impl Tx {
     ) -> Risultato<()> {
         for blocco in v.chunks(500) {
             let mut sql = String::from(
-                "INSERT INTO segnalazioni (flusso, n, tabella, riga, campo, valore, codice, gravita, messaggio) VALUES ",
+                "INSERT INTO segnalazioni (flusso, n, tabella, riga, campo, valore, codice, gravita, messaggio, altro_ente) VALUES ",
             );
-            Segnaposti::new(self.is_postgres()).righe(&mut sql, blocco.len(), 9);
+            Segnaposti::new(self.is_postgres()).righe(&mut sql, blocco.len(), 10);
             su_tx!(self, c => {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
                 for s in blocco {
                     q = q.bind(flusso).bind(s.n).bind(&s.tabella).bind(s.riga).bind(&s.campo).bind(&s.valore)
-                        .bind(&s.codice).bind(&s.gravita).bind(&s.messaggio);
+                        .bind(&s.codice).bind(&s.gravita).bind(&s.messaggio).bind(&s.altro_ente);
                 }
                 q.execute(c).await.map(|r| r.rows_affected())
             })?;
@@ -460,12 +477,27 @@ impl Tx {
         protocollo: &str,
         da: &str,
         avvisi_confermati: i64,
+        motivazione_rimozioni: Option<&str>,
         ora: DateTime<Utc>,
     ) -> Risultato<()> {
         let n = su_tx!(self, c => sqlx::query(
-            "UPDATE flussi SET stato = 'inviato', protocollo = $2, inviato_il = $3, inviato_da = $4, avvisi_confermati = $5 \
-             WHERE id = $1 AND stato = 'valido'")
-            .bind(id).bind(protocollo).bind(ora).bind(da).bind(avvisi_confermati).execute(c).await.map(|r| r.rows_affected()))?;
+            "UPDATE flussi SET stato = 'inviato', protocollo = $2, inviato_il = $3, inviato_da = $4, avvisi_confermati = $5, \
+             motivazione_rimozioni = $6 WHERE id = $1 AND stato = 'valido'")
+            .bind(id).bind(protocollo).bind(ora).bind(da).bind(avvisi_confermati).bind(motivazione_rimozioni)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(ErroreArchivio::NonTrovato);
+        }
+        Ok(())
+    }
+
+    /// Withdraws a flow not yet submitted (`caricato`, `in_validazione`, `valido`,
+    /// `non_valido`); `NonTrovato` if it is in another state by now.
+    pub async fn ritira_flusso(&mut self, id: i64, da: &str, ora: DateTime<Utc>) -> Risultato<()> {
+        let n = su_tx!(self, c => sqlx::query(
+            "UPDATE flussi SET stato = 'ritirato', ritirato_il = $2, ritirato_da = $3 \
+             WHERE id = $1 AND stato IN ('caricato', 'in_validazione', 'valido', 'non_valido')")
+            .bind(id).bind(ora).bind(da).execute(c).await.map(|r| r.rows_affected()))?;
         if n == 0 {
             return Err(ErroreArchivio::NonTrovato);
         }
@@ -535,16 +567,22 @@ impl Tx {
 }
 
 impl Archivio {
-    /// Takes the oldest job that is waiting or whose lease expired, for `esecutore` until
-    /// `scade_il`. On PostgreSQL the row is chosen with `FOR UPDATE SKIP LOCKED`, so two
-    /// servers never take the same job; on SQLite the write lock serializes takers.
+    /// Takes a job that is waiting or whose lease expired, for `esecutore` until `scade_il`:
+    /// the oldest of an entity that has no job running, else the oldest (so that a small flow
+    /// does not wait behind another entity's large one while a worker is free, and a worker
+    /// never idles while jobs wait). On PostgreSQL the row is chosen with `FOR UPDATE SKIP
+    /// LOCKED`, so two servers never take the same job; on SQLite the write lock serializes
+    /// takers.
     pub async fn prendi_lavoro(
         &self,
         esecutore: &str,
         ora: DateTime<Utc>,
         scade_il: DateTime<Utc>,
     ) -> Risultato<Option<Lavoro>> {
-        const SCELTA: &str = "SELECT id FROM lavori WHERE stato = 'in_coda' OR (stato = 'in_corso' AND scade_il < $2) ORDER BY id LIMIT 1";
+        const SCELTA: &str = "SELECT l.id FROM lavori l JOIN flussi f ON f.id = l.flusso \
+             WHERE l.stato = 'in_coda' OR (l.stato = 'in_corso' AND l.scade_il < $2) \
+             ORDER BY CASE WHEN EXISTS (SELECT 1 FROM lavori a JOIN flussi g ON g.id = a.flusso \
+             WHERE a.stato = 'in_corso' AND a.scade_il >= $2 AND g.ente = f.ente) THEN 1 ELSE 0 END, l.id LIMIT 1";
         let aggiorna = |scelta: &str| {
             format!(
                 "UPDATE lavori SET stato = 'in_corso', esecutore = $1, scade_il = $3, iniziato_il = $2, tentativi = tentativi + 1 \
@@ -553,7 +591,7 @@ impl Archivio {
         };
         let v = match &self.pool {
             Pool::Pg(p) => {
-                let sql = aggiorna(&format!("{SCELTA} FOR UPDATE SKIP LOCKED"));
+                let sql = aggiorna(&format!("{SCELTA} FOR UPDATE OF l SKIP LOCKED"));
                 sqlx::query_as::<_, Lavoro>(sqlx::AssertSqlSafe(sql))
                     .bind(esecutore)
                     .bind(ora)

@@ -137,6 +137,12 @@ struct Impostazioni {
     /// Ogni quanto un esecutore inattivo controlla la coda dei lavori, in millisecondi [predefinito: 1000].
     #[arg(long, global = true, env = "PUSH_ATTESA_LAVORI_MS", value_name = "MS")]
     attesa_lavori_ms: Option<u64>,
+    /// Quante volte un lavoro in background viene avviato prima di rinunciare (il flusso diventa non valido, con il motivo) [predefinito: 3].
+    #[arg(long, global = true, env = "PUSH_TENTATIVI_LAVORI", value_name = "N")]
+    tentativi_lavori: Option<u32>,
+    /// Quanti lavori in background questo server esegue insieme; 0 per nessuno [predefinito: 2].
+    #[arg(long, global = true, env = "PUSH_LAVORI_PARALLELI", value_name = "N")]
+    lavori_paralleli: Option<usize>,
     /// Indirizzo delle tessere della mappa ({z}/{x}/{y}); vuoto per non usarle [predefinito: OpenStreetMap].
     #[arg(long, global = true, env = "PUSH_TILE_URL", value_name = "URL")]
     tile_url: Option<String>,
@@ -353,6 +359,8 @@ impl Impostazioni {
             limite_validazione_s: self.limite_validazione_s,
             lease_lavori_s: self.lease_lavori_s,
             attesa_lavori_ms: self.attesa_lavori_ms,
+            tentativi_lavori: self.tentativi_lavori,
+            lavori_paralleli: self.lavori_paralleli,
             tile_url: self.tile_url.clone(),
         };
         let da_file = match &self.config {

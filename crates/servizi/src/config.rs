@@ -79,6 +79,8 @@ pub struct Strato {
     pub limite_validazione_s: Option<u64>,
     pub lease_lavori_s: Option<u64>,
     pub attesa_lavori_ms: Option<u64>,
+    pub tentativi_lavori: Option<u32>,
+    pub lavori_paralleli: Option<usize>,
     pub tile_url: Option<String>,
 }
 
@@ -107,6 +109,8 @@ impl Strato {
             limite_validazione_s: self.limite_validazione_s.or(sotto.limite_validazione_s),
             lease_lavori_s: self.lease_lavori_s.or(sotto.lease_lavori_s),
             attesa_lavori_ms: self.attesa_lavori_ms.or(sotto.attesa_lavori_ms),
+            tentativi_lavori: self.tentativi_lavori.or(sotto.tentativi_lavori),
+            lavori_paralleli: self.lavori_paralleli.or(sotto.lavori_paralleli),
             tile_url: self.tile_url.or(sotto.tile_url),
         }
     }
@@ -161,6 +165,11 @@ pub struct Config {
     pub lease_lavori_s: u64,
     /// How often an idle worker looks at the queue (uploads on this server wake it at once).
     pub attesa_lavori_ms: u64,
+    /// How many times a job is started before it is given up (a file that kills the process
+    /// must not crash-loop every server): the flow then ends `non_valido`, with the reason.
+    pub tentativi_lavori: u32,
+    /// Jobs this server runs at once (0: this server runs none; another server does).
+    pub lavori_paralleli: usize,
     /// Map tiles URL template (`{z}/{x}/{y}`); empty = no tiles, markers only.
     pub tile_url: String,
 }
@@ -262,6 +271,8 @@ impl Config {
             limite_validazione_s: s.limite_validazione_s.unwrap_or(900).max(1),
             lease_lavori_s: s.lease_lavori_s.unwrap_or(60).max(3),
             attesa_lavori_ms: s.attesa_lavori_ms.unwrap_or(1000).max(10),
+            tentativi_lavori: s.tentativi_lavori.unwrap_or(3).max(1),
+            lavori_paralleli: s.lavori_paralleli.unwrap_or(2).min(64),
             tile_url: s.tile_url.unwrap_or_else(|| TILE_OSM.into()),
         })
     }

@@ -56,6 +56,12 @@ pub struct ConteggiDifferenza {
 /// The most differences of one kind and table kept as a list (the counts are always whole).
 pub const MAX_DIFFERENZE_ELENCATE: usize = 50_000;
 
+/// Whether the subject may learn which other entity an issue concerns (`catasto_conteso`
+/// names the holder of a cadastral unit to the Region only).
+fn vede_altri_enti(s: &Soggetto) -> bool {
+    autorizza(s, &Azione::VedereDatiRegionali).is_ok()
+}
+
 fn stato(f: &Flusso) -> Esito<StatoFlusso> {
     StatoFlusso::parse(&f.stato).map_err(|_| ErroreServizio::Interno(format!("stato {}", f.stato)))
 }
@@ -282,10 +288,16 @@ impl Piattaforma {
         limite: i64,
     ) -> Esito<(Vec<SegnalazioneRiga>, i64)> {
         self.flusso_visibile(s, id).await?;
-        Ok(self
+        let (mut v, n) = self
             .db
             .segnalazioni(id, filtro, offset.max(0), limite.clamp(1, 1000))
-            .await?)
+            .await?;
+        if !vede_altri_enti(s) {
+            for x in &mut v {
+                x.altro_ente = None;
+            }
+        }
+        Ok((v, n))
     }
 
     /// A page of a flow's rows in error, with their values, the total, and which fields of
@@ -323,7 +335,31 @@ impl Piattaforma {
         let v = tokio::fs::read(p)
             .await
             .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
-        Ok(Some(v))
+        if !vede_altri_enti(s) {
+            return Ok(Some(v));
+        }
+        // The Region's copy says which entity each such issue concerns (`altro_ente`).
+        let altri = self.db.altri_enti_segnalazioni(id).await?;
+        if altri.is_empty() {
+            return Ok(Some(v));
+        }
+        let mut rep: serde_json::Value = serde_json::from_slice(&v)
+            .map_err(|e| ErroreServizio::Interno(format!("rapporto del flusso {id}: {e}")))?;
+        if let Some(segn) = rep
+            .get_mut("segnalazioni")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            for (n, ente) in altri {
+                if let Some(x) = usize::try_from(n - 1)
+                    .ok()
+                    .and_then(|i| segn.get_mut(i))
+                    .and_then(serde_json::Value::as_object_mut)
+                {
+                    x.insert("altro_ente".into(), ente.into());
+                }
+            }
+        }
+        Ok(Some(rep.to_string().into_bytes()))
     }
 
     /// The difference of a flow against the current register: per-table counts, and whether it
@@ -420,7 +456,7 @@ impl Piattaforma {
         let anno = dominio::orologio::anno_a(adesso);
         let n = tx.prossimo_protocollo(anno).await?;
         let protocollo = format!("{anno}/{n:06}");
-        tx.invia_flusso(id, &protocollo, &attore, avvisi, adesso)
+        tx.invia_flusso(id, &protocollo, &attore, avvisi, None, adesso)
             .await?;
         tx.audit(
             NuovaVoce {

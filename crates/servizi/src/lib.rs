@@ -42,6 +42,8 @@ pub struct Piattaforma {
     /// What "now" is for the flow lifecycle (protocol year, acceptance date, validation's
     /// "today"): the system clock, or a fixed one in tests.
     pub orologio: Orologio,
+    /// The health of this server's background workers (`/healthz`).
+    pub lavori: Arc<lavori::SaluteLavori>,
 }
 
 /// Why the platform could not start; printed as one line by the binary.
@@ -72,6 +74,7 @@ impl Piattaforma {
             &config.base_url,
         ));
         let deposito = Arc::new(deposito::DepositoFile::new(&config.data_dir));
+        let lavori = Arc::new(lavori::SaluteLavori::new(&config));
         Self {
             db,
             config: Arc::new(config),
@@ -80,6 +83,7 @@ impl Piattaforma {
             sveglia: Arc::new(tokio::sync::Notify::new()),
             notifiche: Arc::new(flussi::NotificheLog),
             orologio: Orologio::sistema(),
+            lavori,
         }
     }
 

@@ -144,6 +144,10 @@ pub struct Raccoglitore {
     aggiunte: Vec<Aggiunta>,
     pub errore_io: Option<std::io::Error>,
     linea: String,
+    /// Row of a `catasto_conteso` unit → the entity that holds it, for the Region's view only
+    /// (the first [`flussi::report::MAX_SEGNALAZIONI`]: rows arrive in order, so these cover
+    /// every such issue the report keeps).
+    pub contesi: HashMap<u64, String>,
 }
 
 impl Raccoglitore {
@@ -160,6 +164,7 @@ impl Raccoglitore {
             aggiunte: Vec::new(),
             errore_io: None,
             linea: String::new(),
+            contesi: HashMap::new(),
         })
     }
 
@@ -252,6 +257,11 @@ impl Osservatore for Raccoglitore {
                 let sez = campo("sezione_urbana").unwrap_or_default();
                 let c = format!("{comune}|{sez}|{fo}|{pa}|{su}");
                 if let Some(altro) = self.cx.catasti_altrui.get(&c) {
+                    // The entity is warned without learning whose register holds the unit;
+                    // the Region sees who (kept beside the issue, never in its text).
+                    if self.contesi.len() < flussi::report::MAX_SEGNALAZIONI {
+                        self.contesi.insert(numero, altro.clone());
+                    }
                     self.aggiunte.push(Aggiunta {
                         tabella: "unita",
                         riga: Some(numero),
@@ -259,7 +269,7 @@ impl Osservatore for Raccoglitore {
                         valore: Some(su.clone()),
                         codice: "catasto_conteso",
                         messaggio: format!(
-                            "L'unità catastale (comune {comune}, foglio {fo}, particella {pa}, subalterno {su}) è già nel registro accettato dell'ente {altro}."
+                            "L'unità catastale (comune {comune}, foglio {fo}, particella {pa}, subalterno {su}) è già nel registro accettato di un altro ente: la Regione verificherà a chi appartiene."
                         ),
                     });
                 }

@@ -238,18 +238,34 @@ fn csv_enti(righe: &[EnteApi], completo: bool) -> Result<Response, ErroreApi> {
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
 }
 
-/// `GET /healthz`: 200 when the database answers, else 503.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Database raggiungibile"), (status = 503, description = "Database non raggiungibile")))]
+/// `GET /healthz`: 200 when the database answers and every background worker of this server
+/// is alive and showing signs of life; else 503 with the reason in Italian (`dettaglio`).
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Database raggiungibile, esecutori dei lavori attivi"), (status = 503, description = "Database non raggiungibile, o un esecutore dei lavori in background non è attivo")))]
 pub async fn healthz(State(st): State<Stato>) -> Response {
-    match st.p.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => {
-            tracing::warn!(errore = %e, "healthz: database non raggiungibile");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database non raggiungibile",
-            )
-                .into_response()
-        }
+    let database = st.p.db.ping().await;
+    if let Err(e) = &database {
+        tracing::warn!(errore = %e, "healthz: database non raggiungibile");
     }
+    let guasto_lavori = st.p.lavori.guasto();
+    if let Some(g) = &guasto_lavori {
+        tracing::warn!(guasto = %g, "healthz: esecutori dei lavori");
+    }
+    let dettaglio = match (&database, &guasto_lavori) {
+        (Ok(()), None) => None,
+        (Err(_), None) => Some("Database non raggiungibile.".to_string()),
+        (Ok(()), Some(g)) => Some(g.clone()),
+        (Err(_), Some(g)) => Some(format!("Database non raggiungibile. {g}")),
+    };
+    let status = if dettaglio.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let corpo = serde_json::json!({
+        "stato": if dettaglio.is_none() { "ok" } else { "guasto" },
+        "database": if database.is_ok() { "ok" } else { "non raggiungibile" },
+        "esecutori": st.p.lavori.stato(),
+        "dettaglio": dettaglio,
+    });
+    (status, axum::Json(corpo)).into_response()
 }

@@ -63,6 +63,8 @@ pub struct Opzioni {
     pub limite_caricamento_mb: Option<u64>,
     /// Stops the platform's clock at this instant (move it with `app.p.orologio.imposta`).
     pub orologio: Option<chrono::DateTime<chrono::Utc>>,
+    /// Background workers of the in-process server (`Some(0)`: none, the test drives the queue).
+    pub lavori_paralleli: Option<usize>,
 }
 
 impl Default for Opzioni {
@@ -77,6 +79,7 @@ impl Default for Opzioni {
             flussi_demo: false,
             limite_caricamento_mb: None,
             orologio: None,
+            lavori_paralleli: None,
         }
     }
 }
@@ -126,6 +129,7 @@ impl TestApp {
             oidc_client_secret,
             limite_caricamento_mb: o.limite_caricamento_mb,
             attesa_lavori_ms: Some(100),
+            lavori_paralleli: o.lavori_paralleli,
             ..Default::default()
         };
         let config = Config::risolvi(strato).expect("config");

@@ -629,8 +629,78 @@ async fn righe_in_errore_e_catasto_conteso() {
         .find(|s| s["codice"] == "catasto_conteso")
         .unwrap()
         .clone();
-    assert!(s["messaggio"].as_str().unwrap().contains("110001"), "{s}");
     assert_eq!(s["gravita"], "avviso");
+    // The entity is warned without learning who holds the units: not in its report (JSON and
+    // CSV), not on its page. The Region's views name the holder.
+    let contesi: Vec<&serde_json::Value> = rep["segnalazioni"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["codice"] == "catasto_conteso")
+        .collect();
+    assert_eq!(contesi.len(), 40);
+    for s in &contesi {
+        let m = s["messaggio"].as_str().unwrap();
+        assert!(m.contains("un altro ente"), "{s}");
+        // (110001 is also the unit's comune, part of the cadastral key: the entity knows it.)
+        assert!(
+            !m.contains("dell'ente 110001") && !m.contains("Andria"),
+            "{s}"
+        );
+        assert!(s.get("altro_ente").is_none(), "{s}");
+    }
+    let csv = api(
+        &app,
+        &format!("/api/v1/flussi/{id}/report?formato=csv"),
+        Some(&arca),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(csv.contains("catasto_conteso"), "{csv}");
+    assert!(
+        !csv.contains("Andria") && !csv.contains("è già nel registro accettato dell'ente"),
+        "{csv}"
+    );
+    let (_, rp_arca, _) = app.persone("ARCA-PC");
+    let (st, html) = app
+        .come(&rp_arca)
+        .await
+        .testo(&format!("/area/flussi/{id}?codice=catasto_conteso"))
+        .await;
+    assert_eq!(st, 200);
+    assert!(
+        html.contains("catasto_conteso") && html.contains("un altro ente"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("Andria") && !html.contains("push-altro-ente"),
+        "{html}"
+    );
+    let regione = token(&app, "REGIONE", &[]).await;
+    let rep_r = json(api(&app, &format!("/api/v1/flussi/{id}/report"), Some(&regione)).await).await;
+    let contesi_r: Vec<&serde_json::Value> = rep_r["segnalazioni"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["codice"] == "catasto_conteso")
+        .collect();
+    assert_eq!(contesi_r.len(), 40);
+    assert!(
+        contesi_r.iter().all(|s| s["altro_ente"] == "110001"),
+        "{rep_r}"
+    );
+    let (st, html) = app
+        .come(&app.istruttore())
+        .await
+        .testo(&format!("/area/flussi/{id}?codice=catasto_conteso"))
+        .await;
+    assert_eq!(st, 200);
+    assert!(
+        html.contains("l'unità è nel registro di Comune di Andria (110001)"),
+        "{html}"
+    );
     // And Andria cannot read ARCA's report or difference.
     assert_eq!(
         api(&app, &format!("/api/v1/flussi/{id}/report"), Some(&andria))

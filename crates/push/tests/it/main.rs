@@ -19,6 +19,7 @@ mod demo;
 mod documentazione;
 mod flussi;
 mod guasti;
+mod lavori;
 mod oidc;
 mod orologio;
 mod processi;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use servizi::token::Richiedente;
 
-use crate::aiuto::{TestApp, url_postgres};
+use crate::aiuto::{Opzioni, TestApp, url_postgres};
 
 /// A `push serve` child process on the test app's database and data directory.
 struct Server {
@@ -18,7 +18,8 @@ struct Server {
 }
 
 impl Server {
-    async fn avvia(app: &TestApp, ambiente: &[(&str, &str)]) -> Server {
+    /// Starts the process; does not wait for it to answer.
+    fn lancia(app: &TestApp, ambiente: &[(&str, &str)]) -> Server {
         let porta = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -47,17 +48,33 @@ impl Server {
             }
         });
         let url = format!("http://127.0.0.1:{porta}");
+        Server { figlio, url, log }
+    }
+
+    async fn avvia(app: &TestApp, ambiente: &[(&str, &str)]) -> Server {
+        let mut s = Server::lancia(app, ambiente);
         for _ in 0..200 {
-            if let Ok(r) = reqwest::get(format!("{url}/healthz")).await
+            if let Ok(r) = reqwest::get(format!("{}/healthz", s.url)).await
                 && r.status() == 200
             {
-                return Server { figlio, url, log };
+                return s;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let _ = figlio.kill();
-        let _ = figlio.wait();
-        panic!("il server non è partito: {}", log.lock().unwrap());
+        s.uccidi();
+        panic!("il server non è partito: {}", s.log.lock().unwrap());
+    }
+
+    /// Waits for the process to end by itself; its exit status.
+    async fn attendi_fine(&mut self, entro: Duration) -> std::process::ExitStatus {
+        let fine = std::time::Instant::now() + entro;
+        while std::time::Instant::now() < fine {
+            if let Some(s) = self.figlio.try_wait().unwrap() {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("il server non è terminato: {}", self.log.lock().unwrap());
     }
 
     async fn attendi_log(&self, testo: &str) {
@@ -75,7 +92,7 @@ impl Server {
 
     /// SIGKILL: no shutdown, no rollback by the process itself.
     fn uccidi(&mut self) {
-        self.figlio.kill().unwrap();
+        let _ = self.figlio.kill();
         self.figlio.wait().unwrap();
     }
 }
@@ -342,4 +359,137 @@ async fn due_server_un_database_nessun_lavoro_doppio_nessun_aggiornamento_perso(
         assert_eq!((v[0].tentativi, v[0].stato.as_str()), (1, "fatto"), "{l:?}");
     }
     assert!(app.p.db.verifica_audit().await.unwrap().is_ok());
+}
+
+/// A test app whose own server runs no background worker: the child processes take the jobs.
+async fn app_senza_esecutori() -> TestApp {
+    TestApp::con(Opzioni {
+        lavori_paralleli: Some(0),
+        ..Default::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn un_file_che_fa_cadere_il_server_non_lo_fa_cadere_per_sempre() {
+    let app = app_senza_esecutori().await;
+    let andria = token(&app, "110001").await;
+    let id = carica(&app.url, &andria, flusso("110001", 20, 0)).await;
+    // Every server dies as soon as it starts validating (as with a file that exhausts its
+    // memory). Each takes the job again when the previous one's lease expires.
+    let ambiente = [
+        ("PUSH_PROVA_ABORTO_VALIDAZIONE", "1"),
+        ("PUSH_LEASE_LAVORI_S", "3"),
+        ("PUSH_LAVORI_PARALLELI", "1"),
+    ];
+    for tentativo in 1..=3 {
+        let mut s = Server::lancia(&app, &ambiente);
+        let esito = s.attendi_fine(Duration::from_secs(60)).await;
+        assert!(!esito.success(), "tentativo {tentativo}: {esito}");
+        let l = app.p.db.lavori_di(id).await.unwrap();
+        assert_eq!(l[0].tentativi, tentativo, "{l:?}");
+    }
+    // The fourth server takes it, does not start it again, and stays up.
+    let s = Server::avvia(&app, &ambiente).await;
+    attendi_stato(&app, id, "non_valido").await;
+    s.attendi_log("tentativi esauriti").await;
+    let (st, f) = richiesta(
+        reqwest::Method::GET,
+        format!("{}/api/v1/flussi/{id}/report", s.url),
+        &andria,
+        None,
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert!(
+        f["segnalazioni"][0]["messaggio"]
+            .as_str()
+            .unwrap()
+            .contains("non si è mai conclusa"),
+        "{f}"
+    );
+    assert_eq!(
+        reqwest::get(format!("{}/healthz", s.url))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn esecutore_caduto_riavviato_e_segnalato_da_healthz() {
+    let app = app_senza_esecutori().await;
+    let andria = token(&app, "110001").await;
+    // The worker panics on the first two jobs it takes (the same job, taken again when its
+    // lease expires); restarted each time, it validates the flow on the third attempt.
+    let s = Server::avvia(
+        &app,
+        &[
+            ("PUSH_PROVA_PANICO_LAVORI", "2"),
+            ("PUSH_LEASE_LAVORI_S", "3"),
+            ("PUSH_LAVORI_PARALLELI", "1"),
+        ],
+    )
+    .await;
+    let h = reqwest::get(format!("{}/healthz", s.url)).await.unwrap();
+    assert_eq!(h.status(), 200);
+    let id = carica(&s.url, &andria, flusso("110001", 20, 0)).await;
+    let mut visto_503 = None;
+    for _ in 0..600 {
+        let r = reqwest::get(format!("{}/healthz", s.url)).await.unwrap();
+        if r.status() == 503 {
+            visto_503 = Some(r.json::<serde_json::Value>().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let h = visto_503.expect("healthz non ha segnalato l'esecutore caduto");
+    assert_eq!(h["esecutori"][0]["attivo"], false, "{h}");
+    assert!(
+        h["dettaglio"].as_str().unwrap().contains("non è attivo"),
+        "{h}"
+    );
+    s.attendi_log("esecutore dei lavori caduto").await;
+    attendi_stato(&app, id, "valido").await;
+    let h: serde_json::Value = reqwest::get(format!("{}/healthz", s.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(h["stato"], "ok", "{h}");
+    assert_eq!(h["esecutori"][0]["riavvii"], 2, "{h}");
+    let l = app.p.db.lavori_di(id).await.unwrap();
+    assert_eq!((l[0].tentativi, l[0].stato.as_str()), (3, "fatto"), "{l:?}");
+}
+
+#[tokio::test]
+async fn un_flusso_piccolo_non_aspetta_quello_grande_di_un_altro_ente() {
+    let app = app_senza_esecutori().await;
+    let andria = token(&app, "110001").await;
+    let bari = token(&app, "072006").await;
+    // Andria's two flows are queued first; their validations are slow (a pause stands for a
+    // million rows). Bari's small flow comes last.
+    let a1 = carica(&app.url, &andria, flusso("110001", 20, 0)).await;
+    let a2 = carica(&app.url, &andria, flusso("110001", 21, 0)).await;
+    let b = carica(&app.url, &bari, flusso("072006", 20, 0)).await;
+    let _s = Server::avvia(
+        &app,
+        &[
+            ("PUSH_PROVA_PAUSA_VALIDAZIONE", "110001:120000"),
+            ("PUSH_LAVORI_PARALLELI", "2"),
+        ],
+    )
+    .await;
+    // Bari's flow is validated while Andria's are still running or waiting: one worker took
+    // Andria's oldest, the other preferred Bari's over Andria's second.
+    attendi_stato(&app, b, "valido").await;
+    for id in [a1, a2] {
+        let st = app.p.db.flusso(id).await.unwrap().unwrap().stato;
+        assert!(
+            matches!(st.as_str(), "caricato" | "in_validazione"),
+            "{id}: {st}"
+        );
+    }
 }

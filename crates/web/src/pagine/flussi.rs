@@ -198,6 +198,19 @@ pub async fn dettaglio(
     let (segnalazioni, totale_segnalazioni) =
         st.p.segnalazioni_flusso(s, id, &filtro, (pagina_n - 1) * PER_PAGINA, PER_PAGINA)
             .await?;
+    // The entities named by the issues (only in the Region's view: the service leaves
+    // `altro_ente` empty for anybody else).
+    let mut nomi_enti = std::collections::BTreeMap::new();
+    for c in segnalazioni.iter().filter_map(|x| x.altro_ente.as_deref()) {
+        if !nomi_enti.contains_key(c) {
+            let nome =
+                st.p.ente(c)
+                    .await
+                    .map(|e| e.denominazione)
+                    .unwrap_or_default();
+            nomi_enti.insert(c.to_string(), nome);
+        }
+    }
     let pagina_righe = q.pagina_righe.unwrap_or(1).max(1);
     let (righe_errate, totale_righe_errate, campi_errati) =
         st.p.righe_errate_flusso(
@@ -241,10 +254,14 @@ pub async fn dettaglio(
         (f.clone(), None, false)
     };
     let lavori = st.p.db.lavori_di(id).await.map_err(ErroreServizio::from)?;
-    let fallito = lavori
-        .iter()
-        .any(|l| l.tipo == "validazione" && l.stato == "fallito");
-    let in_corso = matches!(stato, StatoFlusso::Caricato | StatoFlusso::InValidazione) && !fallito;
+    // A validation given up ends the flow `non_valido` with its explanation in the report; a
+    // flow still waiting with a failed job is one the platform could not even close.
+    let in_attesa = matches!(stato, StatoFlusso::Caricato | StatoFlusso::InValidazione);
+    let fallito = in_attesa
+        && lavori
+            .iter()
+            .any(|l| l.tipo == "validazione" && l.stato == "fallito");
+    let in_corso = in_attesa && !fallito;
     let ultima_pagina = (totale_segnalazioni + PER_PAGINA - 1) / PER_PAGINA;
     pagina(
         &st,
@@ -255,7 +272,7 @@ pub async fn dettaglio(
             in_corso, fallito, puo_inviare, puo_esaminare,
             segnalazioni, totale_segnalazioni, pagina => pagina_n, ultima_pagina,
             righe_errate, totale_righe_errate, pagina_righe, ultima_pagina_righe => (totale_righe_errate + 19) / 20,
-            campi_errati, conteggi, differenze, differenze_aggiornate,
+            campi_errati, conteggi, differenze, differenze_aggiornate, nomi_enti,
             filtro_tabella => filtro.tabella, filtro_codice => filtro.codice, filtro_gravita => filtro.gravita,
             tabelle => flussi::spec::dominio(&f.dominio).map(|d| d.tabelle.iter().map(|t| t.nome).collect::<Vec<_>>()).unwrap_or_default(),
         },
