@@ -401,7 +401,7 @@ impl Piattaforma {
             .deposito
             .lavoro()
             .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
-        let rep_file = cartella.join(format!("report-{}-{}.json", f.id, casuale::token_url(6)));
+        let rep_file = cartella.path().join("report.json");
         std::fs::write(&rep_file, rep.json())
             .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
         self.deposito
