@@ -573,7 +573,7 @@ fn stringhe_condivise_troppo_grandi() {
     };
     let m = limite(LettoreXlsx::da_byte(bytes.clone(), limiti));
     assert!(
-        m.starts_with("le stringhe condivise del file xlsx occupano "),
+        m.starts_with("le stringhe condivise del file xlsx ("),
         "{m}"
     );
     // An absurd uniqueCount (calamine would reserve room for it) is refused as corrupt.
@@ -582,6 +582,54 @@ fn stringhe_condivise_troppo_grandi() {
     });
     let m = illeggibile(LettoreXlsx::da_byte(falso, Limiti::default()));
     assert!(m.contains("stringhe condivise"), "{m}");
+}
+
+/// The bound is on memory, not on the part's size: many tiny strings cost their slot and their
+/// allocation (≥ 56 bytes each), far more than their XML. A part of 25 000 one-letter strings
+/// (about 250 kB of XML, 25 kB of text) is refused under a 1 MB limit, while the same number of
+/// bytes in a few long strings is read.
+#[test]
+fn stringhe_condivise_contate_in_memoria() {
+    use flussi::lettori::xlsx::MisuraStringhe;
+    let mut libro = Workbook::new();
+    let foglio = libro.add_worksheet();
+    foglio.write_string(0, 0, "intestazione").expect("w");
+    foglio.write_string(1, 0, "x").expect("w");
+    let bytes = libro.save_to_buffer().expect("save");
+    let n = 25_000u64;
+    let molte = riscrivi(&bytes, "xl/sharedStrings.xml", |_| {
+        let mut xml = format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{n}" uniqueCount="{n}">"#
+        );
+        for i in 0..n {
+            // Distinct one- and two-letter strings, as a hostile file would hold.
+            xml.push_str(&format!("<si><t>{}</t></si>", i % 97));
+        }
+        xml.push_str("</sst>");
+        xml
+    });
+    let limiti = Limiti {
+        max_stringhe_condivise: 1024 * 1024,
+        ..Limiti::default()
+    };
+    // 25 000 × (24-byte slot + 32-byte block) = 1.4 MB in memory, for ~60 kB of text.
+    assert!(n * (MisuraStringhe::POSTO + MisuraStringhe::blocco(2)) > 1024 * 1024);
+    let m = limite(LettoreXlsx::da_byte(molte, limiti.clone()));
+    assert!(
+        m.starts_with("le stringhe condivise del file xlsx (") && m.contains("il massimo è 1 MB"),
+        "{m}"
+    );
+
+    // The same text in a few long strings is well within the bound and reads normally.
+    let lunga = "y".repeat(30_000);
+    let poche = riscrivi(&bytes, "xl/sharedStrings.xml", |_| {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>intestazione</t></si><si><t>{lunga}</t></si></sst>"#
+        )
+    });
+    let mut lettore = LettoreXlsx::da_byte(poche, limiti).expect("within the bound");
+    let (_, righe) = leggi(&mut lettore, "Sheet1").expect("read");
+    assert_eq!(righe[0].1, vec![Cella::Testo(lunga)]);
 }
 
 /// A fake xlsx whose sheet part is `n` zero bytes: compresses about 1000:1.

@@ -146,6 +146,22 @@ struct Impostazioni {
     /// Indirizzo delle tessere della mappa ({z}/{x}/{y}); vuoto per non usarle [predefinito: OpenStreetMap].
     #[arg(long, global = true, env = "PUSH_TILE_URL", value_name = "URL")]
     tile_url: Option<String>,
+    /// Quante validazioni il validatore pubblico (senza accesso) esegue insieme; le altre ricevono «riprovi tra poco» (503) [predefinito: 2].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_VALIDATORE_SIMULTANEI",
+        value_name = "N"
+    )]
+    validatore_simultanei: Option<u32>,
+    /// Quanti file al minuto uno stesso indirizzo IP può inviare al validatore pubblico; oltre riceve 429 [predefinito: 10].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_VALIDATORE_AL_MINUTO",
+        value_name = "N"
+    )]
+    validatore_al_minuto: Option<u32>,
     /// Mittente delle notifiche [predefinito: push@regione.puglia.it].
     #[arg(
         long,
@@ -362,6 +378,8 @@ impl Impostazioni {
             tentativi_lavori: self.tentativi_lavori,
             lavori_paralleli: self.lavori_paralleli,
             tile_url: self.tile_url.clone(),
+            validatore_simultanei: self.validatore_simultanei,
+            validatore_al_minuto: self.validatore_al_minuto,
         };
         let da_file = match &self.config {
             Some(f) => Strato::da_file(f)?,

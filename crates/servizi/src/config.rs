@@ -82,6 +82,8 @@ pub struct Strato {
     pub tentativi_lavori: Option<u32>,
     pub lavori_paralleli: Option<usize>,
     pub tile_url: Option<String>,
+    pub validatore_simultanei: Option<u32>,
+    pub validatore_al_minuto: Option<u32>,
 }
 
 impl Strato {
@@ -112,6 +114,8 @@ impl Strato {
             tentativi_lavori: self.tentativi_lavori.or(sotto.tentativi_lavori),
             lavori_paralleli: self.lavori_paralleli.or(sotto.lavori_paralleli),
             tile_url: self.tile_url.or(sotto.tile_url),
+            validatore_simultanei: self.validatore_simultanei.or(sotto.validatore_simultanei),
+            validatore_al_minuto: self.validatore_al_minuto.or(sotto.validatore_al_minuto),
         }
     }
 
@@ -172,6 +176,13 @@ pub struct Config {
     pub lavori_paralleli: usize,
     /// Map tiles URL template (`{z}/{x}/{y}`); empty = no tiles, markers only.
     pub tile_url: String,
+    /// Most validations the public (anonymous) validator runs at once on this server; more are
+    /// refused with 503 and `Retry-After`, so that memory stays bounded (each one may hold up
+    /// to the readers' limits).
+    pub validatore_simultanei: u32,
+    /// Most files one client (IP address) may send to the public validator per minute; more
+    /// are refused with 429 and `Retry-After`.
+    pub validatore_al_minuto: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -274,6 +285,8 @@ impl Config {
             tentativi_lavori: s.tentativi_lavori.unwrap_or(3).max(1),
             lavori_paralleli: s.lavori_paralleli.unwrap_or(2).min(64),
             tile_url: s.tile_url.unwrap_or_else(|| TILE_OSM.into()),
+            validatore_simultanei: s.validatore_simultanei.unwrap_or(2).max(1),
+            validatore_al_minuto: s.validatore_al_minuto.unwrap_or(10).max(1),
         })
     }
 

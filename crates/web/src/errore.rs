@@ -33,6 +33,9 @@ pub enum ErrorePagina {
     Csrf,
     #[error("{0}")]
     RichiestaNonValida(String),
+    /// The public validator's limits (429 or 503, with `Retry-After`).
+    #[error("validatore pubblico: {0:?}")]
+    Frenato(crate::freno::Rifiuto),
 }
 
 /// Errors of API handlers.
@@ -120,6 +123,32 @@ impl IntoResponse for ErrorePagina {
                 false,
             ),
             ErrorePagina::RichiestaNonValida(m) => risposta(StatusCode::BAD_REQUEST, "Richiesta non valida", m, None, false),
+            ErrorePagina::Frenato(rifiuto) => {
+                use crate::freno::Rifiuto;
+                let (status, titolo, messaggio, riprova) = match rifiuto {
+                    Rifiuto::TroppeRichieste { riprova } => (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "Troppi file in poco tempo",
+                        format!(
+                            "Da questo indirizzo sono arrivati troppi file da controllare nell'ultimo minuto. Attenda {} e riprovi. Gli enti registrati possono caricare i flussi dall'area riservata, senza questo limite.",
+                            secondi(riprova.as_secs())
+                        ),
+                        riprova,
+                    ),
+                    Rifiuto::Occupato { riprova } => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Validatore occupato",
+                        format!(
+                            "Il validatore sta già controllando il numero massimo di file. Il suo file non è stato esaminato: riprovi tra {}.",
+                            secondi(riprova.as_secs())
+                        ),
+                        riprova,
+                    ),
+                };
+                let mut r = risposta(status, titolo, messaggio, None, false);
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(riprova.as_secs()));
+                r
+            }
         }
     }
 }
@@ -146,6 +175,15 @@ impl IntoResponse for ErroreApi {
                 true,
             ),
         }
+    }
+}
+
+/// «1 secondo», «30 secondi».
+fn secondi(n: u64) -> String {
+    if n == 1 {
+        "1 secondo".into()
+    } else {
+        format!("{n} secondi")
     }
 }
 
@@ -193,6 +231,9 @@ pub async fn mappa_errori(State(st): State<Stato>, req: Request, next: Next) -> 
         nuova
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if let Some(v) = r.headers().get(header::RETRY_AFTER) {
+        nuova.headers_mut().insert(header::RETRY_AFTER, v.clone());
     }
     // Keep the cookies a handler or inner middleware set.
     for c in r.headers().get_all(header::SET_COOKIE) {

@@ -11,6 +11,7 @@ pub mod assets;
 pub mod caricamento;
 pub mod contesto;
 pub mod errore;
+pub mod freno;
 pub mod modelli;
 pub mod pagine;
 
@@ -29,6 +30,8 @@ use tower_http::trace::TraceLayer;
 pub struct Stato {
     pub p: Piattaforma,
     pub modelli: Arc<minijinja::Environment<'static>>,
+    /// Concurrency and per-client limits of the public validator.
+    pub freno: Arc<freno::Freno>,
 }
 
 /// Largest form body accepted (file uploads come with the flow engine and have their own limit).
@@ -38,6 +41,10 @@ const LIMITE_MODULO: usize = 64 * 1024;
 pub fn router(p: Piattaforma) -> Router {
     let politica = politica_contenuti(&p.config.tile_url);
     let stato = Stato {
+        freno: Arc::new(freno::Freno::new(
+            p.config.validatore_simultanei,
+            p.config.validatore_al_minuto,
+        )),
         p,
         modelli: Arc::new(modelli::ambiente()),
     };
@@ -241,9 +248,13 @@ pub async fn servi(
     };
     // This server's background worker (flow validation, differences).
     let esecutore = servizi::lavori::avvia_esecutore(p.clone());
-    let r = axum::serve(listener, router(p))
-        .with_graceful_shutdown(spegni)
-        .await;
+    // The connection's address is what the public validator's per-client limit counts.
+    let r = axum::serve(
+        listener,
+        router(p).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(spegni)
+    .await;
     pulizia.abort();
     esecutore.abort();
     r

@@ -36,7 +36,9 @@ pub struct Limiti {
     pub max_espanso: u64,
     /// Largest ratio expanded/compressed of a ZIP member (zip bombs).
     pub max_rapporto: u64,
-    /// Largest XLSX shared-strings part, in bytes (expanded).
+    /// Most memory the XLSX shared strings may occupy once loaded, in bytes, counting the
+    /// per-string overhead (slot and allocation), not only the text: see
+    /// [`xlsx::MisuraStringhe`].
     pub max_stringhe_condivise: u64,
     /// Wall-clock deadline.
     pub scadenza: Option<Instant>,
@@ -51,7 +53,9 @@ impl Default for Limiti {
             max_cella: 32 * 1024,
             max_espanso: 2 * 1024 * 1024 * 1024,
             max_rapporto: 200,
-            max_stringhe_condivise: 512 * 1024 * 1024,
+            // A real workbook at the row limit (a million units, a few distinct texts per
+            // row) stays well under; 20 million tiny strings (1.1 GB) do not.
+            max_stringhe_condivise: 256 * 1024 * 1024,
             scadenza: None,
         }
     }

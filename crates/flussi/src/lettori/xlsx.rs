@@ -7,8 +7,9 @@
 //!   the shared-strings part. The `zip` crate refuses to expand a member past its declared size,
 //!   so the declared sizes are a hard bound.
 //! - The workbook is then opened with calamine, which reads the package relationships, the
-//!   shared-strings table (held whole in memory: it is bounded by
-//!   [`Limiti::max_stringhe_condivise`]), the styles (number formats tell dates from numbers) and
+//!   shared-strings table (held whole in memory, one allocation per string: what it will occupy,
+//!   per-string overhead included, is measured by streaming the part first, and bounded by
+//!   [`Limiti::max_stringhe_condivise`]; see [`MisuraStringhe`]), the styles (number formats tell dates from numbers) and
 //!   the sheet list.
 //! - Each sheet is streamed with calamine's cell reader
 //!   ([`XlsxCellReader::next_cell_with_formula_metadata`]), which yields one cell at a time with
@@ -295,13 +296,6 @@ fn controlla_archivio(ingresso: Ingresso, limiti: &Limiti) -> Result<Ingresso, E
             }
         }
         if nome_normale.ends_with("sharedstrings.xml") {
-            if espanso > limiti.max_stringhe_condivise {
-                return Err(ErroreLettura::Limite(format!(
-                    "le stringhe condivise del file xlsx occupano {}: il massimo è {}",
-                    dimensione_leggibile(espanso),
-                    dimensione_leggibile(limiti.max_stringhe_condivise)
-                )));
-            }
             stringhe_condivise.push((i, espanso));
         }
         if nome_normale.ends_with("styles.xml") && espanso > MAX_STILI {
@@ -313,7 +307,7 @@ fn controlla_archivio(ingresso: Ingresso, limiti: &Limiti) -> Result<Ingresso, E
         }
     }
     for (i, espanso) in stringhe_condivise {
-        controlla_conteggio_stringhe(&mut archivio, i, espanso)?;
+        misura_stringhe_condivise(&mut archivio, i, espanso, limiti)?;
     }
     let mut ingresso = archivio.into_inner();
     ingresso
@@ -322,48 +316,176 @@ fn controlla_archivio(ingresso: Ingresso, limiti: &Limiti) -> Result<Ingresso, E
     Ok(ingresso)
 }
 
-/// calamine reserves room for `uniqueCount` strings up front: an absurd count would abort the
-/// process on allocation, so it must be plausible for the part's size.
-fn controlla_conteggio_stringhe(
+/// What the shared strings will occupy in memory once calamine has loaded them, in bytes, with
+/// the per-string overhead: calamine keeps them as a `Vec<String>` (24 bytes per slot, reserved
+/// up front for the declared `uniqueCount`) and each non-empty string is its own heap allocation
+/// (the allocator rounds it up and adds its header: at least 32 bytes). Short strings therefore
+/// cost far more than their text: 20 million one-letter strings (a 3.7 MB workbook) take over
+/// 1 GB, although their XML is a few hundred MB and their text 20 MB.
+///
+/// The part is streamed once, before calamine reads it; the count stops with
+/// [`ErroreLettura::Limite`] as soon as it passes [`Limiti::max_stringhe_condivise`], so a hostile
+/// part costs a bounded read and no memory. Text is counted as written (entities not expanded,
+/// blanks not trimmed), which can only overestimate what calamine keeps; a rich-text string
+/// (several runs) is counted twice its length, for the doubling growth of calamine's buffer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MisuraStringhe {
+    /// Slots the vector will hold: the declared `uniqueCount`, or the strings found if more.
+    pub posti: u64,
+    /// Strings found so far.
+    pub stringhe: u64,
+    /// Heap bytes of the strings themselves, with the allocator's rounding and header.
+    pub byte_testo: u64,
+}
+
+impl MisuraStringhe {
+    /// Bytes of one `String` in calamine's vector.
+    pub const POSTO: u64 = std::mem::size_of::<String>() as u64;
+
+    /// The heap block the allocator gives a string of `lunghezza` bytes: none when empty,
+    /// otherwise the length plus an 8-byte header rounded up to 16, and at least 32 bytes
+    /// (glibc's malloc; other allocators are in the same range).
+    pub fn blocco(lunghezza: u64) -> u64 {
+        if lunghezza == 0 {
+            0
+        } else {
+            (lunghezza.saturating_add(8 + 15) / 16 * 16).max(32)
+        }
+    }
+
+    /// Total bytes in memory.
+    pub fn totale(&self) -> u64 {
+        // A vector that outgrows its reservation doubles.
+        let posti = if self.stringhe > self.posti {
+            self.stringhe.next_power_of_two()
+        } else {
+            self.posti
+        };
+        posti
+            .saturating_mul(Self::POSTO)
+            .saturating_add(self.byte_testo)
+    }
+}
+
+fn misura_stringhe_condivise(
     archivio: &mut ZipArchive<Ingresso>,
     indice: usize,
     espanso: u64,
-) -> Result<(), ErroreLettura> {
+    limiti: &Limiti,
+) -> Result<MisuraStringhe, ErroreLettura> {
     let danneggiato = || {
         ErroreLettura::Illeggibile(
             "il file xlsx è danneggiato: l'elenco delle stringhe condivise non è coerente".into(),
         )
     };
+    let troppe = |m: &MisuraStringhe| {
+        ErroreLettura::Limite(format!(
+            "le stringhe condivise del file xlsx ({} o più) occuperebbero in memoria più di {}: \
+             il massimo è {}; riduca il numero di celle di testo diverse, oppure invii il flusso \
+             come file .zip di CSV",
+            formatta_migliaia(m.stringhe.max(m.posti)),
+            dimensione_leggibile(m.totale()),
+            dimensione_leggibile(limiti.max_stringhe_condivise)
+        ))
+    };
     let parte = match archivio.by_index(indice) {
         Ok(p) => p,
         // Unreadable: calamine will report it when opening.
-        Err(_) => return Ok(()),
+        Err(_) => return Ok(MisuraStringhe::default()),
     };
-    let mut xml = lettore_xml(parte.take(MAX_PROLOGO_SST));
+    // The zip crate stops at the declared size, already checked against the limits.
+    let mut xml = lettore_xml(parte);
     let mut buf = Vec::new();
+    let mut m = MisuraStringhe::default();
+    let mut letti_prologo = true;
+    // Inside <si>: the text bytes of this string and its runs; inside <rPh> (phonetic hints,
+    // which calamine skips); inside <t>.
+    let (mut in_si, mut in_rph, mut in_t) = (false, false, false);
+    let (mut lunghezza, mut ricco) = (0u64, false);
     loop {
         buf.clear();
-        match xml.read_event_into(&mut buf) {
-            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == "sst" => {
-                let dichiarate = attributo(&e, "uniqueCount")
-                    .as_deref()
-                    .and_then(cifre_iniziali);
-                return match dichiarate {
-                    Some(n) if n > espanso / MIN_BYTE_PER_STRINGA + 1 => Err(danneggiato()),
-                    _ => Ok(()),
-                };
+        let evento = xml.read_event_into(&mut buf);
+        if letti_prologo {
+            match evento {
+                Ok(Event::Start(e)) if e.local_name().as_ref() == "sst" => {
+                    // calamine reserves room for `uniqueCount` strings up front: an absurd count
+                    // would abort the process on allocation, so it must be plausible for the
+                    // part's size.
+                    let dichiarate = attributo(&e, "uniqueCount")
+                        .as_deref()
+                        .and_then(cifre_iniziali)
+                        .unwrap_or(0);
+                    if dichiarate > espanso / MIN_BYTE_PER_STRINGA + 1 {
+                        return Err(danneggiato());
+                    }
+                    m.posti = dichiarate;
+                    if m.totale() > limiti.max_stringhe_condivise {
+                        return Err(troppe(&m));
+                    }
+                    letti_prologo = false;
+                }
+                // An empty table (`<sst/>`) or no table: nothing to hold.
+                Ok(Event::Eof) => return Ok(m),
+                Err(_) => return Err(danneggiato()),
+                Ok(_) if xml.buffer_position() > MAX_PROLOGO_SST => return Err(danneggiato()),
+                Ok(_) => {}
             }
-            Ok(Event::Eof) => {
-                return if espanso > MAX_PROLOGO_SST {
-                    Err(danneggiato())
-                } else {
-                    Ok(())
-                };
-            }
-            Err(_) => return Err(danneggiato()),
+            continue;
+        }
+        match evento {
+            Ok(Event::Start(e)) => match e.local_name().as_ref() {
+                "si" => {
+                    (in_si, lunghezza, ricco) = (true, 0, false);
+                }
+                "r" if in_si => ricco = true,
+                "rPh" if in_si => in_rph = true,
+                "t" if in_si && !in_rph => in_t = true,
+                _ => {}
+            },
+            Ok(Event::Text(t)) if in_t => lunghezza += t.len() as u64,
+            Ok(Event::CData(t)) if in_t => lunghezza += t.len() as u64,
+            Ok(Event::GeneralRef(r)) if in_t => lunghezza += r.len() as u64 + 2,
+            Ok(Event::End(e)) => match e.local_name().as_ref() {
+                "t" => in_t = false,
+                "rPh" => in_rph = false,
+                "si" if in_si => {
+                    in_si = false;
+                    m.stringhe += 1;
+                    let tenuti = if ricco {
+                        lunghezza.saturating_mul(2)
+                    } else {
+                        lunghezza
+                    };
+                    m.byte_testo = m.byte_testo.saturating_add(MisuraStringhe::blocco(tenuti));
+                    if m.totale() > limiti.max_stringhe_condivise {
+                        return Err(troppe(&m));
+                    }
+                    if m.stringhe.is_multiple_of(OGNI_CELLE * 64) {
+                        limiti.controlla_tempo()?;
+                    }
+                }
+                "sst" => return Ok(m),
+                _ => {}
+            },
+            Ok(Event::Eof) => return Ok(m),
+            // Malformed XML: calamine will refuse it when opening.
+            Err(_) => return Ok(m),
             Ok(_) => {}
         }
     }
+}
+
+/// `20000000` as «20.000.000».
+fn formatta_migliaia(n: u64) -> String {
+    let cifre = n.to_string();
+    let mut uscita = String::new();
+    for (i, c) in cifre.chars().enumerate() {
+        if i > 0 && (cifre.len() - i).is_multiple_of(3) {
+            uscita.push('.');
+        }
+        uscita.push(c);
+    }
+    uscita
 }
 
 /// The leading decimal digits of `s` (after blanks and a `+`), saturating; `None` if none.

@@ -65,6 +65,8 @@ pub struct Opzioni {
     pub orologio: Option<chrono::DateTime<chrono::Utc>>,
     /// Background workers of the in-process server (`Some(0)`: none, the test drives the queue).
     pub lavori_paralleli: Option<usize>,
+    /// Any other settings, over the harness's own.
+    pub impostazioni: Strato,
 }
 
 impl Default for Opzioni {
@@ -80,6 +82,7 @@ impl Default for Opzioni {
             limite_caricamento_mb: None,
             orologio: None,
             lavori_paralleli: None,
+            impostazioni: Strato::default(),
         }
     }
 }
@@ -132,7 +135,7 @@ impl TestApp {
             lavori_paralleli: o.lavori_paralleli,
             ..Default::default()
         };
-        let config = Config::risolvi(strato).expect("config");
+        let config = Config::risolvi(o.impostazioni.sopra(strato)).expect("config");
         let mut p = Piattaforma::avvia(config).await.expect("avvio");
         if let Some(t) = o.orologio {
             p.orologio = dominio::orologio::Orologio::fisso(t);

@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use flussi::lettori::dati::Dati;
 
-use crate::aiuto::TestApp;
+use crate::aiuto::{Opzioni, TestApp};
+use servizi::config::Strato;
 
 #[tokio::test]
 async fn pagine_generate_dalla_definizione() {
@@ -266,4 +267,132 @@ async fn validatore_pubblico_rifiuta_file_troppo_grandi() {
     let r = carica(&app, None, "patrimonio", "grande.csv", grande, "pagina").await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("50 MB"));
+}
+
+/// The public validator runs a bounded number of anonymous validations at once: while one file
+/// is still arriving, another is refused at once (503, Italian, `Retry-After`), not queued;
+/// when the first ends the place is free again.
+#[tokio::test]
+async fn validatore_pubblico_limita_le_validazioni_simultanee() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::con(Opzioni {
+        impostazioni: Strato {
+            validatore_simultanei: Some(1),
+            validatore_al_minuto: Some(1000),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    // A slow upload: headers and the start of the file, then nothing.
+    let indirizzo = app.url.trim_start_matches("http://").to_string();
+    let mut lento = tokio::net::TcpStream::connect(&indirizzo).await.unwrap();
+    let inizio =
+        "--X\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nabc";
+    lento
+        .write_all(
+            format!(
+                "POST /documentazione/validatore HTTP/1.1\r\nHost: {indirizzo}\r\n\
+                 Content-Type: multipart/form-data; boundary=X\r\nContent-Length: 100000\r\n\r\n{inizio}"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    lento.flush().await.unwrap();
+    let mut rifiutata = None;
+    for _ in 0..200 {
+        let r = carica(
+            &app,
+            None,
+            "patrimonio",
+            "prova.csv",
+            b"a\n1\n".to_vec(),
+            "pagina",
+        )
+        .await;
+        if r.status() == 503 {
+            rifiutata = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = rifiutata.expect("a second validation while the first holds the only place is refused");
+    assert_eq!(
+        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("30")
+    );
+    let testo = r.text().await.unwrap();
+    assert!(testo.contains("Validatore occupato"), "{testo}");
+    assert!(testo.contains("riprovi tra 30 secondi"), "{testo}");
+    // The slow client goes away: its place is given back.
+    drop(lento);
+    let mut stato = 0;
+    for _ in 0..200 {
+        stato = carica(
+            &app,
+            None,
+            "patrimonio",
+            "prova.csv",
+            b"a\n1\n".to_vec(),
+            "pagina",
+        )
+        .await
+        .status()
+        .as_u16();
+        if stato == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(stato, 200);
+}
+
+/// One client may send only so many files a minute to the public validator: then 429, in
+/// Italian, with `Retry-After`.
+#[tokio::test]
+async fn validatore_pubblico_limita_i_file_per_client() {
+    let app = TestApp::con(Opzioni {
+        impostazioni: Strato {
+            validatore_al_minuto: Some(2),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    for _ in 0..2 {
+        let r = carica(
+            &app,
+            None,
+            "patrimonio",
+            "prova.csv",
+            b"a\n1\n".to_vec(),
+            "pagina",
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+    }
+    let r = carica(
+        &app,
+        None,
+        "patrimonio",
+        "prova.csv",
+        b"a\n1\n".to_vec(),
+        "pagina",
+    )
+    .await;
+    assert_eq!(r.status(), 429);
+    let attesa: u64 = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=31).contains(&attesa), "{attesa}");
+    let testo = r.text().await.unwrap();
+    assert!(testo.contains("Troppi file in poco tempo"), "{testo}");
+    assert!(
+        testo.contains(&format!("Attenda {attesa} secondi")),
+        "{testo}"
+    );
 }

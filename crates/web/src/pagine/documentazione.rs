@@ -200,9 +200,12 @@ pub const LIMITE_VALIDATORE: usize = 50 * 1024 * 1024;
 pub async fn valida(
     State(st): State<Stato>,
     cx: Contesto,
+    client: crate::freno::IndirizzoClient,
     headers: axum::http::HeaderMap,
     mut m: Multipart,
 ) -> Result<Response, ErrorePagina> {
+    // Before the body is read: the place is held while the file arrives and is validated.
+    let posto = st.freno.entra(client.0).map_err(ErrorePagina::Frenato)?;
     let mut csrf = String::new();
     let (mut nome_dominio, mut ente, mut formato) =
         (String::new(), String::new(), String::from("pagina"));
@@ -248,6 +251,9 @@ pub async fn valida(
     // CPU-bound: off the async runtime.
     let nome_c = nome_file.clone();
     let report = tokio::task::spawn_blocking(move || {
+        // Held by the work itself: a client that goes away does not free the place while its
+        // file is still being validated.
+        let _posto = posto;
         flussi::valida_file(&nome_c, Dati::Byte(Arc::new(byte)), d, &opzioni, None)
     })
     .await
