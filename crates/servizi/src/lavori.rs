@@ -489,10 +489,19 @@ impl Piattaforma {
             .deposito
             .originale(&f.sha256)
             .map_err(|e| ErroreServizio::Interno(format!("file del flusso {id}: {e}")))?;
+        // The limits of this validation, also for the estimate (which expands ZIP members).
+        let limiti = flussi::lettori::Limiti {
+            max_byte: self.config.limite_caricamento_mb * 1024 * 1024,
+            scadenza: Some(
+                std::time::Instant::now() + Duration::from_secs(self.config.limite_validazione_s),
+            ),
+            ..Default::default()
+        };
         let stima = {
             let p = percorso.clone();
             let nome = f.nome_file.clone();
-            tokio::task::spawn_blocking(move || flussi::lettori::stima_righe(&nome, &p))
+            let limiti = limiti.clone();
+            tokio::task::spawn_blocking(move || flussi::lettori::stima_righe(&nome, &p, &limiti))
                 .await
                 .ok()
                 .flatten()
@@ -521,9 +530,7 @@ impl Piattaforma {
         let lette: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
         let mut opzioni = Opzioni::new(self.orologio.oggi());
         opzioni.dichiarante = Dichiarante::da_codice(&f.ente);
-        opzioni.limiti.max_byte = self.config.limite_caricamento_mb * 1024 * 1024;
-        opzioni.limiti.scadenza =
-            Some(std::time::Instant::now() + Duration::from_secs(self.config.limite_validazione_s));
+        opzioni.limiti = limiti;
         {
             let lette = lette.clone();
             opzioni.avanzamento = Some(Arc::new(move |t: &str, n: u64| {

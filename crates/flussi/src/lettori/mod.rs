@@ -291,19 +291,25 @@ pub fn dimensione_leggibile(n: u64) -> String {
 
 /// A quick estimate of a file's data rows, for the progress percentage: line breaks of a CSV
 /// or of the CSV members of a ZIP, the `<dimension>` of an XLSX's sheets. `None` when the
-/// container does not tell cheaply (JSON, signed files). Reads at most 4 GiB.
-pub fn stima_righe(nome_file: &str, percorso: &std::path::Path) -> Option<u64> {
+/// container does not tell cheaply (JSON, signed files) or when counting would pass one of
+/// `limiti`: a member's expansion ratio or expanded size, the total expanded, the deadline —
+/// the same bounds the readers apply, so that a ZIP bomb costs the estimate no more than it
+/// costs the validation (which then reports `limite_superato`).
+pub fn stima_righe(nome_file: &str, percorso: &std::path::Path, limiti: &Limiti) -> Option<u64> {
     use std::io::Read;
-    fn conta_linee(mut r: impl Read) -> Option<u64> {
+    /// Counts the lines of `r`, adding the bytes read to `letti`, which must stay within
+    /// `max_espanso`; the deadline is checked every buffer.
+    fn conta_linee(mut r: impl Read, letti: &mut u64, limiti: &Limiti) -> Option<u64> {
         let mut buf = vec![0u8; 256 * 1024];
-        let (mut n, mut letti, mut ultimo) = (0u64, 0u64, b'\n');
+        let (mut n, mut ultimo) = (0u64, b'\n');
         loop {
+            limiti.controlla_tempo().ok()?;
             let k = r.read(&mut buf).ok()?;
             if k == 0 {
                 break;
             }
-            letti += k as u64;
-            if letti > 4 << 30 {
+            *letti += k as u64;
+            if *letti > limiti.max_espanso {
                 return None;
             }
             n += buf[..k].iter().filter(|&&b| b == b'\n').count() as u64;
@@ -314,19 +320,39 @@ pub fn stima_righe(nome_file: &str, percorso: &std::path::Path) -> Option<u64> {
     }
     let minuscolo = nome_file.to_ascii_lowercase();
     let file = std::fs::File::open(percorso).ok()?;
+    let mut letti = 0u64;
     if minuscolo.ends_with(".csv") {
-        return conta_linee(std::io::BufReader::new(file));
+        if file.metadata().ok()?.len() > limiti.max_byte {
+            return None;
+        }
+        return conta_linee(std::io::BufReader::new(file), &mut letti, limiti);
     }
     if !(minuscolo.ends_with(".zip") || minuscolo.ends_with(".xlsx")) {
         return None;
     }
     let mut z = zip::ZipArchive::new(std::io::BufReader::new(file)).ok()?;
+    // Declared sizes first, before anything is expanded (the zip crate stops a member at its
+    // declared size, so they bound what can be read).
+    let mut dichiarato = 0u64;
+    for i in 0..z.len() {
+        let e = z.by_index_raw(i).ok()?;
+        if e.size() > limiti.max_espanso
+            || testo::rapporto_eccessivo(e.size(), e.compressed_size(), limiti).is_some()
+        {
+            return None;
+        }
+        dichiarato = dichiarato.saturating_add(e.size());
+    }
     let mut totale = 0u64;
     for i in 0..z.len() {
+        limiti.controlla_tempo().ok()?;
         let mut e = z.by_index(i).ok()?;
         let nome = e.name().ok()?.to_ascii_lowercase();
         if nome.ends_with(".csv") {
-            totale += conta_linee(&mut e)?;
+            if dichiarato > limiti.max_espanso {
+                return None;
+            }
+            totale += conta_linee(&mut e, &mut letti, limiti)?;
         } else if nome.starts_with("xl/worksheets/") && nome.ends_with(".xml") {
             let mut inizio = vec![0u8; 4096];
             let mut k = 0;

@@ -290,11 +290,10 @@ impl ZipCsv {
             if nome.is_empty() || nome.starts_with('.') || completo.starts_with("__MACOSX") {
                 continue;
             }
-            let (compresso, espanso) = (m.compressed_size().max(1), m.size());
-            if espanso / compresso > limiti.max_rapporto && espanso > 1024 * 1024 {
+            let espanso = m.size();
+            if let Some(rapporto) = rapporto_eccessivo(espanso, m.compressed_size(), &limiti) {
                 return Err(ErroreLettura::Limite(format!(
-                    "il file «{nome}» nell'archivio si espande {} volte: il massimo consentito è {} (possibile «zip bomb»)",
-                    espanso / compresso,
+                    "il file «{nome}» nell'archivio si espande {rapporto} volte: il massimo consentito è {} (possibile «zip bomb»)",
                     limiti.max_rapporto
                 )));
             }
@@ -358,6 +357,14 @@ impl Sorgente for ZipCsv {
             visita,
         )
     }
+}
+
+/// The expansion ratio of a ZIP member when it passes [`Limiti::max_rapporto`] (zip bombs).
+/// Members under 1 MiB expanded are not judged by ratio: small repetitive files compress very
+/// well and are harmless.
+pub(crate) fn rapporto_eccessivo(espanso: u64, compresso: u64, limiti: &Limiti) -> Option<u64> {
+    let rapporto = espanso / compresso.max(1);
+    (rapporto > limiti.max_rapporto && espanso > 1024 * 1024).then_some(rapporto)
 }
 
 /// True when the bytes look like a ZIP archive.
