@@ -1,5 +1,7 @@
 //! Per-request context for pages: who is asking (from the session cookie), the CSRF cookie and
-//! token, and the form extractor that refuses a POST without a valid CSRF token.
+//! token, and the form extractor that refuses a POST without a valid CSRF token. The token is
+//! bound to the session when there is one, else to the browser's CSRF cookie
+//! (`servizi::sicurezza`).
 
 use axum::body::Body;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
@@ -9,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde::de::DeserializeOwned;
 use servizi::identita::Identita;
-use servizi::sicurezza;
+use servizi::sicurezza::{self, LegameCsrf};
 
 use crate::Stato;
 use crate::errore::ErrorePagina;
@@ -83,6 +85,8 @@ pub struct Contesto {
     /// The outcome of the previous POST (`?esito=…` after a redirect), shown as a message.
     pub esito: Option<String>,
     cookie_csrf: String,
+    /// The session cookie, when it opened a session: what the CSRF token is bound to.
+    cookie_sessione: Option<String>,
 }
 
 impl Contesto {
@@ -90,9 +94,16 @@ impl Contesto {
         &self.identita.soggetto
     }
 
+    fn legame_csrf(&self) -> LegameCsrf<'_> {
+        match &self.cookie_sessione {
+            Some(s) => LegameCsrf::Sessione(s),
+            None => LegameCsrf::Browser(&self.cookie_csrf),
+        }
+    }
+
     /// Whether `token` is a valid CSRF token for this request: the one check behind every form.
     pub fn csrf_valido(&self, st: &Stato, token: &str) -> bool {
-        sicurezza::csrf_valido(st.p.config.segreto_sessione(), &self.cookie_csrf, token)
+        sicurezza::csrf_valido(st.p.config.segreto_sessione(), self.legame_csrf(), token)
     }
 }
 
@@ -105,15 +116,17 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let st = Stato::from_ref(state);
-        let identita =
-            st.p.identita_da_sessione(cookie(&parts.headers, COOKIE_SESSIONE))
-                .await?;
+        let sessione = cookie(&parts.headers, COOKIE_SESSIONE);
+        let identita = st.p.identita_da_sessione(sessione).await?;
+        // Only a cookie that opened a session binds: an unknown or expired one is no session.
+        let cookie_sessione = sessione
+            .filter(|_| identita.utente.is_some())
+            .map(str::to_string);
         let cookie_csrf = parts
             .extensions
             .get::<CookieCsrf>()
             .map(|c| c.0.clone())
             .unwrap_or_default();
-        let csrf = sicurezza::token_csrf(st.p.config.segreto_sessione(), &cookie_csrf);
         let esito = parts.uri.query().and_then(|q| {
             url::form_urlencoded::parse(q.as_bytes())
                 .find(|(k, _)| k == "esito")
@@ -124,13 +137,16 @@ where
                         .collect()
                 })
         });
-        Ok(Contesto {
+        let mut cx = Contesto {
             identita,
-            csrf,
+            csrf: String::new(),
             percorso: parts.uri.path().to_string(),
             esito,
             cookie_csrf,
-        })
+            cookie_sessione,
+        };
+        cx.csrf = sicurezza::token_csrf(st.p.config.segreto_sessione(), cx.legame_csrf());
+        Ok(cx)
     }
 }
 

@@ -15,6 +15,7 @@ mod audit;
 mod autorizzazioni;
 mod avvio;
 mod caricamento;
+mod csrf;
 mod demo;
 mod documentazione;
 mod flussi;

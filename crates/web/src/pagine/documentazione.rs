@@ -14,7 +14,7 @@ use serde::Serialize;
 use servizi::ErroreServizio;
 
 use crate::Stato;
-use crate::contesto::{COOKIE_CSRF, Contesto, cookie};
+use crate::contesto::Contesto;
 use crate::errore::ErrorePagina;
 use crate::modelli::pagina;
 
@@ -201,7 +201,6 @@ pub async fn valida(
     State(st): State<Stato>,
     cx: Contesto,
     client: crate::freno::IndirizzoClient,
-    headers: axum::http::HeaderMap,
     mut m: Multipart,
 ) -> Result<Response, ErrorePagina> {
     // Before the body is read: the place is held while the file arrives and is validated.
@@ -231,8 +230,7 @@ pub async fn valida(
             _ => {}
         }
     }
-    let cookie_csrf = cookie(&headers, COOKIE_CSRF).unwrap_or_default();
-    if !servizi::sicurezza::csrf_valido(st.p.config.segreto_sessione(), cookie_csrf, &csrf) {
+    if !cx.csrf_valido(&st, &csrf) {
         return Err(ErrorePagina::Csrf);
     }
     let d = spec::dominio(&nome_dominio).ok_or_else(|| non_valida("Scelga il tipo di flusso."))?;
