@@ -675,7 +675,10 @@ impl Piattaforma {
                         "il flusso dimostrativo di {ente} non è valido"
                     )));
                 }
-                self.invia_flusso(&s, f.id, true).await?;
+                // A later register that removes many units says why, as a referent must.
+                let motivo = (!self.rimozioni_da_motivare(f.id).await?.is_empty())
+                    .then_some("Alloggi alienati o dismessi nel periodo (dati dimostrativi).");
+                self.invia_flusso(&s, f.id, true, motivo).await?;
                 let (a, m, g) = if *versione == 0 {
                     (*a, *m, *g)
                 } else {

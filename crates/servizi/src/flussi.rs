@@ -51,6 +51,34 @@ pub struct ConteggiDifferenza {
     pub aggiunti: u64,
     pub modificati: u64,
     pub rimossi: u64,
+    /// The entity's current records of the table when the difference was computed (`None` in
+    /// differences computed before it was recorded: they are computed again when it matters).
+    #[serde(default)]
+    pub attuali: Option<u64>,
+}
+
+/// A removal needs the referent's reason above this share of the table's current records
+/// (spec README §4: more than 10 %)…
+pub const SOGLIA_RIMOZIONI_PERCENTO: u64 = 10;
+/// …or above this many records.
+pub const SOGLIA_RIMOZIONI: u64 = 50;
+
+impl ConteggiDifferenza {
+    /// Whether these removals need a written reason (spec README §4 "Removals need a reason").
+    pub fn rimozione_da_motivare(&self) -> bool {
+        let attuali = self.attuali.unwrap_or(0);
+        self.rimossi > SOGLIA_RIMOZIONI || self.rimossi * 100 > attuali * SOGLIA_RIMOZIONI_PERCENTO
+    }
+}
+
+/// The Italian name of a register table, plural, for sentences.
+pub fn nome_tabella(t: &str) -> &str {
+    match t {
+        "complessi" => "complessi",
+        "fabbricati" => "fabbricati",
+        "unita" => "unità immobiliari",
+        altro => altro,
+    }
 }
 
 /// The most differences of one kind and table kept as a list (the counts are always whole).
@@ -413,6 +441,46 @@ impl Piattaforma {
             .await?)
     }
 
+    /// The tables whose removals need the referent's reason, on the difference against the
+    /// register as it is now (computed again when the register changed since, or when it was
+    /// computed before the current records were counted).
+    pub async fn rimozioni_da_motivare(&self, id: i64) -> Esito<Vec<(String, ConteggiDifferenza)>> {
+        let attuale = |f: &Flusso, base: i64| -> Option<Vec<(String, ConteggiDifferenza)>> {
+            let c: Vec<(String, ConteggiDifferenza)> =
+                serde_json::from_str(f.differenze.as_deref()?).ok()?;
+            (f.differenze_base == Some(base) && c.iter().all(|(_, c)| c.attuali.is_some()))
+                .then_some(c)
+        };
+        let f = self
+            .db
+            .flusso(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
+        let base = self
+            .db
+            .ultimo_accettato(&f.ente, &f.dominio)
+            .await?
+            .unwrap_or(0);
+        let conteggi = match attuale(&f, base) {
+            Some(c) => c,
+            None => {
+                self.calcola_differenze(id).await?;
+                let f = self
+                    .db
+                    .flusso(id)
+                    .await?
+                    .ok_or(ErroreServizio::NonTrovato)?;
+                attuale(&f, base).ok_or_else(|| {
+                    ErroreServizio::Interno(format!("differenze del flusso {id} non calcolate"))
+                })?
+            }
+        };
+        Ok(conteggi
+            .into_iter()
+            .filter(|(_, c)| c.rimozione_da_motivare())
+            .collect())
+    }
+
     /// Submits a valid flow. With warnings, the referent must confirm having read them (the
     /// API's submission is the confirmation). Assigns the protocol number.
     pub async fn invia_flusso(
@@ -420,6 +488,7 @@ impl Piattaforma {
         s: &Soggetto,
         id: i64,
         conferma_avvisi: bool,
+        motivazione_rimozioni: Option<&str>,
     ) -> Esito<Flusso> {
         let f = self.flusso_visibile(s, id).await?;
         let (ente, dom) = chiavi(&f)?;
@@ -440,6 +509,42 @@ impl Piattaforma {
                 ),
             )));
         }
+        // Removals above the threshold need the referent's reason, judged on the difference
+        // against the register as it is now.
+        let motivazione_rimozioni = motivazione_rimozioni
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(|m| {
+                Testo::parse(
+                    m,
+                    "motivazione_rimozioni",
+                    "Motivazione delle rimozioni",
+                    1,
+                    2000,
+                )
+            })
+            .transpose()?;
+        let da_motivare = self.rimozioni_da_motivare(id).await?;
+        if !da_motivare.is_empty() && motivazione_rimozioni.is_none() {
+            let elenco: Vec<String> = da_motivare
+                .iter()
+                .map(|(t, c)| {
+                    format!(
+                        "{} {} su {}",
+                        c.rimossi,
+                        nome_tabella(t),
+                        c.attuali.unwrap_or(0)
+                    )
+                })
+                .collect();
+            return Err(ErroreServizio::Dominio(ErroreDominio::valore(
+                "motivazione_rimozioni",
+                format!(
+                    "Il flusso toglierebbe dal registro attuale dell'ente {}: scriva il motivo delle rimozioni (motivazione_rimozioni); la Regione lo leggerà accanto alle differenze prima di decidere.",
+                    elenco.join(", ")
+                ),
+            )));
+        }
         let attore = audit::attore(s);
         let adesso = self.orologio.ora();
         let mut tx = self.db.inizia().await?;
@@ -456,15 +561,26 @@ impl Piattaforma {
         let anno = dominio::orologio::anno_a(adesso);
         let n = tx.prossimo_protocollo(anno).await?;
         let protocollo = format!("{anno}/{n:06}");
-        tx.invia_flusso(id, &protocollo, &attore, avvisi, None, adesso)
-            .await?;
+        let motivazione_rimozioni = motivazione_rimozioni.as_ref().map(Testo::as_str);
+        tx.invia_flusso(
+            id,
+            &protocollo,
+            &attore,
+            avvisi,
+            motivazione_rimozioni,
+            adesso,
+        )
+        .await?;
         tx.audit(
             NuovaVoce {
                 attore: &attore,
                 ente: Some(ente.as_str()),
                 azione: "flusso.inviato",
                 oggetto: format!("flusso:{id}"),
-                dettagli: serde_json::json!({ "protocollo": protocollo, "avvisi_confermati": avvisi }),
+                dettagli: serde_json::json!({
+                    "protocollo": protocollo, "avvisi_confermati": avvisi,
+                    "motivazione_rimozioni": motivazione_rimozioni,
+                }),
             },
             adesso,
         )
@@ -477,6 +593,23 @@ impl Piattaforma {
             .ok_or(ErroreServizio::NonTrovato)?;
         self.notifiche.flusso_inviato(&f);
         Ok(f)
+    }
+
+    /// What the Region confirms before accepting a submitted flow: the flow, the difference
+    /// per table and whether it is up to date. 409 when the flow is not `inviato`.
+    pub async fn da_accettare(
+        &self,
+        s: &Soggetto,
+        id: i64,
+    ) -> Esito<(Flusso, Option<Vec<(String, ConteggiDifferenza)>>, bool)> {
+        self.flusso_visibile(s, id).await?;
+        autorizza(s, &Azione::EsaminareFlussi)?;
+        let (f, conteggi, aggiornate) = self.differenze_flusso(s, id).await?;
+        let st = stato(&f)?;
+        if st != StatoFlusso::Inviato {
+            return Err(conflitto_accettazione(st));
+        }
+        Ok((f, conteggi, aggiornate))
     }
 
     /// Accepts a submitted flow: merges it into the register today.
@@ -569,6 +702,7 @@ impl Piattaforma {
                 .into_iter()
                 .map(|(k, id, imp)| (k, (id, imp)))
                 .collect();
+            let attuali = correnti.len() as u64;
             let p = staging.clone();
             let c = tokio::task::spawn_blocking(move || classifica(&p, correnti))
                 .await
@@ -587,6 +721,7 @@ impl Piattaforma {
                     aggiunti: c.aggiunti.len() as u64,
                     modificati: c.modificati.len() as u64,
                     rimossi: c.rimossi.len() as u64,
+                    attuali: Some(attuali),
                 },
             ));
             let mut blocchi = Blocchi::apri(&staging, c.da_inserire, 20_000)
@@ -689,6 +824,7 @@ impl Piattaforma {
                 .into_iter()
                 .map(|(k, id, imp)| (k, (id, imp)))
                 .collect();
+            let attuali = correnti.len() as u64;
             let p = staging.clone();
             let c = tokio::task::spawn_blocking(move || classifica(&p, correnti))
                 .await
@@ -700,6 +836,7 @@ impl Piattaforma {
                     aggiunti: c.aggiunti.len() as u64,
                     modificati: c.modificati.len() as u64,
                     rimossi: c.rimossi.len() as u64,
+                    attuali: Some(attuali),
                 },
             ));
             let mut aggiunti = c.aggiunti.clone();

@@ -26,7 +26,7 @@ use crate::errore::ErroreApi;
     ),
     components(schemas(
         EnteApi, UltimiFlussi, crate::api_flussi::FlussoApi, crate::api_flussi::DifferenzeApi,
-        crate::api_flussi::CorpoRifiuto, crate::api_flussi::Adesione, crate::api_registro::RecordRegistro,
+        crate::api_flussi::CorpoRifiuto, crate::api_flussi::CorpoInvio, crate::api_flussi::Adesione, crate::api_registro::RecordRegistro,
     )),
     modifiers(&Sicurezza)
 )]

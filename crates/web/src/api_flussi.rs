@@ -43,6 +43,10 @@ pub struct FlussoApi {
     percentuale: Option<i64>,
     firmatario: Option<String>,
     superato_da: Option<i64>,
+    /// The referent's reason for removing many records, written when submitting.
+    motivazione_rimozioni: Option<String>,
+    /// When and by whom the flow was withdrawn (state `ritirato`).
+    ritirato_il: Option<String>,
 }
 
 /// Progress percentage of a validation (100 once validated).
@@ -83,6 +87,8 @@ impl From<archivio::Flusso> for FlussoApi {
             percentuale,
             firmatario: f.firmatario,
             superato_da: f.superato_da,
+            motivazione_rimozioni: f.motivazione_rimozioni,
+            ritirato_il: f.ritirato_il.map(ts),
         }
     }
 }
@@ -341,21 +347,35 @@ impl ReportCsv {
     }
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct CorpoInvio {
+    /// Why the flow removes many records: required when it would remove more than 10 % of
+    /// the entity's current records of a table, or more than 50 of them.
+    motivazione_rimozioni: Option<String>,
+}
+
 /// `POST /api/v1/flussi/{id}/invio`: submits a valid flow (the API submission confirms its
 /// warnings).
 #[utoipa::path(
     post,
     path = "/api/v1/flussi/{id}/invio",
-    responses((status = 200, body = FlussoApi), (status = 404), (status = 409, description = "Il flusso non è valido")),
+    request_body(content = Option<CorpoInvio>, description = "Facoltativo; «motivazione_rimozioni» è obbligatoria quando il flusso rimuove più del 10 % dei record attuali di una tabella (o più di 50)"),
+    responses((status = 200, body = FlussoApi), (status = 404), (status = 409, description = "Il flusso non è valido"), (status = 422, description = "Manca la motivazione delle rimozioni")),
     security(("token" = []))
 )]
 pub async fn invio(
     State(st): State<Stato>,
     headers: HeaderMap,
     Path(id): Path<i64>,
+    corpo: Option<Json<CorpoInvio>>,
 ) -> Result<Json<FlussoApi>, ErroreApi> {
     let s = soggetto_api(&st, &headers).await?;
-    Ok(Json(st.p.invia_flusso(&s, id, true).await?.into()))
+    let motivazione = corpo.and_then(|Json(c)| c.motivazione_rimozioni);
+    Ok(Json(
+        st.p.invia_flusso(&s, id, true, motivazione.as_deref())
+            .await?
+            .into(),
+    ))
 }
 
 /// The difference of a flow against the current register.
@@ -364,6 +384,8 @@ pub struct DifferenzeApi {
     flusso: i64,
     /// Whether the counts were computed against the register as it is now.
     aggiornate: bool,
+    /// The referent's reason for the removals, when written at submission.
+    motivazione_rimozioni: Option<String>,
     /// Per table: `aggiunti`, `modificati`, `rimossi` counts.
     conteggi: serde_json::Value,
     /// Up to `limit` records per table and kind (`?tabella=&tipo=&offset=` for more).
@@ -393,7 +415,7 @@ pub async fn differenze(
     Query(q): Query<ParametriDifferenze>,
 ) -> Result<Json<DifferenzeApi>, ErroreApi> {
     let s = soggetto_api(&st, &headers).await?;
-    let (_, conteggi, aggiornate) = st.p.differenze_flusso(&s, id).await?;
+    let (f, conteggi, aggiornate) = st.p.differenze_flusso(&s, id).await?;
     let conteggi = conteggi.ok_or_else(|| {
         ErroreServizio::Conflitto(
             "Le differenze non sono ancora disponibili: il flusso deve essere valido e la validazione conclusa.".into(),
@@ -431,6 +453,7 @@ pub async fn differenze(
     Ok(Json(DifferenzeApi {
         flusso: id,
         aggiornate,
+        motivazione_rimozioni: f.motivazione_rimozioni,
         conteggi: serde_json::to_value(
             conteggi
                 .into_iter()

@@ -113,7 +113,7 @@ pub fn router(p: Piattaforma) -> Router {
         .route("/area/flussi/{id}/invio", post(pagine::flussi::invia))
         .route(
             "/area/flussi/{id}/accettazione",
-            post(pagine::flussi::accetta),
+            get(pagine::flussi::conferma_accettazione).post(pagine::flussi::accetta),
         )
         .route("/area/flussi/{id}/rifiuto", post(pagine::flussi::respingi))
         .route(

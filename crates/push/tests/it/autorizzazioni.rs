@@ -257,6 +257,13 @@ const ROTTE: &[Rotta] = &[
         [303, 404, 403, 403, 403, 403],
     ),
     r(
+        Get,
+        "/area/flussi/{id}/accettazione",
+        Flusso,
+        &[],
+        [303, 404, 403, 403, 200, 200],
+    ),
+    r(
         Post,
         "/area/flussi/{id}/accettazione",
         Flusso,
@@ -389,7 +396,10 @@ async fn prepara(app: &TestApp, p: Prepara, n: usize) -> String {
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            app.p.invia_flusso(&s, c.flusso.id, true).await.unwrap();
+            app.p
+                .invia_flusso(&s, c.flusso.id, true, None)
+                .await
+                .unwrap();
             c.flusso.id.to_string()
         }
         Token => {

@@ -389,10 +389,16 @@ async fn registro_patrimonio_da_capo_a_fondo() {
         .as_i64()
         .unwrap();
     attendi_validazione(&app, id3, &andria).await;
+    // (A register generated anew removes many units: the reason is required.)
     assert_eq!(
-        post(&app, &format!("/api/v1/flussi/{id3}/invio"), &andria, None)
-            .await
-            .status(),
+        post(
+            &app,
+            &format!("/api/v1/flussi/{id3}/invio"),
+            &andria,
+            Some(serde_json::json!({"motivazione_rimozioni": "Nuovo censimento."}))
+        )
+        .await
+        .status(),
         200
     );
     assert_eq!(
@@ -815,4 +821,172 @@ async fn il_file_di_esempio_della_demo_mostra_cambi_e_rimozioni() {
         prod.p.esempio_patrimonio(&s, &e).await,
         Err(servizi::ErroreServizio::NonTrovato)
     ));
+}
+
+#[tokio::test]
+async fn rimozioni_oltre_la_soglia_chiedono_il_motivo_e_accettare_chiede_conferma() {
+    let app = TestApp::nuova().await;
+    let andria = token(&app, "110001", &[dominio::Area::Patrimonio]).await;
+    let regione = token(&app, "REGIONE", &[]).await;
+    let invia = |id: i64, corpo: Option<serde_json::Value>| {
+        let (app, t) = (&app, andria.clone());
+        async move { post(app, &format!("/api/v1/flussi/{id}/invio"), &t, corpo).await }
+    };
+
+    // A first register of 300 units, accepted.
+    let id0 = json(carica(&app, &andria, flusso_demo("110001", 300, 0)).await).await["id"]
+        .as_i64()
+        .unwrap();
+    attendi_validazione(&app, id0, &andria).await;
+    assert_eq!(invia(id0, None).await.status(), 200);
+    app.p
+        .applica_flusso(
+            id0,
+            "test",
+            chrono::NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
+        )
+        .await
+        .unwrap();
+
+    // A small removal (the next version drops a few units) needs no reason.
+    let id1 = json(carica(&app, &andria, flusso_demo("110001", 300, 1)).await).await["id"]
+        .as_i64()
+        .unwrap();
+    attendi_validazione(&app, id1, &andria).await;
+    let d = json(
+        api(
+            &app,
+            &format!("/api/v1/flussi/{id1}/differenze"),
+            Some(&andria),
+        )
+        .await,
+    )
+    .await;
+    let (rim, att) = (
+        d["conteggi"]["unita"]["rimossi"].as_u64().unwrap(),
+        d["conteggi"]["unita"]["attuali"].as_u64().unwrap(),
+    );
+    assert!(rim > 0 && rim <= 30 && att == 300, "{d}");
+
+    // A register of 40 units would wipe most of the 300: the reason is required.
+    let id2 = json(carica(&app, &andria, flusso_demo("110001", 40, 0)).await).await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        attendi_validazione(&app, id2, &andria).await["stato"],
+        "valido"
+    );
+    let d = json(
+        api(
+            &app,
+            &format!("/api/v1/flussi/{id2}/differenze"),
+            Some(&andria),
+        )
+        .await,
+    )
+    .await;
+    let rimossi = d["conteggi"]["unita"]["rimossi"].as_u64().unwrap();
+    assert!(rimossi > 50, "{d}");
+    for corpo in [
+        None,
+        Some(serde_json::json!({"motivazione_rimozioni": "  "})),
+    ] {
+        let r = invia(id2, corpo).await;
+        assert_eq!(r.status(), 422);
+        let p = json(r).await;
+        let dettaglio = p["detail"].as_str().unwrap();
+        assert!(
+            dettaglio.contains(&format!("{rimossi} unità immobiliari su 300"))
+                && dettaglio.contains("motivazione_rimozioni"),
+            "{p}"
+        );
+    }
+    let f = json(api(&app, &format!("/api/v1/flussi/{id2}"), Some(&andria)).await).await;
+    assert_eq!(f["stato"], "valido");
+
+    // The referent's page shows the removals and asks the reason; the form without it is
+    // sent back to the page, with it the flow is submitted.
+    let (_, rp, _) = app.persone("110001");
+    let b = app.come(&rp).await;
+    let pagina = format!("/area/flussi/{id2}");
+    let (_, html) = b.testo(&pagina).await;
+    assert!(
+        html.contains(&format!(
+            "<strong>{rimossi} unità immobiliari</strong> su 300"
+        )) && html.contains("name=\"motivazione_rimozioni\""),
+        "{html}"
+    );
+    let azione = format!("/area/flussi/{id2}/invio");
+    let r = b
+        .post_form(&pagina, &azione, &[("conferma_avvisi", "si")])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/area/flussi/{id2}?esito=motivazione_rimozioni#invio").as_str()
+    );
+    let motivo = "Alloggi trasferiti alla ARCA con la delibera 12 del 2026.";
+    let r = b
+        .post_form(
+            &pagina,
+            &azione,
+            &[("conferma_avvisi", "si"), ("motivazione_rimozioni", motivo)],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let f = json(api(&app, &format!("/api/v1/flussi/{id2}"), Some(&regione)).await).await;
+    assert_eq!(
+        (f["stato"].as_str(), f["motivazione_rimozioni"].as_str()),
+        (Some("inviato"), Some(motivo))
+    );
+    let d = json(
+        api(
+            &app,
+            &format!("/api/v1/flussi/{id2}/differenze"),
+            Some(&regione),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(d["motivazione_rimozioni"], motivo);
+
+    // The Region reads the reason beside the difference, and accepting asks a confirmation
+    // that shows the counts.
+    let r = app.come(&app.istruttore()).await;
+    let (_, html) = r.testo(&pagina).await;
+    assert!(html.contains(motivo), "{html}");
+    assert!(
+        html.contains(&format!("href=\"/area/flussi/{id2}/accettazione\"")),
+        "{html}"
+    );
+    let conferma = format!("/area/flussi/{id2}/accettazione");
+    let (s, html) = r.testo(&conferma).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("riepilogo-accettazione")
+            && html.contains(&format!("<strong class=\"text-danger\">{rimossi}</strong>"))
+            && html.contains(motivo),
+        "{html}"
+    );
+    let r2 = r.post_form(&conferma, &conferma, &[]).await;
+    assert_eq!(r2.status(), 303);
+    assert_eq!(
+        r2.headers()["location"],
+        format!("{conferma}?esito=conferma_mancante").as_str()
+    );
+    let f = json(api(&app, &format!("/api/v1/flussi/{id2}"), Some(&regione)).await).await;
+    assert_eq!(f["stato"], "inviato", "accettato senza conferma");
+    let r2 = r
+        .post_form(&conferma, &conferma, &[("conferma", "si")])
+        .await;
+    assert_eq!(r2.status(), 303);
+    assert_eq!(
+        r2.headers()["location"],
+        format!("/area/flussi/{id2}?esito=accettato").as_str()
+    );
+    let f = json(api(&app, &format!("/api/v1/flussi/{id2}"), Some(&regione)).await).await;
+    assert_eq!(f["stato"], "accettato");
+    // Only an inviato flow has a confirmation page; the entity has none.
+    assert_eq!(r.testo(&conferma).await.0, 409);
+    assert_eq!(b.testo(&conferma).await.0, 403);
 }

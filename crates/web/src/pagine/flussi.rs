@@ -7,7 +7,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use dominio::politica::{Azione, autorizza};
-use dominio::{Area, CodiceEnte, DominioFlusso, StatoFlusso};
+use dominio::{Area, CodiceEnte, DominioFlusso, ErroreDominio, StatoFlusso};
 use minijinja::context;
 use serde::Deserialize;
 use servizi::ErroreServizio;
@@ -253,6 +253,12 @@ pub async fn dettaglio(
     } else {
         (f.clone(), None, false)
     };
+    // What a submission would remove, per table, and whether the referent must say why.
+    let differenze_tabelle = differenze.as_deref().map(con_nomi).unwrap_or_default();
+    let serve_motivazione = differenze
+        .iter()
+        .flatten()
+        .any(|(_, c)| c.rimozione_da_motivare());
     let lavori = st.p.db.lavori_di(id).await.map_err(ErroreServizio::from)?;
     // A validation given up ends the flow `non_valido` with its explanation in the report; a
     // flow still waiting with a failed job is one the platform could not even close.
@@ -273,6 +279,7 @@ pub async fn dettaglio(
             segnalazioni, totale_segnalazioni, pagina => pagina_n, ultima_pagina,
             righe_errate, totale_righe_errate, pagina_righe, ultima_pagina_righe => (totale_righe_errate + 19) / 20,
             campi_errati, conteggi, differenze, differenze_aggiornate, nomi_enti,
+            differenze_tabelle, serve_motivazione,
             filtro_tabella => filtro.tabella, filtro_codice => filtro.codice, filtro_gravita => filtro.gravita,
             tabelle => flussi::spec::dominio(&f.dominio).map(|d| d.tabelle.iter().map(|t| t.nome).collect::<Vec<_>>()).unwrap_or_default(),
         },
@@ -340,6 +347,8 @@ pub async fn scarica_report(
 pub struct Invio {
     #[serde(default)]
     conferma_avvisi: Option<String>,
+    #[serde(default)]
+    motivazione_rimozioni: Option<String>,
 }
 
 /// `POST /area/flussi/{id}/invio`
@@ -350,15 +359,27 @@ pub async fn invia(
 ) -> Result<Response, ErrorePagina> {
     match st
         .p
-        .invia_flusso(cx.soggetto(), id, m.conferma_avvisi.is_some())
+        .invia_flusso(
+            cx.soggetto(),
+            id,
+            m.conferma_avvisi.is_some(),
+            m.motivazione_rimozioni.as_deref(),
+        )
         .await
     {
         Ok(_) => Ok(super::vai(&format!(
             "/area/flussi/{id}/ricevuta?esito=inviato"
         ))),
-        Err(ErroreServizio::Dominio(_)) => Ok(super::vai(&format!(
-            "/area/flussi/{id}?esito=conferma_avvisi#invio"
-        ))),
+        Err(ErroreServizio::Dominio(ErroreDominio::Valore { campo, .. })) => {
+            let esito = if campo == "conferma_avvisi" {
+                "conferma_avvisi"
+            } else {
+                "motivazione_rimozioni"
+            };
+            Ok(super::vai(&format!(
+                "/area/flussi/{id}?esito={esito}#invio"
+            )))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -382,14 +403,58 @@ pub async fn ricevuta(
 #[derive(Deserialize)]
 pub struct Vuoto {}
 
-/// `POST /area/flussi/{id}/accettazione`
+/// `GET /area/flussi/{id}/accettazione`: the Region confirms the acceptance, seeing what it
+/// adds, changes and removes per table (and the referent's reason for removals).
+pub async fn conferma_accettazione(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, ErrorePagina> {
+    let (f, differenze, differenze_aggiornate) = st.p.da_accettare(cx.soggetto(), id).await?;
+    let differenze = differenze.map(|v| con_nomi(&v));
+    pagina(
+        &st,
+        &cx,
+        "accettazione.html",
+        context! { f, differenze, differenze_aggiornate },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Accettazione {
+    #[serde(default)]
+    conferma: Option<String>,
+}
+
+/// `POST /area/flussi/{id}/accettazione`: accepts once the confirmation box is ticked.
 pub async fn accetta(
     State(st): State<Stato>,
     Path(id): Path<i64>,
-    Modulo(cx, _m): Modulo<Vuoto>,
+    Modulo(cx, m): Modulo<Accettazione>,
 ) -> Result<Response, ErrorePagina> {
+    if m.conferma.is_none() {
+        // Who may not accept learns it here, not from the confirmation page.
+        st.p.da_accettare(cx.soggetto(), id).await?;
+        return Ok(super::vai(&format!(
+            "/area/flussi/{id}/accettazione?esito=conferma_mancante"
+        )));
+    }
     st.p.accetta_flusso(cx.soggetto(), id).await?;
     Ok(super::vai(&format!("/area/flussi/{id}?esito=accettato")))
+}
+
+/// A difference per table for the pages: the table's Italian name, the counts, whether its
+/// removals need a reason.
+fn con_nomi(v: &[(String, servizi::flussi::ConteggiDifferenza)]) -> Vec<minijinja::Value> {
+    v.iter()
+        .map(|(t, c)| {
+            context! {
+                tabella => t, nome => servizi::flussi::nome_tabella(t),
+                aggiunti => c.aggiunti, modificati => c.modificati, rimossi => c.rimossi,
+                attuali => c.attuali, da_motivare => c.rimozione_da_motivare(),
+            }
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
