@@ -111,6 +111,28 @@ impl Backend {
 static MIGRAZIONI_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static MIGRAZIONI_PG: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// Makes a SQLite file readable by its owner only (mode 0600), creating it empty if `crea`.
+/// Best effort: a failure shows up when SQLite opens the file.
+fn solo_proprietario(file: &std::path::Path, crea: bool) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if file.as_os_str() == ":memory:" || file.as_os_str().is_empty() {
+            return;
+        }
+        if crea {
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(file);
+        }
+        if file.exists() {
+            let _ = std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+}
+
 impl Archivio {
     /// Connects (creating the SQLite file if missing). Does not migrate.
     pub async fn connetti(url: &str) -> Risultato<Self> {
@@ -123,12 +145,20 @@ impl Archivio {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true);
+                let file = opts.get_filename().to_path_buf();
+                solo_proprietario(&file, true);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(5))
                     .connect_with(opts)
                     .await
                     .map_err(ErroreArchivio::da_sqlx)?;
+                // SQLite gives its journal files the database's mode; older ones are tightened.
+                for suffisso in ["", "-wal", "-shm"] {
+                    let mut f = file.clone().into_os_string();
+                    f.push(suffisso);
+                    solo_proprietario(std::path::Path::new(&f), false);
+                }
                 Pool::Sqlite(pool)
             }
             Some(Backend::Postgres) => {

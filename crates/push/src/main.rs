@@ -162,6 +162,14 @@ struct Impostazioni {
         value_name = "N"
     )]
     validatore_al_minuto: Option<u32>,
+    /// Attesa massima delle intestazioni di una richiesta prima di chiudere la connessione, in secondi [predefinita: 10].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_ATTESA_INTESTAZIONI_S",
+        value_name = "SECONDI"
+    )]
+    attesa_intestazioni_s: Option<u64>,
     /// Mittente delle notifiche [predefinito: push@regione.puglia.it].
     #[arg(
         long,
@@ -380,6 +388,7 @@ impl Impostazioni {
             tile_url: self.tile_url.clone(),
             validatore_simultanei: self.validatore_simultanei,
             validatore_al_minuto: self.validatore_al_minuto,
+            attesa_intestazioni_s: self.attesa_intestazioni_s,
         };
         let da_file = match &self.config {
             Some(f) => Strato::da_file(f)?,
@@ -398,6 +407,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Demo data must never reach, or wipe, a production database.
+    let solo_sviluppo = match &cli.comando {
+        Comando::Serve { demo: true } => Some("push serve --demo"),
+        Comando::Demo {
+            azione: None,
+            sostituisci: true,
+            ..
+        } => Some("push demo --sostituisci"),
+        _ => None,
+    };
+    if let Some(Err(e)) = solo_sviluppo.map(|c| config.solo_sviluppo(c)) {
+        eprintln!("errore: {e}");
+        return ExitCode::from(2);
+    }
     let filtro = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

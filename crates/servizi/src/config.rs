@@ -84,6 +84,7 @@ pub struct Strato {
     pub tile_url: Option<String>,
     pub validatore_simultanei: Option<u32>,
     pub validatore_al_minuto: Option<u32>,
+    pub attesa_intestazioni_s: Option<u64>,
 }
 
 impl Strato {
@@ -116,6 +117,7 @@ impl Strato {
             tile_url: self.tile_url.or(sotto.tile_url),
             validatore_simultanei: self.validatore_simultanei.or(sotto.validatore_simultanei),
             validatore_al_minuto: self.validatore_al_minuto.or(sotto.validatore_al_minuto),
+            attesa_intestazioni_s: self.attesa_intestazioni_s.or(sotto.attesa_intestazioni_s),
         }
     }
 
@@ -183,6 +185,8 @@ pub struct Config {
     /// Most files one client (IP address) may send to the public validator per minute; more
     /// are refused with 429 and `Retry-After`.
     pub validatore_al_minuto: u32,
+    /// Longest wait for a request's headers before the connection is closed (slow clients).
+    pub attesa_intestazioni_s: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -249,6 +253,12 @@ impl Config {
                     "in modalità produzione il segreto di sessione (PUSH_SESSION_SECRET) è obbligatorio".into(),
                 ));
             }
+            // Sessions, CSRF tokens and API tokens must not travel in clear.
+            if base_url.scheme() != "https" {
+                return Err(ErroreConfig(format!(
+                    "in modalità produzione l'indirizzo pubblico (PUSH_BASE_URL) deve iniziare con https://, non «{base_url}»"
+                )));
+            }
         }
         if let Some(seg) = &s.session_secret
             && seg.esponi().len() < 32
@@ -287,18 +297,22 @@ impl Config {
             tile_url: s.tile_url.unwrap_or_else(|| TILE_OSM.into()),
             validatore_simultanei: s.validatore_simultanei.unwrap_or(2).max(1),
             validatore_al_minuto: s.validatore_al_minuto.unwrap_or(10).max(1),
+            attesa_intestazioni_s: s.attesa_intestazioni_s.unwrap_or(10).max(1),
         })
     }
 
     /// Ensures the data directory exists and, in development, a session secret: generated once
     /// and stored in the data directory (mode 0600) so sessions survive restarts.
     pub fn prepara(&mut self) -> Result<(), ErroreConfig> {
-        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
-            ErroreConfig(format!(
-                "impossibile creare la cartella dati {}: {e}",
-                self.data_dir.display()
-            ))
-        })?;
+        // Owner only: it holds the database, the session secret and the uploaded files.
+        crate::deposito::crea_cartella_privata(&self.data_dir)
+            .and_then(|()| cartella_solo_proprietario(&self.data_dir))
+            .map_err(|e| {
+                ErroreConfig(format!(
+                    "impossibile creare la cartella dati {}: {e}",
+                    self.data_dir.display()
+                ))
+            })?;
         if self.session_secret.is_some() {
             return Ok(());
         }
@@ -317,6 +331,16 @@ impl Config {
         Ok(())
     }
 
+    /// Refuses `comando` in production: the demo's data and its wiping are for development.
+    pub fn solo_sviluppo(&self, comando: &str) -> Result<(), ErroreConfig> {
+        if self.modalita == Modalita::Produzione {
+            return Err(ErroreConfig(format!(
+                "«{comando}» non è ammesso in modalità produzione: i dati dimostrativi sono solo per lo sviluppo"
+            )));
+        }
+        Ok(())
+    }
+
     pub fn https(&self) -> bool {
         self.base_url.scheme() == "https"
     }
@@ -328,6 +352,16 @@ impl Config {
             .as_ref()
             .unwrap_or_else(|| VUOTO.get_or_init(|| Segreto::new("")))
     }
+}
+
+/// Tightens an existing data directory to mode 0700 (one made by an older version, or by hand).
+fn cartella_solo_proprietario(p: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 fn scrivi_privato(file: &Path, contenuto: &str) -> std::io::Result<()> {

@@ -165,6 +165,12 @@ impl Piattaforma {
         scenario: Scenario,
         sostituisci: bool,
     ) -> Esito<RiepilogoDemo> {
+        // Wiping is never possible on a production database, whoever asks.
+        if sostituisci {
+            self.config
+                .solo_sviluppo("push demo --sostituisci")
+                .map_err(|e| ErroreServizio::Conflitto(e.to_string()))?;
+        }
         if !sostituisci && !self.db.senza_dati().await? {
             return Err(ErroreServizio::Conflitto(
                 "Il database contiene già dati: usi --sostituisci per cancellarli e caricare la dimostrazione.".into(),

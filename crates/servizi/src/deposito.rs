@@ -91,6 +91,29 @@ pub trait Deposito: Send + Sync {
     fn spazza(&self, eta: Duration) -> std::io::Result<usize>;
 }
 
+/// Creates a directory (and its missing parents) readable by the owner only (mode 0700).
+pub fn crea_cartella_privata(p: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(p)
+}
+
+/// Makes a stored file readable by the owner only (mode 0600): files made by the engine or
+/// copied in get the process's default mode.
+fn privato(p: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
 /// Partial uploads, while they are received.
 const IN_ARRIVO: &str = "in-arrivo";
 /// Work directories of validations, differences and acceptances.
@@ -109,7 +132,7 @@ impl DepositoFile {
     }
     fn cartella(&self, nome: &str) -> std::io::Result<PathBuf> {
         let p = self.radice.join(nome);
-        std::fs::create_dir_all(&p)?;
+        crea_cartella_privata(&p)?;
         Ok(p)
     }
     fn percorso_oggetto(&self, sha256: &str) -> std::io::Result<PathBuf> {
@@ -161,8 +184,9 @@ impl Deposito for DepositoFile {
             return Ok(());
         }
         if let Some(d) = dest.parent() {
-            std::fs::create_dir_all(d)?;
+            crea_cartella_privata(d)?;
         }
+        // The temporary file already has mode 0600.
         r.file.persist(&dest).map_err(|e| e.error)?;
         Ok(())
     }
@@ -181,13 +205,13 @@ impl Deposito for DepositoFile {
     fn metti_derivato(&self, nome: &str, da: &Path) -> std::io::Result<()> {
         let dest = self.percorso_derivato(nome)?;
         if let Some(d) = dest.parent() {
-            std::fs::create_dir_all(d)?;
+            crea_cartella_privata(d)?;
         }
         if std::fs::rename(da, &dest).is_err() {
             std::fs::copy(da, &dest)?;
             std::fs::remove_file(da)?;
         }
-        Ok(())
+        privato(&dest)
     }
 
     fn derivato(&self, nome: &str) -> std::io::Result<Option<PathBuf>> {

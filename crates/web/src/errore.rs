@@ -187,6 +187,29 @@ fn secondi(n: u64) -> String {
     }
 }
 
+/// A handler panicked: what `CatchPanicLayer` answers, rendered by [`mappa_errori`] (which
+/// knows whether the request was for the API).
+pub fn panico(causa: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let causa = causa
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| causa.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "panico".into());
+    let mut r = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    r.extensions_mut().insert(Panico(causa));
+    r
+}
+
+/// The cause of a caught panic, carried to [`mappa_errori`].
+#[derive(Clone)]
+struct Panico(String);
+
+/// Drops the client's `X-Request-Id`, so that the id in logs and pages is always ours.
+pub async fn togli_id_cliente(mut req: Request) -> Request {
+    req.headers_mut().remove("x-request-id");
+    req
+}
+
 /// Renders the error descriptions left by handlers, and logs 5xx with the request id.
 pub async fn mappa_errori(State(st): State<Stato>, req: Request, next: Next) -> Response {
     let id = req
@@ -198,6 +221,17 @@ pub async fn mappa_errori(State(st): State<Stato>, req: Request, next: Next) -> 
     let metodo = req.method().clone();
     let percorso = req.uri().path().to_string();
     let mut r = next.run(req).await;
+    if let Some(Panico(causa)) = r.extensions_mut().remove::<Panico>() {
+        let (status, titolo, messaggio, causa) =
+            descrivi(&ErroreServizio::Interno(format!("panico: {causa}")));
+        r.extensions_mut().insert(DescrizioneErrore {
+            titolo: titolo.into(),
+            messaggio,
+            causa,
+            api: percorso.starts_with("/api/"),
+        });
+        *r.status_mut() = status;
+    }
     let Some(d) = r.extensions_mut().remove::<DescrizioneErrore>() else {
         if r.status().is_server_error() {
             tracing::error!(request_id = %id, %metodo, %percorso, status = r.status().as_u16(), "risposta 5xx");

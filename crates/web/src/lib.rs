@@ -7,6 +7,7 @@
 pub mod api;
 pub mod api_flussi;
 pub mod api_registro;
+pub mod ascolto;
 pub mod assets;
 pub mod caricamento;
 pub mod contesto;
@@ -21,6 +22,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
 use servizi::Piattaforma;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -39,6 +41,12 @@ const LIMITE_MODULO: usize = 64 * 1024;
 
 /// The complete router.
 pub fn router(p: Piattaforma) -> Router {
+    router_con(p, Router::new())
+}
+
+/// The complete router plus `aggiunte`, under the same protections as every route (the tests
+/// add a handler that panics, to check what a panic gives).
+pub fn router_con(p: Piattaforma, aggiunte: Router<Stato>) -> Router {
     let politica = politica_contenuti(&p.config.tile_url);
     let stato = Stato {
         freno: Arc::new(freno::Freno::new(
@@ -172,6 +180,10 @@ pub fn router(p: Piattaforma) -> Router {
         )
         .merge(api_registro::rotte())
         .route("/static/{*percorso}", get(assets::statico))
+        .merge(aggiunte)
+        // A panic in a handler becomes the Italian 500 page (or problem+json) with its request
+        // id, rendered by `mappa_errori`; the connection and the server go on.
+        .layer(CatchPanicLayer::custom(errore::panico))
         .layer(axum::middleware::from_fn_with_state(
             stato.clone(),
             errore::mappa_errori,
@@ -188,6 +200,8 @@ pub fn router(p: Piattaforma) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(errore::span_richiesta))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Our own id for every request: a client's `X-Request-Id` would reach logs and pages.
+        .layer(axum::middleware::map_request(errore::togli_id_cliente))
         .with_state(stato)
 }
 
@@ -248,13 +262,10 @@ pub async fn servi(
     };
     // This server's background worker (flow validation, differences).
     let esecutore = servizi::lavori::avvia_esecutore(p.clone());
-    // The connection's address is what the public validator's per-client limit counts.
-    let r = axum::serve(
-        listener,
-        router(p).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(spegni)
-    .await;
+    // Requests carry their connection's address (`ConnectInfo`): the public validator's
+    // per-client limit counts it.
+    let attesa = std::time::Duration::from_secs(p.config.attesa_intestazioni_s);
+    let r = ascolto::ascolta(router(p), listener, attesa, spegni).await;
     pulizia.abort();
     esecutore.abort();
     r

@@ -67,6 +67,7 @@ pub struct Opzioni {
     pub lavori_paralleli: Option<usize>,
     /// Any other settings, over the harness's own.
     pub impostazioni: Strato,
+    pub attesa_intestazioni_s: Option<u64>,
 }
 
 impl Default for Opzioni {
@@ -83,6 +84,7 @@ impl Default for Opzioni {
             orologio: None,
             lavori_paralleli: None,
             impostazioni: Strato::default(),
+            attesa_intestazioni_s: None,
         }
     }
 }
@@ -123,7 +125,11 @@ impl TestApp {
             listen: Some(addr),
             data_dir: Some(dir.path().to_path_buf()),
             database_url: Some(Segreto::new(database_url.clone())),
-            base_url: Some(format!("http://{addr}")),
+            // Production refuses a base URL that is not https (the tests still speak plain HTTP).
+            base_url: Some(match o.modalita {
+                Modalita::Produzione => format!("https://{addr}"),
+                Modalita::Sviluppo => format!("http://{addr}"),
+            }),
             modalita: Some(o.modalita),
             accesso_sviluppo: o.accesso_sviluppo,
             session_secret: Some(Segreto::new("s".repeat(48))),
@@ -131,6 +137,7 @@ impl TestApp {
             oidc_client_id,
             oidc_client_secret,
             limite_caricamento_mb: o.limite_caricamento_mb,
+            attesa_intestazioni_s: o.attesa_intestazioni_s,
             attesa_lavori_ms: Some(100),
             lavori_paralleli: o.lavori_paralleli,
             ..Default::default()

@@ -103,6 +103,55 @@ fn produzione_con_accesso_di_sviluppo_rifiutata() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("segreto di sessione"));
 }
 
+/// A production configuration complete but for what each case adds.
+fn produzione(base_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("PUSH_MODALITA", "produzione".into()),
+        ("PUSH_SESSION_SECRET", "x".repeat(40)),
+        ("PUSH_OIDC_ISSUER", "https://127.0.0.1:9".into()),
+        ("PUSH_OIDC_CLIENT_ID", "c".into()),
+        ("PUSH_OIDC_CLIENT_SECRET", "k".into()),
+        ("PUSH_BASE_URL", base_url.into()),
+        // Never reached: each case is refused before the database is opened.
+        (
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/nessuno".into(),
+        ),
+    ]
+}
+
+#[test]
+fn produzione_solo_https_e_mai_la_dimostrazione() {
+    let esegui = |args: &[&str], base: &str| {
+        let env = produzione(base);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let o = push(args, &env);
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let (c, e) = esegui(&["serve"], "http://push.regione.puglia.it");
+    assert_eq!(c, Some(2), "{e}");
+    assert!(e.contains("deve iniziare con https://"), "{e}");
+    let (c, e) = esegui(&["serve", "--demo"], "https://push.regione.puglia.it");
+    assert_eq!(c, Some(2), "{e}");
+    assert!(
+        e.contains("«push serve --demo» non è ammesso in modalità produzione"),
+        "{e}"
+    );
+    let (c, e) = esegui(&["demo", "--sostituisci"], "https://push.regione.puglia.it");
+    assert_eq!(c, Some(2), "{e}");
+    assert!(
+        e.contains("«push demo --sostituisci» non è ammesso in modalità produzione"),
+        "{e}"
+    );
+    // With https and no demo, the configuration passes (and the unreachable database is next).
+    let (c, e) = esegui(&["serve"], "https://push.regione.puglia.it");
+    assert_eq!(c, Some(1), "{e}");
+    assert!(e.contains("database non raggiungibile"), "{e}");
+}
+
 #[test]
 fn database_irraggiungibile_una_riga_e_uscita_non_zero() {
     let o = push(

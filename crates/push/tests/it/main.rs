@@ -20,6 +20,7 @@ mod demo;
 mod documentazione;
 mod flussi;
 mod guasti;
+mod igiene;
 mod lavori;
 mod oidc;
 mod orologio;
