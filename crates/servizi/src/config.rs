@@ -404,9 +404,22 @@ mod test {
             oidc_client_secret: Some(Segreto::new("k")),
             oidc_client_id: Some("c".into()),
             oidc_issuer: Some("http://x".into()),
+            base_url: Some("https://push.regione.puglia.it".into()),
             ..Default::default()
         };
         assert!(Config::risolvi(base()).is_ok());
+        let e = Config::risolvi(Strato {
+            base_url: Some("http://push.regione.puglia.it".into()),
+            ..base()
+        })
+        .unwrap_err();
+        assert!(e.0.contains("https://"), "{e}");
+        let e = Config::risolvi(Strato {
+            base_url: None,
+            ..base()
+        })
+        .unwrap_err();
+        assert!(e.0.contains("https://"), "{e}");
         let e = Config::risolvi(Strato {
             accesso_sviluppo: Some(true),
             ..base()
