@@ -566,6 +566,10 @@ impl Tx {
     }
 }
 
+/// The PostgreSQL advisory lock that serializes job takers (any fixed number unique to PUSH:
+/// "PUSHLAV" in ASCII).
+const BLOCCO_PRESA_LAVORI: i64 = 0x50_55_53_48_4c_41_56;
+
 impl Archivio {
     /// Takes a job that is waiting or whose lease expired, for `esecutore` until `scade_il`:
     /// the oldest of an entity that has no job running, else the oldest (so that a small flow
@@ -591,13 +595,25 @@ impl Archivio {
         };
         let v = match &self.pool {
             Pool::Pg(p) => {
+                // Takers queue on one advisory lock held to commit: the fair choice reads which
+                // entities have a job running, and without the lock two takers choosing at once
+                // both see the other's job still waiting and take one entity's two jobs (a small
+                // flow of another entity then waited behind both). Taking a job is rare and
+                // quick, so the queue costs nothing; SKIP LOCKED stays for the lease renewals.
+                let mut t = p.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(BLOCCO_PRESA_LAVORI)
+                    .execute(&mut *t)
+                    .await?;
                 let sql = aggiorna(&format!("{SCELTA} FOR UPDATE OF l SKIP LOCKED"));
-                sqlx::query_as::<_, Lavoro>(sqlx::AssertSqlSafe(sql))
+                let v = sqlx::query_as::<_, Lavoro>(sqlx::AssertSqlSafe(sql))
                     .bind(esecutore)
                     .bind(ora)
                     .bind(scade_il)
-                    .fetch_optional(p)
-                    .await?
+                    .fetch_optional(&mut *t)
+                    .await?;
+                t.commit().await?;
+                v
             }
             Pool::Sqlite(p) => {
                 let mut t = p.begin_with("BEGIN IMMEDIATE").await?;
