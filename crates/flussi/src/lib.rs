@@ -12,6 +12,7 @@ pub mod motore;
 pub mod regole;
 pub mod report;
 pub mod riferimento;
+pub mod scrivi_csv;
 pub mod spec;
 pub mod valori;
 

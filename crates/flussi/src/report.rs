@@ -231,10 +231,16 @@ impl Report {
 }
 
 /// Issues as CSV with the keys of `validazione.md` §3 as header (the report's `--formato csv`,
-/// also written by the server from a stored report).
+/// also written by the server from a stored report). Through the platform's one CSV writer:
+/// `valore` and `messaggio` echo the file's values, which may be hostile formulas.
 pub fn csv_segnalazioni(segnalazioni: &[Segnalazione]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
+    // Writing into memory cannot fail.
+    scrivi_segnalazioni(segnalazioni).unwrap_or_default()
+}
+
+fn scrivi_segnalazioni(segnalazioni: &[Segnalazione]) -> std::io::Result<String> {
+    let mut w = crate::scrivi_csv::ScrittoreCsv::in_memoria();
+    w.riga([
         "tabella",
         "riga",
         "campo",
@@ -242,9 +248,9 @@ pub fn csv_segnalazioni(segnalazioni: &[Segnalazione]) -> String {
         "codice",
         "gravita",
         "messaggio",
-    ]);
+    ])?;
     for s in segnalazioni {
-        let _ = w.write_record([
+        w.riga([
             s.tabella.as_deref().unwrap_or(""),
             &s.riga.map(|r| r.to_string()).unwrap_or_default(),
             s.campo.as_deref().unwrap_or(""),
@@ -252,7 +258,7 @@ pub fn csv_segnalazioni(segnalazioni: &[Segnalazione]) -> String {
             &s.codice,
             s.gravita.as_str(),
             &s.messaggio,
-        ]);
+        ])?;
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    w.testo()
 }

@@ -206,35 +206,43 @@ pub async fn enti(
     Ok(r)
 }
 
+/// The entity list as CSV, through the platform's one CSV writer.
 fn csv_enti(righe: &[EnteApi], completo: bool) -> Result<Response, ErroreApi> {
-    let mut out = String::new();
-    let esc = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
+    let mut w = flussi::scrivi_csv::ScrittoreCsv::in_memoria();
+    let mut scrivi = || -> std::io::Result<()> {
+        w.riga(if completo {
+            &[
+                "codice",
+                "denominazione",
+                "tipo",
+                "registrato",
+                "pilota",
+                "provincia",
+                "registrato_il",
+            ][..]
         } else {
-            s.to_string()
+            &["codice", "denominazione", "tipo", "registrato"][..]
+        })?;
+        for e in righe {
+            let mut campi = vec![
+                e.codice.clone(),
+                e.denominazione.clone(),
+                e.tipo.clone(),
+                e.registrato.to_string(),
+            ];
+            if completo {
+                campi.push(e.pilota.unwrap_or(false).to_string());
+                campi.push(e.provincia.clone().unwrap_or_default());
+                campi.push(e.registrato_il.clone().unwrap_or_default());
+            }
+            w.riga(&campi)?;
         }
+        Ok(())
     };
-    out.push_str(if completo {
-        "codice,denominazione,tipo,registrato,pilota,provincia,registrato_il\r\n"
-    } else {
-        "codice,denominazione,tipo,registrato\r\n"
-    });
-    for e in righe {
-        let mut campi = vec![
-            esc(&e.codice),
-            esc(&e.denominazione),
-            esc(&e.tipo),
-            e.registrato.to_string(),
-        ];
-        if completo {
-            campi.push(e.pilota.unwrap_or(false).to_string());
-            campi.push(esc(e.provincia.as_deref().unwrap_or("")));
-            campi.push(esc(e.registrato_il.as_deref().unwrap_or("")));
-        }
-        out.push_str(&campi.join(","));
-        out.push_str("\r\n");
-    }
+    scrivi().map_err(|e| ErroreServizio::Interno(format!("CSV degli enti: {e}")))?;
+    let out = w
+        .testo()
+        .map_err(|e| ErroreServizio::Interno(format!("CSV degli enti: {e}")))?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
 }
 

@@ -19,6 +19,7 @@ mod csrf;
 mod demo;
 mod documentazione;
 mod flussi;
+mod formule_csv;
 mod guasti;
 mod igiene;
 mod lavori;

@@ -365,7 +365,7 @@ fn formato_csv_con_l_intestazione_del_contratto() {
     esce_con(&o, 0);
     assert_eq!(
         stdout(&o),
-        "tabella,riga,campo,valore,codice,gravita,messaggio\n"
+        "tabella,riga,campo,valore,codice,gravita,messaggio\r\n"
     );
 }
 

@@ -19,6 +19,7 @@ use axum::routing::get;
 use base64::Engine;
 use chrono::NaiveDate;
 use dominio::Soggetto;
+use flussi::scrivi_csv::ScrittoreCsv;
 use flussi::spec::{Campo, Tipo};
 use minijinja::{Value as Mj, context};
 use serde::{Deserialize, Serialize};
@@ -356,61 +357,36 @@ pub fn coordinate(t: &Tavola, v: &Versione) -> Option<(f64, f64)> {
 // Rendering: CSV and GeoJSON (shared with the API), labels for the pages
 // ---------------------------------------------------------------------------------------------
 
-/// One CSV cell. A text that a spreadsheet would run as a formula (`=…`, `+…`, `@…`, `-` not
-/// followed by a digit) gets a leading apostrophe: exports are opened in Excel by people who
-/// trust them, and register values come from files sent by others.
-fn csv_campo(out: &mut String, s: &str) {
-    let formula = match s.as_bytes() {
-        [b'=' | b'+' | b'@' | b'\t' | b'\r', ..] => true,
-        [b'-', c, ..] => !c.is_ascii_digit(),
-        _ => false,
-    };
-    let s = &if formula {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&s.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(s);
-    }
-}
-
 /// The CSV header: `ente`, the spec's field names, and (when asked) the validity.
 pub fn csv_intestazione(t: &Tavola, validita: bool) -> String {
-    let mut out = String::from("ente");
-    for c in t.campi() {
-        out.push(',');
-        out.push_str(c);
-    }
+    let mut celle = vec!["ente"];
+    celle.extend_from_slice(t.campi());
     if validita {
-        out.push_str(",valido_dal,valido_al");
+        celle.extend(["valido_dal", "valido_al"]);
     }
-    out.push_str("\r\n");
-    out
+    let mut w = ScrittoreCsv::in_memoria();
+    // Writing into memory cannot fail.
+    let _ = w.riga(celle);
+    w.testo().unwrap_or_default()
 }
 
-/// CSV rows of versions (fields in the table's order).
+/// CSV rows of versions (fields in the table's order), through the platform's one CSV writer:
+/// register values come from files sent by others, and a formula among them must reach the
+/// spreadsheet as text.
 pub fn csv_righe(out: &mut String, righe: &[Versione], validita: bool) {
+    let mut w = ScrittoreCsv::in_memoria();
     for v in righe {
-        csv_campo(out, &v.ente);
-        for c in &v.campi {
-            out.push(',');
-            csv_campo(out, c.as_deref().unwrap_or(""));
-        }
+        let mut celle: Vec<String> = Vec::with_capacity(v.campi.len() + 3);
+        celle.push(v.ente.clone());
+        celle.extend(v.campi.iter().map(|c| c.clone().unwrap_or_default()));
         if validita {
-            out.push(',');
-            out.push_str(&v.valido_dal.to_string());
-            out.push(',');
-            if let Some(d) = v.valido_al {
-                out.push_str(&d.to_string());
-            }
+            celle.push(v.valido_dal.to_string());
+            celle.push(v.valido_al.map(|d| d.to_string()).unwrap_or_default());
         }
-        out.push_str("\r\n");
+        // Writing into memory cannot fail.
+        let _ = w.riga(&celle);
     }
+    out.push_str(&w.testo().unwrap_or_default());
 }
 
 /// A GeoJSON feature of a version: properties `ente` and the fields (strings or null),
@@ -1517,20 +1493,18 @@ mod test {
 
     #[test]
     fn csv_neutralizza_le_formule() {
-        let cella = |x: &str| {
-            let mut o = String::new();
-            csv_campo(&mut o, x);
-            o
-        };
-        assert_eq!(
-            cella("=HYPERLINK(\"http://x\")"),
-            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        let t = tavola();
+        let v = versione(
+            &t,
+            &[
+                ("codice_fabbricato", "=HYPERLINK(\"http://x\")"),
+                ("indirizzo", "-2+3+cmd|' /C calc'!A0"),
+            ],
         );
-        assert_eq!(cella("+39 080"), "'+39 080");
-        assert_eq!(cella("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(cella("-cmd"), "'-cmd");
-        assert_eq!(cella("-12.50"), "-12.50");
-        assert_eq!(cella("Via Roma"), "Via Roma");
+        let mut out = String::new();
+        csv_righe(&mut out, &[v], false);
+        assert!(out.contains(",\"'=HYPERLINK(\"\"http://x\"\")\","), "{out}");
+        assert!(out.contains(",'-2+3+cmd|' /C calc'!A0"), "{out}");
     }
 
     #[test]
