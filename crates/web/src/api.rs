@@ -56,6 +56,21 @@ pub async fn openapi() -> Response {
 
 /// The subject of an API request: a bearer token, or anonymous when there is none.
 /// A present but unknown or revoked token is 401.
+/// In front of every reserved API route: a caller without credentials gets 401 before any
+/// lookup, whatever the path names, so that the answer never tells whether an id exists (it
+/// was 401 for an existing flow, 404 for a missing one). A token that is present is checked by
+/// [`soggetto_api`] (401 when not valid), and then the policy decides.
+pub async fn richiede_credenziali(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !req.headers().contains_key(header::AUTHORIZATION) {
+        return ErroreApi::from(ErroreServizio::Negato(dominio::Negato::NonAutenticato))
+            .into_response();
+    }
+    next.run(req).await
+}
+
 pub async fn soggetto_api(st: &Stato, headers: &HeaderMap) -> Result<Soggetto, ErroreApi> {
     let Some(v) = headers.get(header::AUTHORIZATION) else {
         return Ok(Soggetto::Anonimo);

@@ -118,6 +118,14 @@ where
         let st = Stato::from_ref(state);
         let sessione = cookie(&parts.headers, COOKIE_SESSIONE);
         let identita = st.p.identita_da_sessione(sessione).await?;
+        // The reserved area answers an anonymous visitor one way, a redirect to the login,
+        // before any handler looks anything up: a 404 for a missing id against a redirect for
+        // an existing one would tell which ids exist.
+        if matches!(identita.soggetto, dominio::Soggetto::Anonimo)
+            && (parts.uri.path() == "/area" || parts.uri.path().starts_with("/area/"))
+        {
+            return Err(servizi::ErroreServizio::Negato(dominio::Negato::NonAutenticato).into());
+        }
         // Only a cookie that opened a session binds: an unknown or expired one is no session.
         let cookie_sessione = sessione
             .filter(|_| identita.utente.is_some())

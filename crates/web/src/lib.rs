@@ -171,14 +171,18 @@ pub fn router_con(p: Piattaforma, aggiunte: Router<Stato>) -> Router {
         .merge(validatore)
         .merge(caricamento)
         .merge(api)
-        .merge(api_flussi::rotte())
+        .merge(
+            api_flussi::rotte().route_layer(axum::middleware::from_fn(api::richiede_credenziali)),
+        )
         .merge(
             pagine::registro::rotte().layer(axum::middleware::from_fn_with_state(
                 stato.clone(),
                 contesto::cookie_csrf,
             )),
         )
-        .merge(api_registro::rotte())
+        .merge(
+            api_registro::rotte().route_layer(axum::middleware::from_fn(api::richiede_credenziali)),
+        )
         .route("/static/{*percorso}", get(assets::statico))
         .merge(aggiunte)
         // A panic in a handler becomes the Italian 500 page (or problem+json) with its request

@@ -28,5 +28,6 @@ mod orologio;
 mod processi;
 mod registrazione;
 mod registro;
+mod riservato;
 mod token;
 mod validate;
