@@ -421,7 +421,13 @@ test('flusso patrimonio: esame e accettazione della Regione, senza JavaScript', 
   assert.ok(await p.locator('#elenco-differenze tbody tr').count() > 0);
   await foto(p, '25-differenze', { intera: false });
   await p.goBack();
-  await Promise.all([p.waitForURL(/esito=/), p.click('button:has-text("Accetta il flusso")')]);
+  // Accepting goes through a confirmation page that shows the counts.
+  await Promise.all([p.waitForURL(new RegExp(`/area/flussi/${idFlusso}/accettazione`)), p.click('a:has-text("Accetta il flusso")')]);
+  assert.ok(await p.locator('#riepilogo-accettazione').isVisible(), 'riepilogo delle modifiche');
+  await foto(p, '25b-conferma-accettazione');
+  await p.click('label[for="conferma"]');
+  assert.equal(await p.isChecked('#conferma'), true);
+  await Promise.all([p.waitForURL(/esito=/), p.click('main button:has-text("Accetta il flusso")')]);
   assert.match(await p.locator('#stato-flusso').innerText(), /Accettato/);
   assert.ok(await p.locator('.alert-success').count() > 0, 'messaggio di esito');
   await foto(p, '26-flusso-accettato');
