@@ -61,10 +61,11 @@ pub enum StatoFlusso {
     Accettato,
     Respinto,
     Superato,
+    Ritirato,
 }
 
 impl StatoFlusso {
-    pub const TUTTI: [StatoFlusso; 8] = [
+    pub const TUTTI: [StatoFlusso; 9] = [
         Self::Caricato,
         Self::InValidazione,
         Self::NonValido,
@@ -73,7 +74,15 @@ impl StatoFlusso {
         Self::Accettato,
         Self::Respinto,
         Self::Superato,
+        Self::Ritirato,
     ];
+    /// Whether the entity may still withdraw it: not yet submitted (spec README §4).
+    pub fn ritirabile(self) -> bool {
+        matches!(
+            self,
+            Self::Caricato | Self::InValidazione | Self::NonValido | Self::Valido
+        )
+    }
     pub fn parse(s: &str) -> Result<Self, ErroreDominio> {
         Self::TUTTI
             .into_iter()
@@ -92,6 +101,7 @@ impl StatoFlusso {
             Self::Accettato => "accettato",
             Self::Respinto => "respinto",
             Self::Superato => "superato",
+            Self::Ritirato => "ritirato",
         }
     }
     /// The Italian label shown to people.
@@ -105,6 +115,7 @@ impl StatoFlusso {
             Self::Accettato => "Accettato",
             Self::Respinto => "Respinto",
             Self::Superato => "Superato",
+            Self::Ritirato => "Ritirato dall'ente",
         }
     }
 }

@@ -623,6 +623,63 @@ impl Piattaforma {
         Ok(f)
     }
 
+    /// Withdraws a flow its entity has not submitted yet (spec README §4): state `ritirato`.
+    /// Nothing is deleted: its file and report stay readable. 409 once submitted.
+    pub async fn ritira_flusso(&self, s: &Soggetto, id: i64) -> Esito<Flusso> {
+        let f = self.flusso_visibile(s, id).await?;
+        let (ente, dom) = chiavi(&f)?;
+        autorizza(s, &Azione::OperareArea(&ente, dom.area()))?;
+        let attore = audit::attore(s);
+        let adesso = self.orologio.ora();
+        let mut tx = self.db.inizia().await?;
+        let f = tx
+            .flusso_per_aggiornare(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
+        let st = stato(&f)?;
+        if !st.ritirabile() {
+            return Err(ErroreServizio::Conflitto(match (st, &f.protocollo) {
+                (StatoFlusso::Ritirato, _) => "Il flusso è già stato ritirato.".to_string(),
+                (_, Some(p)) => format!(
+                    "Il flusso è già stato inviato alla Regione (protocollo {p}): non può più essere ritirato."
+                ),
+                (s, None) => format!(
+                    "Il flusso è nello stato «{}»: non può più essere ritirato.",
+                    s.etichetta()
+                ),
+            }));
+        }
+        tx.ritira_flusso(id, &attore, adesso).await?;
+        tx.audit(
+            NuovaVoce {
+                attore: &attore,
+                ente: Some(ente.as_str()),
+                azione: "flusso.ritirato",
+                oggetto: format!("flusso:{id}"),
+                dettagli: serde_json::json!({ "stato_precedente": st.as_str() }),
+            },
+            adesso,
+        )
+        .await?;
+        tx.commit().await?;
+        self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)
+    }
+
+    /// The originally uploaded file of a flow the subject may see: the flow and a local path
+    /// to stream it from.
+    pub async fn originale_flusso(
+        &self,
+        s: &Soggetto,
+        id: i64,
+    ) -> Esito<(Flusso, std::path::PathBuf)> {
+        let f = self.flusso_visibile(s, id).await?;
+        let p = self
+            .deposito
+            .originale(&f.sha256)
+            .map_err(|e| ErroreServizio::Interno(format!("file del flusso {id}: {e}")))?;
+        Ok((f, p))
+    }
+
     /// Rejects a submitted flow with a reason shown to the entity.
     pub async fn respingi_flusso(&self, s: &Soggetto, id: i64, motivazione: &str) -> Esito<Flusso> {
         self.flusso_visibile(s, id).await?;

@@ -21,7 +21,8 @@ use crate::errore::ErroreApi;
         enti, healthz,
         crate::api_flussi::carica, crate::api_flussi::elenco, crate::api_flussi::dettaglio,
         crate::api_flussi::report, crate::api_flussi::invio, crate::api_flussi::differenze,
-        crate::api_flussi::accettazione, crate::api_flussi::rifiuto_flusso, crate::api_flussi::adesione,
+        crate::api_flussi::accettazione, crate::api_flussi::rifiuto_flusso, crate::api_flussi::ritiro,
+        crate::api_flussi::originale, crate::api_flussi::adesione,
         crate::api_registro::fabbricati, crate::api_registro::unita, crate::api_registro::storia_unita,
     ),
     components(schemas(

@@ -378,6 +378,82 @@ pub async fn invio(
     ))
 }
 
+/// `POST /api/v1/flussi/{id}/ritiro`: the entity withdraws a flow not yet submitted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/flussi/{id}/ritiro",
+    responses((status = 200, description = "Flusso ritirato", body = FlussoApi), (status = 403), (status = 404), (status = 409, description = "Il flusso è già stato inviato (o ritirato)")),
+    security(("token" = []))
+)]
+pub async fn ritiro(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<FlussoApi>, ErroreApi> {
+    let s = soggetto_api(&st, &headers).await?;
+    Ok(Json(st.p.ritira_flusso(&s, id).await?.into()))
+}
+
+/// `GET /api/v1/flussi/{id}/originale`: the file as it was uploaded.
+#[utoipa::path(
+    get,
+    path = "/api/v1/flussi/{id}/originale",
+    responses((status = 200, description = "Il file caricato, byte per byte", content_type = "application/octet-stream"), (status = 404)),
+    security(("token" = []))
+)]
+pub async fn originale(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, ErroreApi> {
+    let s = soggetto_api(&st, &headers).await?;
+    let (f, p) = st.p.originale_flusso(&s, id).await?;
+    Ok(risposta_originale(&f, &p).await?)
+}
+
+/// A download of a flow's original file, streamed from disk in chunks (never read whole into
+/// memory), with a file name that cannot break the header: an ASCII fallback and the exact
+/// name in RFC 6266/5987 form.
+pub async fn risposta_originale(
+    f: &archivio::Flusso,
+    p: &std::path::Path,
+) -> Result<Response, ErroreServizio> {
+    let file = tokio::fs::File::open(p)
+        .await
+        .map_err(|e| ErroreServizio::Interno(format!("file del flusso {}: {e}", f.id)))?;
+    let lunghezza = file
+        .metadata()
+        .await
+        .map_err(|e| ErroreServizio::Interno(format!("file del flusso {}: {e}", f.id)))?
+        .len();
+    let nome = format!("flusso-{}-{}", f.id, f.nome_file);
+    let ascii: String = nome
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let esatto = percent_encoding::utf8_percent_encode(&nome, percent_encoding::NON_ALPHANUMERIC);
+    let disposizione = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{esatto}");
+    let corpo =
+        axum::body::Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
+    let mut r = corpo.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(lunghezza));
+    if let Ok(v) = HeaderValue::from_str(&disposizione) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
 /// The difference of a flow against the current register.
 #[derive(Serialize, ToSchema)]
 pub struct DifferenzeApi {
@@ -577,5 +653,7 @@ pub fn rotte() -> axum::Router<Stato> {
         .route("/api/v1/flussi/{id}/differenze", get(differenze))
         .route("/api/v1/flussi/{id}/accettazione", post(accettazione))
         .route("/api/v1/flussi/{id}/rifiuto", post(rifiuto_flusso))
+        .route("/api/v1/flussi/{id}/ritiro", post(ritiro))
+        .route("/api/v1/flussi/{id}/originale", get(originale))
         .route("/api/v1/monitoraggio/adesione", get(adesione))
 }

@@ -124,6 +124,11 @@ pub fn router_con(p: Piattaforma, aggiunte: Router<Stato>) -> Router {
             get(pagine::flussi::conferma_accettazione).post(pagine::flussi::accetta),
         )
         .route("/area/flussi/{id}/rifiuto", post(pagine::flussi::respingi))
+        .route("/area/flussi/{id}/ritiro", post(pagine::flussi::ritira))
+        .route(
+            "/area/flussi/{id}/originale",
+            get(pagine::flussi::originale),
+        )
         .route(
             "/area/flussi/{id}/{file}",
             get(pagine::flussi::scarica_report),

@@ -272,6 +272,20 @@ const ROTTE: &[Rotta] = &[
     ),
     r(
         Post,
+        "/area/flussi/{id}/ritiro",
+        Flusso,
+        &[],
+        [303, 404, 403, 403, 403, 403],
+    ),
+    r(
+        Get,
+        "/area/flussi/{id}/originale",
+        Flusso,
+        &[],
+        [303, 404, 403, 200, 200, 200],
+    ),
+    r(
+        Post,
         "/area/flussi/{id}/rifiuto",
         Flusso,
         &[("motivazione", "prova")],

@@ -990,3 +990,135 @@ async fn rimozioni_oltre_la_soglia_chiedono_il_motivo_e_accettare_chiede_conferm
     assert_eq!(r.testo(&conferma).await.0, 409);
     assert_eq!(b.testo(&conferma).await.0, 403);
 }
+
+async fn carica_con_nome(app: &TestApp, t: &str, nome: &str, byte: Vec<u8>) -> i64 {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/flussi?dominio=patrimonio", app.url))
+        .query(&[("nome", nome)])
+        .bearer_auth(t)
+        .header("content-type", "application/zip")
+        .body(byte)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    json(r).await["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn ritiro_prima_dell_invio_e_file_originale() {
+    let app = TestApp::con(Opzioni {
+        lavori_paralleli: Some(0),
+        ..Default::default()
+    })
+    .await;
+    let andria = token(&app, "110001", &[dominio::Area::Patrimonio]).await;
+    let bari = token(&app, "072006", &[dominio::Area::Patrimonio]).await;
+    let regione = token(&app, "REGIONE", &[]).await;
+
+    // Withdrawn while its validation still waits: the job then ends without validating.
+    let byte = flusso_demo("110001", 30, 0);
+    let nome = "Patrimonio \"2026\"; città.zip";
+    let id = carica_con_nome(&app, &andria, nome, byte.clone()).await;
+    let ritiro = format!("/api/v1/flussi/{id}/ritiro");
+    assert_eq!(post(&app, &ritiro, &bari, None).await.status(), 404);
+    assert_eq!(post(&app, &ritiro, &regione, None).await.status(), 403);
+    let r = post(&app, &ritiro, &andria, None).await;
+    assert_eq!(r.status(), 200);
+    let f = json(r).await;
+    assert_eq!(f["stato"], "ritirato");
+    assert!(f["ritirato_il"].is_string(), "{f}");
+    assert_eq!(post(&app, &ritiro, &andria, None).await.status(), 409);
+    app.p.esegui_coda().await.unwrap();
+    let f = json(api(&app, &format!("/api/v1/flussi/{id}"), Some(&andria)).await).await;
+    assert_eq!(f["stato"], "ritirato", "{f}");
+    let l = app.p.db.lavori_di(id).await.unwrap();
+    assert_eq!(l[0].stato, "fatto", "{l:?}");
+    let p = json(post(&app, &format!("/api/v1/flussi/{id}/invio"), &andria, None).await).await;
+    assert_eq!(p["status"], 409, "{p}");
+
+    // Its original file stays readable by the entity and the Region, byte for byte, with a
+    // name that cannot break the header; not by another entity.
+    for t in [&andria, &regione] {
+        let r = api(&app, &format!("/api/v1/flussi/{id}/originale"), Some(t)).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/octet-stream");
+        let cd = r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            cd,
+            format!(
+                "attachment; filename=\"flusso-{id}-Patrimonio__2026___citt_.zip\"; filename*=UTF-8''flusso%2D{id}%2DPatrimonio%20%222026%22%3B%20citt%C3%A0%2Ezip"
+            )
+        );
+        assert_eq!(r.bytes().await.unwrap().to_vec(), byte);
+    }
+    assert_eq!(
+        api(&app, &format!("/api/v1/flussi/{id}/originale"), Some(&bari))
+            .await
+            .status(),
+        404
+    );
+
+    // A validated flow withdrawn from the page: its report stays; once submitted, no more.
+    let id2 = json(carica(&app, &andria, flusso_demo("110001", 31, 0)).await).await["id"]
+        .as_i64()
+        .unwrap();
+    app.p.esegui_coda().await.unwrap();
+    let (_, rp, _) = app.persone("110001");
+    let b = app.come(&rp).await;
+    let pagina = format!("/area/flussi/{id2}");
+    let (_, html) = b.testo(&pagina).await;
+    assert!(
+        html.contains(&format!("action=\"/area/flussi/{id2}/ritiro\""))
+            && html.contains(&format!("href=\"/area/flussi/{id2}/originale\"")),
+        "{html}"
+    );
+    let r = b
+        .post_form(&pagina, &format!("/area/flussi/{id2}/ritiro"), &[])
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/area/flussi/{id2}?esito=ritirato").as_str()
+    );
+    let (s, html) = b.testo(&pagina).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("id=\"flusso-ritirato\"") && html.contains("Rapporto di validazione"),
+        "{html}"
+    );
+    assert!(!html.contains("/ritiro\""), "{html}");
+    assert_eq!(
+        api(&app, &format!("/api/v1/flussi/{id2}/report"), Some(&andria))
+            .await
+            .status(),
+        200
+    );
+    let r = b.get(&format!("/area/flussi/{id2}/originale")).await;
+    assert_eq!(r.status(), 200);
+    assert!(!r.bytes().await.unwrap().is_empty());
+
+    let id3 = json(carica(&app, &andria, flusso_demo("110001", 32, 0)).await).await["id"]
+        .as_i64()
+        .unwrap();
+    app.p.esegui_coda().await.unwrap();
+    assert_eq!(
+        post(&app, &format!("/api/v1/flussi/{id3}/invio"), &andria, None)
+            .await
+            .status(),
+        200
+    );
+    let r = post(&app, &format!("/api/v1/flussi/{id3}/ritiro"), &andria, None).await;
+    assert_eq!(r.status(), 409);
+    assert!(
+        json(r).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("già stato inviato"),
+    );
+    let voci = app.p.db.azioni_audit().await.unwrap();
+    assert!(voci.iter().any(|v| v == "flusso.ritirato"), "{voci:?}");
+}

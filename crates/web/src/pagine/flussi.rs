@@ -189,6 +189,7 @@ pub async fn dettaglio(
     let dom = DominioFlusso::parse(&f.dominio).map_err(ErroreServizio::from)?;
     let puo_inviare = autorizza(s, &Azione::OperareArea(&ente, dom.area())).is_ok();
     let puo_esaminare = autorizza(s, &Azione::EsaminareFlussi).is_ok();
+    let puo_ritirare = puo_inviare && stato.ritirabile();
     let filtro = archivio::FiltroSegnalazioni {
         tabella: vuoto(&q.tabella),
         codice: vuoto(&q.codice),
@@ -275,7 +276,7 @@ pub async fn dettaglio(
         "flusso.html",
         context! {
             f => &f, stato_etichetta => stato.etichetta(), percentuale => crate::api_flussi::percentuale(&f),
-            in_corso, fallito, puo_inviare, puo_esaminare,
+            in_corso, fallito, puo_inviare, puo_esaminare, puo_ritirare,
             segnalazioni, totale_segnalazioni, pagina => pagina_n, ultima_pagina,
             righe_errate, totale_righe_errate, pagina_righe, ultima_pagina_righe => (totale_righe_errate + 19) / 20,
             campi_errati, conteggi, differenze, differenze_aggiornate, nomi_enti,
@@ -402,6 +403,26 @@ pub async fn ricevuta(
 
 #[derive(Deserialize)]
 pub struct Vuoto {}
+
+/// `POST /area/flussi/{id}/ritiro`: the entity withdraws a flow not yet submitted.
+pub async fn ritira(
+    State(st): State<Stato>,
+    Path(id): Path<i64>,
+    Modulo(cx, _m): Modulo<Vuoto>,
+) -> Result<Response, ErrorePagina> {
+    st.p.ritira_flusso(cx.soggetto(), id).await?;
+    Ok(super::vai(&format!("/area/flussi/{id}?esito=ritirato")))
+}
+
+/// `GET /area/flussi/{id}/originale`: the file as it was uploaded.
+pub async fn originale(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Path(id): Path<i64>,
+) -> Result<Response, ErrorePagina> {
+    let (f, p) = st.p.originale_flusso(cx.soggetto(), id).await?;
+    Ok(crate::api_flussi::risposta_originale(&f, &p).await?)
+}
 
 /// `GET /area/flussi/{id}/accettazione`: the Region confirms the acceptance, seeing what it
 /// adds, changes and removes per table (and the referent's reason for removals).
