@@ -182,14 +182,10 @@ impl Report {
         ));
         if let Some(f) = &self.firma {
             o.push_str(&format!(
-                "Firmato da {}{} (certificato {}).\n",
-                f.firmatario.as_deref().unwrap_or("firmatario non indicato"),
-                f.codice_fiscale
-                    .as_deref()
-                    .map(|c| format!(", codice fiscale {c}"))
-                    .unwrap_or_default(),
+                "{}; certificato {}.\n",
+                f.verifica(),
                 if f.certificato_valido {
-                    "valido"
+                    "in corso di validità"
                 } else {
                     "scaduto o non ancora valido"
                 }

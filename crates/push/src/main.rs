@@ -170,6 +170,14 @@ struct Impostazioni {
         value_name = "SECONDI"
     )]
     attesa_intestazioni_s: Option<u64>,
+    /// Certificati delle autorità di certificazione riconosciute (una cartella, o un file PEM con più certificati), per dire se il firmatario di un file .p7m è verificato; senza, nessun firmatario risulta verificato.
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_FIRME_ANCORE",
+        value_name = "CARTELLA|FILE"
+    )]
+    firme_ancore: Option<PathBuf>,
     /// Mittente delle notifiche [predefinito: push@regione.puglia.it].
     #[arg(
         long,
@@ -288,9 +296,6 @@ struct ArgomentiValidate {
     /// Formato del rapporto: testo (predefinito), json o csv.
     #[arg(long, value_name = "FORMATO", default_value = "testo")]
     formato: String,
-    /// Cartella dei certificati delle autorità di certificazione riconosciute, per i file firmati .p7m.
-    #[arg(long, value_name = "CARTELLA", env = "PUSH_ANCORE_FIRMA")]
-    ancore: Option<PathBuf>,
     /// Dimensione massima del file in MB [predefinita: 200].
     #[arg(long, value_name = "MB", env = "PUSH_LIMITE_MB")]
     limite_mb: Option<u64>,
@@ -389,6 +394,7 @@ impl Impostazioni {
             validatore_simultanei: self.validatore_simultanei,
             validatore_al_minuto: self.validatore_al_minuto,
             attesa_intestazioni_s: self.attesa_intestazioni_s,
+            firme_ancore: self.firme_ancore.clone(),
         };
         let da_file = match &self.config {
             Some(f) => Strato::da_file(f)?,
@@ -448,7 +454,7 @@ fn main() -> ExitCode {
         } => {
             return validate::genera(&dominio, unita, &output, &ente, seme);
         }
-        Comando::Validate(a) => return validate::esegui(a),
+        Comando::Validate(a) => return validate::esegui(a, config.firme_ancore.as_deref()),
         Comando::Spec {
             dominio,
             formato,

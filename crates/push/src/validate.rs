@@ -16,7 +16,8 @@ fn uscita_2(m: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-pub fn esegui(a: ArgomentiValidate) -> ExitCode {
+/// `ancore`: the trust anchors of `--firme-ancore` (the server's own setting).
+pub fn esegui(a: ArgomentiValidate, ancore: Option<&std::path::Path>) -> ExitCode {
     let Some(dominio) = spec::dominio(&a.dominio) else {
         return uscita_2(&format!(
             "dominio «{}» sconosciuto: usare patrimonio, contabilita o programmi",
@@ -56,7 +57,6 @@ pub fn esegui(a: ArgomentiValidate) -> ExitCode {
             }
         }
     }
-    let ancore = a.ancore.as_deref();
     for (file, dominio_rif, tabella, campo, dove) in [
         (
             &a.programmi,

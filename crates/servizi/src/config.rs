@@ -85,6 +85,7 @@ pub struct Strato {
     pub validatore_simultanei: Option<u32>,
     pub validatore_al_minuto: Option<u32>,
     pub attesa_intestazioni_s: Option<u64>,
+    pub firme_ancore: Option<PathBuf>,
 }
 
 impl Strato {
@@ -118,6 +119,7 @@ impl Strato {
             validatore_simultanei: self.validatore_simultanei.or(sotto.validatore_simultanei),
             validatore_al_minuto: self.validatore_al_minuto.or(sotto.validatore_al_minuto),
             attesa_intestazioni_s: self.attesa_intestazioni_s.or(sotto.attesa_intestazioni_s),
+            firme_ancore: self.firme_ancore.or(sotto.firme_ancore),
         }
     }
 
@@ -187,6 +189,10 @@ pub struct Config {
     pub validatore_al_minuto: u32,
     /// Longest wait for a request's headers before the connection is closed (slow clients).
     pub attesa_intestazioni_s: u64,
+    /// Trust anchors for signed (`.p7m`) files: a directory of CA certificates or one PEM/DER
+    /// file (e.g. the qualified certifiers of the Italian trusted list). Without them no signer
+    /// is shown as verified.
+    pub firme_ancore: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -298,6 +304,7 @@ impl Config {
             validatore_simultanei: s.validatore_simultanei.unwrap_or(2).max(1),
             validatore_al_minuto: s.validatore_al_minuto.unwrap_or(10).max(1),
             attesa_intestazioni_s: s.attesa_intestazioni_s.unwrap_or(10).max(1),
+            firme_ancore: s.firme_ancore.map(verifica_ancore).transpose()?,
         })
     }
 
@@ -362,6 +369,19 @@ fn cartella_solo_proprietario(p: &Path) -> std::io::Result<()> {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
+}
+
+/// Loads the trust anchors once at start: a wrong path or a folder without certificates is a
+/// configuration error now, not a surprise on the first signed file.
+fn verifica_ancore(percorso: PathBuf) -> Result<PathBuf, ErroreConfig> {
+    match flussi::lettori::firma::conta_ancore(&percorso) {
+        Ok(0) => Err(ErroreConfig(format!(
+            "le autorità di certificazione riconosciute (firme_ancore) in {} non contengono alcun certificato",
+            percorso.display()
+        ))),
+        Ok(_) => Ok(percorso),
+        Err(e) => Err(ErroreConfig(format!("firme_ancore: {e}"))),
+    }
 }
 
 fn scrivi_privato(file: &Path, contenuto: &str) -> std::io::Result<()> {

@@ -546,6 +546,7 @@ impl Piattaforma {
             .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
         let cartella = lavoro.path().join(format!("flusso-{id}"));
         let nome_file = f.nome_file.clone();
+        let ancore = self.config.firme_ancore.clone();
         let mut compito = tokio::task::spawn_blocking(move || {
             let mut r = Raccoglitore::new(cartella.clone(), cx)?;
             let rep = flussi::valida_file_con(
@@ -553,7 +554,7 @@ impl Piattaforma {
                 Dati::File(percorso),
                 spec,
                 &opzioni,
-                None,
+                ancore.as_deref(),
                 &mut r,
             );
             Ok::<_, std::io::Error>((rep, r, cartella))
@@ -620,7 +621,8 @@ impl Piattaforma {
             })
             .collect();
         let righe: u64 = rep.tabelle.iter().map(|(_, i)| i.righe).sum();
-        let firmatario = rep.firma.as_ref().map(|f| f.descrizione());
+        // Stored as the sentence people read: who signed, and whether that is verified.
+        let firmatario = rep.firma.as_ref().map(|f| f.verifica());
         if let Some((ente, ms)) = &self.lavori.pausa_di_prova
             && *ente == f.ente
         {

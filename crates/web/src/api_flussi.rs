@@ -41,6 +41,8 @@ pub struct FlussoApi {
     righe_stimate: Option<i64>,
     /// Progress of the validation, 0–100, when estimable.
     percentuale: Option<i64>,
+    /// The signature as people read it: who signed and whether their identity is verified
+    /// against the configured certifiers.
     firmatario: Option<String>,
     superato_da: Option<i64>,
     /// The referent's reason for removing many records, written when submitting.

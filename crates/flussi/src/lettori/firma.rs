@@ -16,8 +16,11 @@
 //! - always the integrity: `CMS_verify` checks, for every signer, the digest of the content
 //!   against the signed attributes and the signature against the public key of the signer's
 //!   certificate, which must be embedded in the envelope;
-//! - with trust anchors (a directory of CA certificates), also the signer's certificate chain.
-//!   The chain is built by `X509_verify_cert` from the anchors plus the certificates embedded in
+//! - with trust anchors (CA certificates: a directory, or one PEM/DER file), also the signer's
+//!   certificate chain. A chain that does not reach an anchor does not refuse the file (its
+//!   integrity was verified): the signature is reported as not backed by a trusted chain
+//!   ([`Firma::attendibile`] `Some(false)`), and pages say plainly that the signer's identity is
+//!   not verified. The chain is built by `X509_verify_cert` from the anchors plus the certificates embedded in
 //!   the envelope, with three relaxations, all deliberate:
 //!   - purpose `X509_PURPOSE_ANY`: qualified Italian certificates often carry only
 //!     `nonRepudiation` and an extended key usage without `emailProtection`, which the default
@@ -65,16 +68,6 @@ const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07,
 /// The arc of the PKCS #7 / CMS content types (1.2.840.113549.1.7), DER content octets.
 const ARCO_PKCS7: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07];
 
-/// `X509_V_ERR_*` codes (stable OpenSSL ABI) meaning "no trusted issuer was found".
-const ERRORI_EMITTENTE_SCONOSCIUTO: &[i32] = &[
-    2,  // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
-    18, // X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
-    19, // X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
-    20, // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-    21, // X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
-    27, // X509_V_ERR_CERT_UNTRUSTED
-];
-
 /// One signature of a signed file, as shown in the report.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Firma {
@@ -91,9 +84,10 @@ pub struct Firma {
     pub valido_al: String,
     /// Whether the current time is within the certificate validity.
     pub certificato_valido: bool,
-    /// `Some(true)` when the certificate chain was verified against the trust anchors; `None`
-    /// when no anchors are configured (the chain was not checked). A chain that does not verify
-    /// is an error, never `Some(false)`.
+    /// Whether the signer's identity is backed by a trusted chain: `Some(true)` when the
+    /// certificate chain verified against the trust anchors, `Some(false)` when it did not (a
+    /// self-made certificate, an unknown certifier), `None` when no anchors are configured (the
+    /// chain was not checked). Only `Some(true)` may be shown as a verified signer.
     pub attendibile: Option<bool>,
 }
 
@@ -119,13 +113,14 @@ pub fn e_firmato(nome_file: &str, byte: &[u8]) -> bool {
 /// envelope first (signers of the same envelope in their order in the file).
 ///
 /// `ancore` is a directory of trusted CA certificates (PEM or DER, any file name; files that are
-/// not certificates are skipped). With `Some`, every signer's chain must verify against them;
-/// with `None`, the chain is not checked (the signature itself always is).
+/// not certificates are skipped), or one such file (a PEM bundle). With `Some`, every signer's
+/// chain is verified against them and the outcome reported in [`Firma::attendibile`]; with
+/// `None`, the chain is not checked. The signature itself always is.
 ///
 /// Errors: [`ErroreLettura::Limite`] over [`MAX_BYTE_FIRMATO`]; [`ErroreLettura::Illeggibile`]
 /// when the input is not CMS at all; [`ErroreLettura::Firma`] for everything that is CMS but
-/// does not verify (tampered content, detached signature, untrusted issuer, not `SignedData`,
-/// too many nested envelopes, unreadable anchors directory).
+/// does not verify (tampered content, detached signature, not `SignedData`, too many nested
+/// envelopes, unreadable anchors).
 pub fn sbusta(byte: &[u8], ancore: Option<&Path>) -> Result<(Vec<u8>, Vec<Firma>), ErroreLettura> {
     if u64::try_from(byte.len()).map_or(true, |n| n > MAX_BYTE_FIRMATO) {
         return Err(ErroreLettura::Limite(format!(
@@ -253,51 +248,41 @@ fn sbusta_livello(
             })?;
         let attendibile = match negozio {
             None => None,
-            Some(negozio) => {
-                verifica_catena(negozio, certificato, &catena)?;
-                Some(true)
-            }
+            Some(negozio) => Some(verifica_catena(negozio, certificato, &catena)?),
         };
         firme.push(descrivi(certificato, adesso, attendibile)?);
     }
     Ok((contenuto, firme))
 }
 
-/// Verifies the signer's certificate chain against the anchors (see the module doc for the
-/// flags set on the store).
+/// Whether the signer's certificate chain verifies against the anchors (see the module doc for
+/// the flags set on the store). An error only when the check itself cannot run.
 fn verifica_catena(
     negozio: &X509Store,
     certificato: &X509Ref,
     catena: &Stack<X509>,
-) -> Result<(), ErroreLettura> {
+) -> Result<bool, ErroreLettura> {
     let non_verificabile =
         || errore_firma("non è stato possibile verificare il certificato del firmatario");
     let mut contesto = X509StoreContext::new().map_err(|_| non_verificabile())?;
-    let (valida, errore) = contesto
-        .init(negozio, certificato, catena, |c| {
-            let valida = c.verify_cert()?;
-            Ok((valida, c.error()))
-        })
-        .map_err(|_| non_verificabile())?;
-    if valida {
-        Ok(())
-    } else if ERRORI_EMITTENTE_SCONOSCIUTO.contains(&errore.as_raw()) {
-        Err(errore_firma(
-            "il certificato del firmatario non è emesso da un'autorità riconosciuta",
-        ))
-    } else {
-        Err(errore_firma(
-            "il certificato del firmatario non è valido: la sua catena di certificazione non supera la verifica",
-        ))
-    }
+    contesto
+        .init(negozio, certificato, catena, |c| c.verify_cert())
+        .map_err(|_| non_verificabile())
 }
 
-/// Builds the trust store from every certificate found in the files of `cartella`.
-fn carica_ancore(cartella: &Path) -> Result<X509Store, ErroreLettura> {
+/// Checks a trust anchors setting (a directory, or one PEM/DER file) and tells how many CA
+/// certificates it holds; a server checks it when it starts, so that a wrong path is found
+/// then, not on the first signed file.
+pub fn conta_ancore(percorso: &Path) -> Result<usize, ErroreLettura> {
+    Ok(certificati_ancore(percorso)?.len())
+}
+
+/// Builds the trust store from every certificate found in `percorso` (a directory, or a file).
+fn carica_ancore(percorso: &Path) -> Result<X509Store, ErroreLettura> {
     let illeggibile = || {
         errore_firma(&format!(
-            "impossibile leggere la cartella delle autorità di certificazione riconosciute ({})",
-            cartella.display()
+            "impossibile leggere le autorità di certificazione riconosciute ({})",
+            percorso.display()
         ))
     };
     let mut costruttore = X509StoreBuilder::new().map_err(|_| illeggibile())?;
@@ -307,9 +292,34 @@ fn carica_ancore(cartella: &Path) -> Result<X509Store, ErroreLettura> {
     costruttore
         .set_purpose(X509PurposeId::ANY)
         .map_err(|_| illeggibile())?;
-    let voci = fs::read_dir(cartella).map_err(|_| illeggibile())?;
-    for voce in voci.flatten() {
-        let percorso = voce.path();
+    for c in certificati_ancore(percorso)? {
+        // A duplicate is not an error worth refusing the whole directory for.
+        let _ = costruttore.add_cert(c);
+    }
+    Ok(costruttore.build())
+}
+
+/// The certificates of an anchors setting: every file of a directory (not recursive; files
+/// that are not certificates are skipped), or the one file given.
+fn certificati_ancore(percorso: &Path) -> Result<Vec<X509>, ErroreLettura> {
+    let illeggibile = || {
+        errore_firma(&format!(
+            "impossibile leggere le autorità di certificazione riconosciute ({})",
+            percorso.display()
+        ))
+    };
+    let meta = fs::metadata(percorso).map_err(|_| illeggibile())?;
+    let file: Vec<std::path::PathBuf> = if meta.is_dir() {
+        fs::read_dir(percorso)
+            .map_err(|_| illeggibile())?
+            .flatten()
+            .map(|v| v.path())
+            .collect()
+    } else {
+        vec![percorso.to_path_buf()]
+    };
+    let mut tutti = Vec::new();
+    for percorso in file {
         // `fs::metadata` follows symbolic links (c_rehash-style directories are made of them).
         let Ok(meta) = fs::metadata(&percorso) else {
             continue;
@@ -320,17 +330,13 @@ fn carica_ancore(cartella: &Path) -> Result<X509Store, ErroreLettura> {
         let Ok(byte) = fs::read(&percorso) else {
             continue;
         };
-        let certificati = if byte.windows(11).any(|w| w == b"-----BEGIN ") {
-            X509::stack_from_pem(&byte).unwrap_or_default()
-        } else {
-            X509::from_der(&byte).map(|c| vec![c]).unwrap_or_default()
-        };
-        for c in certificati {
-            // A duplicate is not an error worth refusing the whole directory for.
-            let _ = costruttore.add_cert(c);
+        if byte.windows(11).any(|w| w == b"-----BEGIN ") {
+            tutti.extend(X509::stack_from_pem(&byte).unwrap_or_default());
+        } else if let Ok(c) = X509::from_der(&byte) {
+            tutti.push(c);
         }
     }
-    Ok(costruttore.build())
+    Ok(tutti)
 }
 
 /// The report fields of a signer's certificate.
@@ -717,13 +723,30 @@ fn identificativo<'a>(info_firma: &Tlv<'a>) -> Option<Identificativo<'a>> {
 }
 
 impl Firma {
-    /// The signer in one line: name and tax code when known.
+    /// The signer in one line: name and tax code when known, as the certificate states them
+    /// (verified or not: see [`Firma::verifica`]).
     pub fn descrizione(&self) -> String {
         match (&self.firmatario, &self.codice_fiscale) {
             (Some(n), Some(cf)) => format!("{n} ({cf})"),
             (Some(n), None) => n.clone(),
             (None, Some(cf)) => cf.clone(),
             (None, None) => "firmatario non indicato".into(),
+        }
+    }
+
+    /// What a person may conclude from the signature, in one plain Italian sentence: the signer
+    /// is named as verified only when the chain reached a trust anchor.
+    pub fn verifica(&self) -> String {
+        match self.attendibile {
+            Some(true) => format!("Firmato da {} (certificato verificato)", self.descrizione()),
+            Some(false) => format!(
+                "Firma valida, ma l'identità del firmatario NON è verificata: il certificato non proviene da un certificatore riconosciuto (il certificato dichiara: {})",
+                self.descrizione()
+            ),
+            None => format!(
+                "Firma valida, ma l'identità del firmatario NON è verificata: il server non ha certificatori riconosciuti configurati (il certificato dichiara: {})",
+                self.descrizione()
+            ),
         }
     }
 }
@@ -1141,20 +1164,44 @@ mod test {
 
     #[test]
     fn ancore_estranee() {
-        errore_firma_con(
-            sbusta(
-                &leggi("data.csv.p7m"),
-                Some(&cartella().join("ancore-altra")),
-            ),
-            "il certificato del firmatario non è emesso da un'autorità riconosciuta",
+        // The content and the signature are intact: the file is read, but the signer is not
+        // backed by a trusted chain.
+        let esito = sbusta(
+            &leggi("data.csv.p7m"),
+            Some(&cartella().join("ancore-altra")),
+        )
+        .unwrap();
+        assert_eq!(esito, (CSV.to_vec(), vec![mario(Some(false))]));
+        assert!(
+            mario(Some(false))
+                .verifica()
+                .starts_with("Firma valida, ma l'identità del firmatario NON è verificata: il certificato non proviene da un certificatore riconosciuto")
         );
+        assert!(mario(None).verifica().contains("NON è verificata"));
+        assert!(
+            mario(Some(true))
+                .verifica()
+                .ends_with("(certificato verificato)")
+        );
+    }
+
+    #[test]
+    fn ancore_in_un_file() {
+        let esito = sbusta(
+            &leggi("data.csv.p7m"),
+            Some(&cartella().join("ancore-pem/pacchetto.crt")),
+        )
+        .unwrap();
+        assert_eq!(esito, (CSV.to_vec(), vec![mario(Some(true))]));
+        assert!(conta_ancore(&cartella().join("ancore-pem/pacchetto.crt")).unwrap() >= 1);
+        assert!(conta_ancore(&cartella().join("non-esiste")).is_err());
     }
 
     #[test]
     fn cartella_ancore_inesistente() {
         errore_firma_con(
             sbusta(&leggi("data.csv.p7m"), Some(&cartella().join("non-esiste"))),
-            "impossibile leggere la cartella delle autorità",
+            "impossibile leggere le autorità di certificazione riconosciute",
         );
     }
 
@@ -1219,14 +1266,14 @@ mod test {
         assert_eq!(firme[1].codice_fiscale, None);
         assert_eq!(firme[1].emittente.as_deref(), Some("Studio Bianchi"));
         assert!(firme[1].certificato_valido);
-        // Anna's self-signed certificate is not under the anchors: the whole file is refused.
-        errore_firma_con(
-            sbusta(
-                &leggi("parallele.csv.p7m"),
-                Some(&cartella().join("ancore-der")),
-            ),
-            "non è emesso da un'autorità riconosciuta",
-        );
+        // Anna's self-signed certificate is not under the anchors: Mario is verified, she is not.
+        let (_, firme) = sbusta(
+            &leggi("parallele.csv.p7m"),
+            Some(&cartella().join("ancore-der")),
+        )
+        .unwrap();
+        assert_eq!(firme[0], mario(Some(true)));
+        assert_eq!(firme[1].attendibile, Some(false));
     }
 
     #[test]

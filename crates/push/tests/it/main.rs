@@ -18,6 +18,7 @@ mod caricamento;
 mod csrf;
 mod demo;
 mod documentazione;
+mod firme;
 mod flussi;
 mod formule_csv;
 mod guasti;

@@ -34,7 +34,7 @@ fn validate<S: AsRef<OsStr>>(args: &[S]) -> Output {
         .env_remove("DATABASE_URL")
         .env_remove("PUSH_MODALITA")
         .env_remove("PUSH_ACCESSO_SVILUPPO")
-        .env_remove("PUSH_ANCORE_FIRMA")
+        .env_remove("PUSH_FIRME_ANCORE")
         .env_remove("RUST_LOG")
         .stdin(std::process::Stdio::null())
         .output()

@@ -248,11 +248,18 @@ pub async fn valida(
     }
     // CPU-bound: off the async runtime.
     let nome_c = nome_file.clone();
+    let ancore = st.p.config.firme_ancore.clone();
     let report = tokio::task::spawn_blocking(move || {
         // Held by the work itself: a client that goes away does not free the place while its
         // file is still being validated.
         let _posto = posto;
-        flussi::valida_file(&nome_c, Dati::Byte(Arc::new(byte)), d, &opzioni, None)
+        flussi::valida_file(
+            &nome_c,
+            Dati::Byte(Arc::new(byte)),
+            d,
+            &opzioni,
+            ancore.as_deref(),
+        )
     })
     .await
     .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
