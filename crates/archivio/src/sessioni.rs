@@ -57,6 +57,33 @@ impl Archivio {
         Ok(v.filter(|a| a.creato_il >= non_prima_di))
     }
 
+    /// Keeps a one-shot message for the session whose cookie hashes to `sessione`.
+    pub async fn metti_avviso(
+        &self,
+        id: &str,
+        sessione: &str,
+        valore: &str,
+        ora: DateTime<Utc>,
+    ) -> Risultato<()> {
+        su_pool!(self, p => sqlx::query(
+            "INSERT INTO avvisi_sessione (id, sessione, valore, creato_il) VALUES ($1, $2, $3, $4)")
+            .bind(id).bind(sessione).bind(valore).bind(ora).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Takes (and deletes) a message of that session: it can be read once only.
+    pub async fn consuma_avviso(
+        &self,
+        id: &str,
+        sessione: &str,
+        non_prima_di: DateTime<Utc>,
+    ) -> Risultato<Option<String>> {
+        let v: Option<(String, DateTime<Utc>)> = su_pool!(self, p => sqlx::query_as(
+            "DELETE FROM avvisi_sessione WHERE id = $1 AND sessione = $2 RETURNING valore, creato_il")
+            .bind(id).bind(sessione).fetch_optional(p).await)?;
+        Ok(v.filter(|(_, t)| *t >= non_prima_di).map(|(v, _)| v))
+    }
+
     /// Removes expired sessions and stale pending logins.
     pub async fn pulisci_sessioni(
         &self,
@@ -65,6 +92,7 @@ impl Archivio {
     ) -> Risultato<()> {
         su_pool!(self, p => sqlx::query("DELETE FROM sessioni WHERE scade_il <= $1").bind(ora).execute(p).await.map(|r| r.rows_affected()))?;
         su_pool!(self, p => sqlx::query("DELETE FROM accessi_oidc WHERE creato_il < $1").bind(accessi_prima_di).execute(p).await.map(|r| r.rows_affected()))?;
+        su_pool!(self, p => sqlx::query("DELETE FROM avvisi_sessione WHERE creato_il < $1").bind(accessi_prima_di).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

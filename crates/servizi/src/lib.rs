@@ -5,6 +5,7 @@
 //! No HTTP here (the web layer maps [`ErroreServizio`] to statuses) and no SQL (the store).
 
 pub mod audit;
+pub mod avvisi;
 pub mod casuale;
 pub mod config;
 pub mod demo;

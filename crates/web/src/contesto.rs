@@ -94,6 +94,11 @@ impl Contesto {
         &self.identita.soggetto
     }
 
+    /// The session cookie, when it opened a session (what one-shot messages are bound to).
+    pub fn cookie_sessione(&self) -> Option<&str> {
+        self.cookie_sessione.as_deref()
+    }
+
     fn legame_csrf(&self) -> LegameCsrf<'_> {
         match &self.cookie_sessione {
             Some(s) => LegameCsrf::Sessione(s),

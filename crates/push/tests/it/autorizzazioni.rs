@@ -177,7 +177,7 @@ const ROTTE: &[Rotta] = &[
         "/area/enti/072006/token",
         Niente,
         &[("nome", "x"), ("aree", "PATRIMONIO")],
-        [303, 404, 403, 200, 403, 200],
+        [303, 404, 403, 303, 403, 303],
     ),
     r(
         Post,
@@ -198,7 +198,7 @@ const ROTTE: &[Rotta] = &[
         "/area/enti/REGIONE/token",
         Niente,
         &[("nome", "x")],
-        [303, 404, 404, 404, 403, 200],
+        [303, 404, 404, 404, 403, 303],
     ),
     r(
         Post,

@@ -98,6 +98,11 @@ async fn token_dal_web_del_legale_rappresentante() {
             &[("nome", "gestionale"), ("aree", "PATRIMONIO")],
         )
         .await;
+    // POST/redirect/GET: the secret waits for the next page of this session.
+    assert_eq!(r.status(), 303);
+    let dove = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(dove.starts_with(&format!("{pagina}?nuovo=")), "{dove}");
+    let r = b.get(&dove).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let html = r.text().await.unwrap();
@@ -105,8 +110,19 @@ async fn token_dal_web_del_legale_rappresentante() {
     let t = html[i..i + html[i..].find('<').unwrap()].to_string();
     assert!(t.starts_with("push_"));
     assert_eq!(api(&app, "/api/v1/enti", Some(&t)).await.status(), 200);
+    // Reloading the page: no second token, no secret.
+    let (s, html) = b.testo(&dove).await;
+    assert_eq!(s, 200);
+    assert!(
+        !html.contains(&t) && !html.contains("nuovo-token"),
+        "il token è mostrato una volta sola"
+    );
     let (_, html) = b.testo(pagina).await;
-    assert!(!html.contains(&t), "il token è mostrato una volta sola");
+    assert!(!html.contains(&t));
+    assert_eq!(
+        app.p.db.elenco_token(Some("110001")).await.unwrap().len(),
+        1
+    );
     // Without areas: refused.
     let r = b.post_form(pagina, pagina, &[("nome", "senza aree")]).await;
     assert_eq!(r.status(), 422);
@@ -157,5 +173,36 @@ async fn token_dal_web_del_legale_rappresentante() {
             &[("nome", "cruscotto")],
         )
         .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(r.status(), 303);
+}
+
+#[tokio::test]
+async fn il_segreto_di_un_nuovo_token_resta_della_sua_sessione() {
+    let app = TestApp::nuova().await;
+    let (lr, ..) = app.persone("110001");
+    let b = app.come(&lr).await;
+    let pagina = "/area/enti/110001/token";
+    let r = b
+        .post_form(
+            pagina,
+            pagina,
+            &[("nome", "gestionale"), ("aree", "PATRIMONIO")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let dove = r.headers()["location"].to_str().unwrap().to_string();
+    // The same person in another session (or anyone who saw the address) gets nothing...
+    let (s, html) = app.come(&lr).await.testo(&dove).await;
+    assert_eq!(s, 200);
+    assert!(
+        !html.contains("nuovo-token"),
+        "mostrato a un'altra sessione"
+    );
+    // ...and does not spoil it for the session that created the token.
+    let (_, html) = b.testo(&dove).await;
+    assert!(html.contains("nuovo-token"));
+    assert_eq!(
+        app.p.db.elenco_token(Some("110001")).await.unwrap().len(),
+        1
+    );
 }

@@ -1,7 +1,9 @@
 //! Machine tokens in the web UI: the legal representative (or the Region) creates and revokes
-//! them; a new token is shown once.
+//! them; a new token is shown once. Creation answers with a redirect (POST/redirect/GET): the
+//! secret waits in a one-shot message of the session, taken by the GET, so reloading the page
+//! neither creates a second token nor shows the secret again.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use dominio::{Area, CodiceEnte};
@@ -38,13 +40,33 @@ async fn mostra(
     )
 }
 
+#[derive(Deserialize)]
+pub struct DopoCreazione {
+    /// The one-shot message holding the new token's secret.
+    nuovo: Option<String>,
+}
+
 pub async fn elenco(
     State(st): State<Stato>,
     cx: Contesto,
     Path(c): Path<String>,
-) -> Result<Html<String>, ErrorePagina> {
+    Query(q): Query<DopoCreazione>,
+) -> Result<Response, ErrorePagina> {
     let c = codice(&c)?;
-    mostra(&st, &cx, &c, None, None).await
+    let nuovo = match (q.nuovo.as_deref(), cx.cookie_sessione()) {
+        (Some(id), Some(sessione)) => st.p.prendi_avviso(sessione, id).await?,
+        _ => None,
+    };
+    let mostra_segreto = nuovo.is_some();
+    let mut r = mostra(&st, &cx, &c, nuovo, None).await?.into_response();
+    if mostra_segreto {
+        // Kept by no cache: the back button must not bring the secret back.
+        r.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(r)
 }
 
 #[derive(Deserialize)]
@@ -61,6 +83,11 @@ pub async fn crea(
     Modulo(cx, m): Modulo<NuovoToken>,
 ) -> Result<Response, ErrorePagina> {
     let c = codice(&c)?;
+    // Where the secret will wait for the next page: only a logged-in session creates tokens.
+    let sessione = cx
+        .cookie_sessione()
+        .map(str::to_string)
+        .ok_or(ErroreServizio::Negato(dominio::Negato::NonAutenticato))?;
     let aree = if c.is_regione() {
         Ok(vec![])
     } else {
@@ -74,16 +101,11 @@ pub async fn crea(
         Err(e) => Err(e.into()),
     };
     match esito {
-        // The secret is shown on this response only; it is never stored in clear.
+        // The secret goes to the next page of this session only, sealed; it is never stored
+        // in clear.
         Ok(t) => {
-            let mut r = mostra(&st, &cx, &c, Some(t.segreto), None)
-                .await?
-                .into_response();
-            r.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-store"),
-            );
-            Ok(r)
+            let id = st.p.metti_avviso(&sessione, &t.segreto).await?;
+            Ok(super::vai(&format!("/area/enti/{c}/token?nuovo={id}")))
         }
         Err(ErroreServizio::Dominio(e)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
