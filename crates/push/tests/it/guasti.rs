@@ -69,11 +69,15 @@ async fn attendi_stato(app: &TestApp, atteso: u16, entro: Duration) -> bool {
 }
 
 #[tokio::test]
-async fn postgres_irraggiungibile_poi_di_nuovo_raggiungibile() {
-    let Some(admin) = url_postgres() else {
-        eprintln!("[push test] guasti: solo PostgreSQL (SQLite è incorporato)");
-        return;
-    };
+#[cfg_attr(
+    not(prova_postgres),
+    ignore = "solo PostgreSQL (SQLite è incorporato): si esegue con PUSH_TEST_DATABASE_URL"
+)]
+async fn solo_postgres_irraggiungibile_poi_di_nuovo_raggiungibile() {
+    let admin = url_postgres().expect(
+        "test solo per PostgreSQL: imposti PUSH_TEST_DATABASE_URL \
+         (su SQLite con --include-ignored lo escluda con --skip solo_postgres)",
+    );
     let dir = tempfile::tempdir().unwrap();
     let db = database_nuovo(dir.path()).await;
     let mut u = url::Url::parse(&db).unwrap();

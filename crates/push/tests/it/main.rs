@@ -5,6 +5,10 @@
 //!   test, created on that server). If the server does not answer, tests fail: never skipped.
 //! - otherwise, SQLite (a fresh file per test).
 //!
+//! A test that needs one backend never returns early as passed: PostgreSQL-only tests are named
+//! `solo_postgres…` and marked ignored when the suite is built for SQLite (`build.rs` sets
+//! `cfg(prova_postgres)` from `PUSH_TEST_DATABASE_URL`).
+//!
 //! `.ci/run` runs the suite once per backend.
 
 mod aiuto;
