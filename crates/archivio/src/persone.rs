@@ -32,6 +32,9 @@ pub struct IncaricoRiga {
     pub motivo_revoca: Option<String>,
 }
 
+/// Most codici fiscali [`Archivio::nomi_persone`] looks up at once.
+pub const MAX_NOMI: usize = 500;
+
 const SELEZIONE_INCARICO: &str = "SELECT i.id, i.cf, p.nome, i.ente, e.denominazione AS denominazione_ente, i.ruolo, i.aree, \
      i.email, i.conferito_il, i.conferito_da, i.revocato_il, i.revocato_da, i.motivo_revoca \
      FROM incarichi i JOIN persone p ON p.cf = i.cf JOIN enti e ON e.codice = i.ente";
@@ -41,6 +44,29 @@ impl Archivio {
         let v = su_pool!(self, p => sqlx::query_as::<_, Persona>(
             "SELECT cf, nome, email, creata_il, ultimo_accesso FROM persone WHERE cf = $1")
             .bind(cf).fetch_optional(p).await)?;
+        Ok(v)
+    }
+
+    /// The names of the people with these codici fiscali, as (cf, nome); unknown codes are
+    /// left out. For the codes on one page (an audit page, a receipt): at most
+    /// [`MAX_NOMI`] codes are looked up, the rest are left out.
+    pub async fn nomi_persone(&self, cf: &[String]) -> Risultato<Vec<(String, String)>> {
+        let cf = &cf[..cf.len().min(MAX_NOMI)];
+        if cf.is_empty() {
+            return Ok(Vec::new());
+        }
+        let segnaposto = (1..=cf.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT cf, nome FROM persone WHERE cf IN ({segnaposto})");
+        let v = su_pool!(self, p => {
+            let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql.clone()));
+            for c in cf {
+                q = q.bind(c);
+            }
+            q.fetch_all(p).await
+        })?;
         Ok(v)
     }
 

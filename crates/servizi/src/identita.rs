@@ -199,6 +199,23 @@ impl Piattaforma {
         Ok((con, senza))
     }
 
+    /// The names behind codici fiscali a page already shows (audit entries, a receipt's
+    /// sender), so people read "Nome Cognome (CF)": cf → name. Only well-formed codici fiscali
+    /// are looked up (`token:3` or `sistema` are not people); unknown ones are absent.
+    pub async fn nomi_persone<'a>(
+        &self,
+        cf: impl IntoIterator<Item = &'a str>,
+    ) -> Esito<std::collections::HashMap<String, String>> {
+        let mut codici: Vec<String> = cf
+            .into_iter()
+            .filter_map(|c| CodiceFiscale::parse(c).ok())
+            .map(|c| c.as_str().to_string())
+            .collect();
+        codici.sort();
+        codici.dedup();
+        Ok(self.db.nomi_persone(&codici).await?.into_iter().collect())
+    }
+
     pub async fn pulisci_sessioni(&self) -> Esito<()> {
         let adesso = ora();
         self.db

@@ -3,8 +3,6 @@
 //! development-login banner, the CSRF token) so every page gets it the same way.
 
 use axum::response::Html;
-use chrono::{DateTime, Utc};
-use dominio::orologio;
 use minijinja::{Environment, Value, context};
 use servizi::Modalita;
 
@@ -35,21 +33,6 @@ pub fn etichetta(codice: &str) -> &str {
     }
 }
 
-/// An RFC 3339 instant as Italians read it, in Rome time (`31/12/2026 23:59`); anything
-/// else unchanged.
-fn data_ora(v: String) -> String {
-    DateTime::parse_from_rfc3339(&v)
-        .map(|d| orologio::data_ora_it(d.with_timezone(&Utc)))
-        .unwrap_or(v)
-}
-
-/// The Rome date of an RFC 3339 instant (`31/12/2026`); anything else unchanged.
-fn data(v: String) -> String {
-    DateTime::parse_from_rfc3339(&v)
-        .map(|d| orologio::data_it(d.with_timezone(&Utc)))
-        .unwrap_or(v)
-}
-
 /// The template environment, with every embedded template loaded.
 pub fn ambiente() -> Environment<'static> {
     let mut env = Environment::new();
@@ -65,8 +48,7 @@ pub fn ambiente() -> Environment<'static> {
         }
     }
     env.add_filter("etichetta", |s: String| etichetta(&s).to_string());
-    env.add_filter("data_ora", data_ora);
-    env.add_filter("data", data);
+    crate::formati::registra(&mut env);
     env.add_filter("stato_flusso", |s: String| {
         dominio::StatoFlusso::parse(&s)
             .map(|x| x.etichetta().to_string())

@@ -30,6 +30,7 @@ mod igiene;
 mod lavori;
 mod oidc;
 mod orologio;
+mod pagine;
 mod processi;
 mod registrazione;
 mod registro;

@@ -6,16 +6,12 @@
 
 use servizi::token::Richiedente;
 
-use crate::aiuto::{Opzioni, TestApp, api};
+use crate::aiuto::{Opzioni, TestApp, api, senza_escape};
 
-/// A page as text for `contains`: minijinja escapes `/` and `'` in values (`&#x2f;`, `&#x27;`).
+/// A page as text for `contains`.
 async fn pagina(b: &crate::aiuto::Browser, percorso: &str) -> (u16, String) {
     let (s, html) = b.testo(percorso).await;
-    let html = html
-        .replace("&#x2f;", "/")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&");
-    (s, html)
+    (s, senza_escape(&html))
 }
 
 /// Every `href` of a page that starts with `prefisso`.

@@ -109,6 +109,9 @@ pub async fn audit(
         None
     };
     let azioni = st.p.azioni_audit().await?;
+    let nomi =
+        st.p.nomi_persone(voci.iter().map(|v| v.attore.as_str()))
+            .await?;
     let query_successiva = successiva.map(|s| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
@@ -129,6 +132,6 @@ pub async fn audit(
         &st,
         &cx,
         "audit.html",
-        context! { voci, filtro => f, azioni, query_successiva },
+        context! { voci, nomi, filtro => f, azioni, query_successiva },
     )
 }

@@ -398,7 +398,8 @@ pub async fn ricevuta(
         )
         .into());
     }
-    pagina(&st, &cx, "ricevuta.html", context! { f })
+    let nomi = st.p.nomi_persone(f.inviato_da.as_deref()).await?;
+    pagina(&st, &cx, "ricevuta.html", context! { f, nomi })
 }
 
 #[derive(Deserialize)]

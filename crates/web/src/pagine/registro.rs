@@ -29,6 +29,7 @@ use servizi::ErroreServizio;
 use crate::Stato;
 use crate::contesto::Contesto;
 use crate::errore::ErrorePagina;
+use crate::formati;
 use crate::modelli::pagina;
 
 /// Rows per page of the lists in the web interface.
@@ -469,7 +470,9 @@ pub fn leggibile(v: &str) -> String {
     }
 }
 
-/// A value as shown on a page (enumerations and yes/no readable, dates in Italian form).
+/// A value as shown on a page (enumerations and yes/no readable; dates, numbers and money in
+/// Italian form through [`formati`]). Coordinates keep their decimal point: they are also
+/// links to maps and are written that way in GIS tools.
 pub(crate) fn mostra(tabella: &str, campo: &str, v: Option<&str>) -> String {
     let Some(v) = v else {
         return String::new();
@@ -479,12 +482,16 @@ pub(crate) fn mostra(tabella: &str, campo: &str, v: Option<&str>) -> String {
         Some(Tipo::Data) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(data_it)
             .unwrap_or_else(|_| v.to_string()),
+        Some(Tipo::Denaro) => formati::euro(v).unwrap_or_else(|| v.to_string()),
+        Some(Tipo::Numero { .. }) if !matches!(campo, "latitudine" | "longitudine") => {
+            formati::decimale(v, 0).unwrap_or_else(|| v.to_string())
+        }
         _ => v.to_string(),
     }
 }
 
 fn data_it(d: NaiveDate) -> String {
-    d.format("%d/%m/%Y").to_string()
+    formati::giorno(d)
 }
 
 /// A version for the templates: the shown values by field name, plus `ente`, `chiave`, the
