@@ -416,11 +416,17 @@ fn main() -> ExitCode {
     // Demo data must never reach, or wipe, a production database.
     let solo_sviluppo = match &cli.comando {
         Comando::Serve { demo: true } => Some("push serve --demo"),
+        // Loading the demo (even into an empty database) plants fictitious people with
+        // regional roles and flows with protocol numbers; only `demo genera` writes a file.
         Comando::Demo {
             azione: None,
-            sostituisci: true,
+            sostituisci,
             ..
-        } => Some("push demo --sostituisci"),
+        } => Some(if *sostituisci {
+            "push demo --sostituisci"
+        } else {
+            "push demo"
+        }),
         _ => None,
     };
     if let Some(Err(e)) = solo_sviluppo.map(|c| config.solo_sviluppo(c)) {

@@ -146,6 +146,31 @@ fn produzione_solo_https_e_mai_la_dimostrazione() {
         e.contains("«push demo --sostituisci» non è ammesso in modalità produzione"),
         "{e}"
     );
+    // Loading the demo into an empty production database plants fictitious people with
+    // regional roles and flows with protocol numbers: refused like `serve --demo`.
+    let (c, e) = esegui(&["demo"], "https://push.regione.puglia.it");
+    assert_eq!(c, Some(2), "{e}");
+    assert!(
+        e.contains("«push demo» non è ammesso in modalità produzione"),
+        "{e}"
+    );
+    // Generating a file touches no database: allowed.
+    let out = tempfile::tempdir().unwrap();
+    let f = out.path().join("g.zip");
+    let (c, e) = esegui(
+        &[
+            "demo",
+            "genera",
+            "--dominio",
+            "patrimonio",
+            "--unita",
+            "3",
+            "--output",
+            f.to_str().unwrap(),
+        ],
+        "https://push.regione.puglia.it",
+    );
+    assert_eq!(c, Some(0), "{e}");
     // With https and no demo, the configuration passes (and the unreachable database is next).
     let (c, e) = esegui(&["serve"], "https://push.regione.puglia.it");
     assert_eq!(c, Some(1), "{e}");
