@@ -640,9 +640,9 @@ pub async fn adesione(
     }))
 }
 
-pub fn rotte() -> axum::Router<Stato> {
-    use axum::routing::{get, post};
-    axum::Router::new()
+pub fn rotte() -> crate::rotte::Rotte {
+    use crate::rotte::{Rotte, get, post};
+    Rotte::new()
         .route(
             "/api/v1/flussi",
             post(carica)

@@ -8,11 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
+use crate::rotte::{Rotte, get};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use servizi::ErroreServizio;
@@ -25,8 +24,8 @@ use crate::pagine::registro::{
     Filtri, codifica_cursore, csv_intestazione, csv_righe, cursore_dopo, filtro_da,
 };
 
-pub fn rotte() -> Router<Stato> {
-    Router::new()
+pub fn rotte() -> Rotte {
+    Rotte::new()
         .route("/api/v1/patrimonio/fabbricati", get(fabbricati))
         .route("/api/v1/patrimonio/unita", get(unita))
         .route(

@@ -16,12 +16,13 @@ pub mod formati;
 pub mod freno;
 pub mod modelli;
 pub mod pagine;
+pub mod rotte;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::routing::{get, post};
+use rotte::{Rotte, get, post};
 use servizi::Piattaforma;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -48,16 +49,31 @@ pub fn router(p: Piattaforma) -> Router {
 /// The complete router plus `aggiunte`, under the same protections as every route (the tests
 /// add a handler that panics, to check what a panic gives).
 pub fn router_con(p: Piattaforma, aggiunte: Router<Stato>) -> Router {
-    let politica = politica_contenuti(&p.config.tile_url);
-    let stato = Stato {
+    let stato = stato(p);
+    let (r, _) = rotte(&stato).dividi();
+    proteggi(stato, r.merge(aggiunte))
+}
+
+/// Every `(method, path)` the router serves with this configuration, from the same calls that
+/// register the routes (the authorization matrix test checks it covers them all).
+pub fn elenco_rotte(p: Piattaforma) -> Vec<(&'static str, &'static str)> {
+    rotte(&stato(p)).dividi().1
+}
+
+fn stato(p: Piattaforma) -> Stato {
+    Stato {
         freno: Arc::new(freno::Freno::new(
             p.config.validatore_simultanei,
             p.config.validatore_al_minuto,
         )),
         p,
         modelli: Arc::new(modelli::ambiente()),
-    };
-    let mut pagine = Router::new()
+    }
+}
+
+/// Every route, with the layers that belong to groups of them.
+fn rotte(stato: &Stato) -> Rotte {
+    let mut pagine = Rotte::new()
         .route("/", get(pagine::pubbliche::home))
         .route("/enti", get(pagine::pubbliche::enti))
         .route("/enti/{codice}", get(pagine::pubbliche::ente))
@@ -148,7 +164,7 @@ pub fn router_con(p: Piattaforma, aggiunte: Router<Stato>) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(LIMITE_MODULO));
     // The public validator takes files up to its own limit (the other forms are small).
-    let validatore = Router::new()
+    let validatore = Rotte::new()
         .route(
             "/documentazione/validatore",
             get(pagine::documentazione::validatore).post(pagine::documentazione::valida),
@@ -161,18 +177,18 @@ pub fn router_con(p: Piattaforma, aggiunte: Router<Stato>) -> Router {
             pagine::documentazione::LIMITE_VALIDATORE + 1024 * 1024,
         ));
     // The upload form streams the file itself (bounded by the configured limit).
-    let caricamento = Router::new()
+    let caricamento = Rotte::new()
         .route("/area/flussi", post(pagine::flussi::carica))
         .layer(axum::middleware::from_fn_with_state(
             stato.clone(),
             contesto::cookie_csrf,
         ))
         .layer(axum::extract::DefaultBodyLimit::disable());
-    let api = Router::new()
+    let api = Rotte::new()
         .route("/api/v1/enti", get(api::enti))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/healthz", get(api::healthz));
-    Router::new()
+    Rotte::new()
         .merge(pagine)
         .merge(validatore)
         .merge(caricamento)
@@ -190,7 +206,12 @@ pub fn router_con(p: Piattaforma, aggiunte: Router<Stato>) -> Router {
             api_registro::rotte().route_layer(axum::middleware::from_fn(api::richiede_credenziali)),
         )
         .route("/static/{*percorso}", get(assets::statico))
-        .merge(aggiunte)
+}
+
+/// The protections every route gets, outermost last.
+fn proteggi(stato: Stato, r: Router<Stato>) -> Router {
+    let politica = politica_contenuti(&stato.p.config.tile_url);
+    r
         // A panic in a handler becomes the Italian 500 page (or problem+json) with its request
         // id, rendered by `mappa_errori`; the connection and the server go on.
         .layer(CatchPanicLayer::custom(errore::panico))

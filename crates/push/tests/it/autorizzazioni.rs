@@ -1,4 +1,7 @@
-//! The authorization matrix: every route of the foundation × every kind of subject.
+//! The authorization matrix: every route the router registers × every kind of subject. The
+//! list of routes comes from the router itself (`web::elenco_rotte`, recorded by the calls
+//! that register them): a route without an expectation here fails
+//! `la_matrice_copre_ogni_rotta_del_router`.
 //!
 //! Each cell prepares its own target (a fresh token, referent or request) so that what one
 //! subject changes cannot affect another cell.
@@ -312,6 +315,126 @@ const ROTTE: &[Rotta] = &[
         &[],
         [303, 403, 403, 403, 200, 200],
     ),
+    // The public validator without a file: the form is refused, for everyone alike.
+    r(
+        Post,
+        "/documentazione/validatore",
+        Niente,
+        &[("dominio", "patrimonio")],
+        [400; 6],
+    ),
+    // The upload form takes multipart only; anonymous visitors go to the login first.
+    r(
+        Post,
+        "/area/flussi",
+        Niente,
+        &[],
+        [303, 400, 400, 400, 400, 400],
+    ),
+    r(
+        Get,
+        "/area/registro/fabbricati",
+        Niente,
+        &[],
+        [303, 200, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/registro/mappa",
+        Niente,
+        &[],
+        [303, 200, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/registro/fabbricati/esporta.csv",
+        Niente,
+        &[],
+        [303, 200, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/registro/fabbricati/esporta.xlsx",
+        Niente,
+        &[],
+        [303, 200, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/registro/fabbricati/esporta.geojson",
+        Niente,
+        &[],
+        [303, 200, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/registro/unita/esporta.csv",
+        Niente,
+        &[],
+        [303, 200, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/registro/unita/esporta.xlsx",
+        Niente,
+        &[],
+        [303, 200, 403, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/registro/unita/esporta.geojson",
+        Niente,
+        &[],
+        [303, 200, 403, 200, 200, 200],
+    ),
+    // The demo without flows has empty registers: no record to show, to anyone.
+    r(
+        Get,
+        "/area/registro/fabbricati/072006/F001",
+        Niente,
+        &[],
+        [303, 404, 404, 404, 404, 404],
+    ),
+    r(
+        Get,
+        "/area/registro/unita/072006/U0001",
+        Niente,
+        &[],
+        [303, 404, 404, 404, 404, 404],
+    ),
+    // The API: a browser's session cookie is no credential there (401 for every subject).
+    r(
+        Post,
+        "/api/v1/flussi?dominio=patrimonio",
+        Niente,
+        &[],
+        [401; 6],
+    ),
+    r(Get, "/api/v1/flussi", Niente, &[], [401; 6]),
+    r(Get, "/api/v1/flussi/{id}", Flusso, &[], [401; 6]),
+    r(Get, "/api/v1/flussi/{id}/report", Flusso, &[], [401; 6]),
+    r(Post, "/api/v1/flussi/{id}/invio", Flusso, &[], [401; 6]),
+    r(Get, "/api/v1/flussi/{id}/differenze", Flusso, &[], [401; 6]),
+    r(
+        Post,
+        "/api/v1/flussi/{id}/accettazione",
+        Flusso,
+        &[],
+        [401; 6],
+    ),
+    r(Post, "/api/v1/flussi/{id}/rifiuto", Flusso, &[], [401; 6]),
+    r(Post, "/api/v1/flussi/{id}/ritiro", Flusso, &[], [401; 6]),
+    r(Get, "/api/v1/flussi/{id}/originale", Flusso, &[], [401; 6]),
+    r(Get, "/api/v1/monitoraggio/adesione", Niente, &[], [401; 6]),
+    r(Get, "/api/v1/patrimonio/fabbricati", Niente, &[], [401; 6]),
+    r(Get, "/api/v1/patrimonio/unita", Niente, &[], [401; 6]),
+    r(
+        Get,
+        "/api/v1/patrimonio/unita/072006/U0001/storia",
+        Niente,
+        &[],
+        [401; 6],
+    ),
     r(Post, "/esci", Niente, &[], [303; 6]),
 ];
 
@@ -431,6 +554,59 @@ async fn prepara(app: &TestApp, p: Prepara, n: usize) -> String {
                 .to_string()
         }
     }
+}
+
+/// Whether a route template's segment (`{id}`, `{*resto}` or a literal) takes `parte`.
+fn segmento(modello: &str, parte: &str) -> bool {
+    (modello.starts_with('{') && modello.ends_with('}')) || modello == parte
+}
+
+/// How well a matrix path instantiates a route template: `None` if it does not, else the
+/// number of literal segments (axum prefers the template with more of them).
+fn corrispondenza(modello: &str, percorso: &str) -> Option<usize> {
+    let percorso = percorso.split('?').next().unwrap_or_default();
+    let m: Vec<&str> = modello.trim_matches('/').split('/').collect();
+    let p: Vec<&str> = percorso.trim_matches('/').split('/').collect();
+    let coda = m.last().is_some_and(|u| u.starts_with("{*"));
+    let ok = if coda {
+        p.len() >= m.len() && m[..m.len() - 1].iter().zip(&p).all(|(a, b)| segmento(a, b))
+    } else {
+        m.len() == p.len() && m.iter().zip(&p).all(|(a, b)| segmento(a, b))
+    };
+    ok.then(|| m.iter().filter(|s| !s.starts_with('{')).count())
+}
+
+#[tokio::test]
+async fn la_matrice_copre_ogni_rotta_del_router() {
+    let app = TestApp::nuova().await;
+    let rotte = web::elenco_rotte(app.p.clone());
+    assert!(rotte.len() > 40, "{rotte:?}");
+    let mut coperte = std::collections::HashSet::new();
+    for r in ROTTE {
+        let metodo = match r.metodo {
+            Get => "GET",
+            Post => "POST",
+        };
+        // The route axum would choose for this path.
+        if let Some(m) = rotte
+            .iter()
+            .filter(|(x, _)| *x == metodo)
+            .filter_map(|(_, m)| corrispondenza(m, r.percorso).map(|n| (n, *m)))
+            .max_by_key(|(n, _)| *n)
+        {
+            coperte.insert((metodo, m.1));
+        }
+    }
+    let mancanti: Vec<String> = rotte
+        .iter()
+        .filter(|r| !coperte.contains(*r))
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    assert!(
+        mancanti.is_empty(),
+        "rotte senza attese nella matrice:\n{}",
+        mancanti.join("\n")
+    );
 }
 
 #[tokio::test]

@@ -9,13 +9,12 @@
 
 use std::collections::HashMap;
 
+use crate::rotte::{Rotte, get};
 use archivio::{FiltroRegistro, Tavola, Versione};
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use base64::Engine;
 use chrono::NaiveDate;
 use dominio::Soggetto;
@@ -48,8 +47,8 @@ const MAX_UNITA_FABBRICATO: usize = 500;
 /// Agenzia delle Entrate: the public cadastral consultation service.
 const CONSULTAZIONE_CATASTO: &str = "https://www.agenziaentrate.gov.it/portale/web/guest/schede/fabbricatiterreni/consultazione-catastale";
 
-pub fn rotte() -> Router<Stato> {
-    Router::new()
+pub fn rotte() -> Rotte {
+    Rotte::new()
         .route("/area/registro/fabbricati", get(elenco_fabbricati))
         .route("/area/registro/unita", get(elenco_unita))
         .route("/area/registro/mappa", get(mappa))

@@ -1,0 +1,153 @@
+//! The router, with the list of its routes.
+//!
+//! axum's `Router` cannot list what it serves, and the authorization matrix test must cover
+//! every route: a list kept by hand drifts. [`Rotte`] wraps the router and records each
+//! `(method, path)` by the very calls that register it, and [`get`]/[`post`] stand in for
+//! axum's, recording their method. The call sites read as with axum.
+
+use std::convert::Infallible;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::handler::Handler;
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, Route};
+use tower::{Layer, Service};
+
+use crate::Stato;
+
+/// A route's handlers by method, with the methods' names.
+pub struct Metodi {
+    mr: MethodRouter<Stato>,
+    nomi: Vec<&'static str>,
+}
+
+/// `GET` to `h` (recorded).
+pub fn get<H, T>(h: H) -> Metodi
+where
+    H: Handler<T, Stato>,
+    T: 'static,
+{
+    Metodi {
+        mr: axum::routing::get(h),
+        nomi: vec!["GET"],
+    }
+}
+
+/// `POST` to `h` (recorded).
+pub fn post<H, T>(h: H) -> Metodi
+where
+    H: Handler<T, Stato>,
+    T: 'static,
+{
+    Metodi {
+        mr: axum::routing::post(h),
+        nomi: vec!["POST"],
+    }
+}
+
+impl Metodi {
+    pub fn get<H, T>(mut self, h: H) -> Self
+    where
+        H: Handler<T, Stato>,
+        T: 'static,
+    {
+        self.mr = self.mr.get(h);
+        self.nomi.push("GET");
+        self
+    }
+
+    pub fn post<H, T>(mut self, h: H) -> Self
+    where
+        H: Handler<T, Stato>,
+        T: 'static,
+    {
+        self.mr = self.mr.post(h);
+        self.nomi.push("POST");
+        self
+    }
+
+    pub fn layer<L>(mut self, l: L) -> Self
+    where
+        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.mr = self.mr.layer(l);
+        self
+    }
+}
+
+/// A router and the `(method, path)` of every route registered on it.
+pub struct Rotte {
+    router: Router<Stato>,
+    elenco: Vec<(&'static str, &'static str)>,
+}
+
+impl Default for Rotte {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Rotte {
+    pub fn new() -> Self {
+        Self {
+            router: Router::new(),
+            elenco: Vec::new(),
+        }
+    }
+
+    pub fn route(mut self, percorso: &'static str, m: Metodi) -> Self {
+        self.elenco
+            .extend(m.nomi.iter().map(|metodo| (*metodo, percorso)));
+        self.router = self.router.route(percorso, m.mr);
+        self
+    }
+
+    pub fn merge(mut self, altre: Rotte) -> Self {
+        self.elenco.extend(altre.elenco);
+        self.router = self.router.merge(altre.router);
+        self
+    }
+
+    pub fn fallback<H, T>(mut self, h: H) -> Self
+    where
+        H: Handler<T, Stato>,
+        T: 'static,
+    {
+        self.router = self.router.fallback(h);
+        self
+    }
+
+    pub fn layer<L>(mut self, l: L) -> Self
+    where
+        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.router = self.router.layer(l);
+        self
+    }
+
+    pub fn route_layer<L>(mut self, l: L) -> Self
+    where
+        L: Layer<Route> + Clone + Send + Sync + 'static,
+        L::Service: Service<Request> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request>>::Response: IntoResponse + 'static,
+        <L::Service as Service<Request>>::Error: Into<Infallible> + 'static,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.router = self.router.route_layer(l);
+        self
+    }
+
+    /// The router and the list of its routes.
+    pub fn dividi(self) -> (Router<Stato>, Vec<(&'static str, &'static str)>) {
+        (self.router, self.elenco)
+    }
+}
