@@ -269,6 +269,19 @@ async fn validatore_pubblico_rifiuta_file_troppo_grandi() {
     assert!(r.text().await.unwrap().contains("50 MB"));
 }
 
+/// A small file for the public validator (its report says it is not valid: the page is 200).
+async fn prova(app: &TestApp) -> reqwest::Response {
+    carica(
+        app,
+        None,
+        "patrimonio",
+        "prova.csv",
+        b"a\n1\n".to_vec(),
+        "pagina",
+    )
+    .await
+}
+
 /// The public validator runs a bounded number of anonymous validations at once: while one file
 /// is still arriving, another is refused at once (503, Italian, `Retry-After`), not queued;
 /// when the first ends the place is free again.
@@ -302,15 +315,7 @@ async fn validatore_pubblico_limita_le_validazioni_simultanee() {
     lento.flush().await.unwrap();
     let mut rifiutata = None;
     for _ in 0..200 {
-        let r = carica(
-            &app,
-            None,
-            "patrimonio",
-            "prova.csv",
-            b"a\n1\n".to_vec(),
-            "pagina",
-        )
-        .await;
+        let r = prova(&app).await;
         if r.status() == 503 {
             rifiutata = Some(r);
             break;
@@ -329,17 +334,7 @@ async fn validatore_pubblico_limita_le_validazioni_simultanee() {
     drop(lento);
     let mut stato = 0;
     for _ in 0..200 {
-        stato = carica(
-            &app,
-            None,
-            "patrimonio",
-            "prova.csv",
-            b"a\n1\n".to_vec(),
-            "pagina",
-        )
-        .await
-        .status()
-        .as_u16();
+        stato = prova(&app).await.status().as_u16();
         if stato == 200 {
             break;
         }
@@ -361,26 +356,10 @@ async fn validatore_pubblico_limita_i_file_per_client() {
     })
     .await;
     for _ in 0..2 {
-        let r = carica(
-            &app,
-            None,
-            "patrimonio",
-            "prova.csv",
-            b"a\n1\n".to_vec(),
-            "pagina",
-        )
-        .await;
+        let r = prova(&app).await;
         assert_eq!(r.status(), 200);
     }
-    let r = carica(
-        &app,
-        None,
-        "patrimonio",
-        "prova.csv",
-        b"a\n1\n".to_vec(),
-        "pagina",
-    )
-    .await;
+    let r = prova(&app).await;
     assert_eq!(r.status(), 429);
     let attesa: u64 = r
         .headers()
