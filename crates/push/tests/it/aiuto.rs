@@ -332,6 +332,21 @@ pub fn estrai_csrf(html: &str) -> Option<String> {
     Some(html[i..i + fine].to_string())
 }
 
+/// A new API token of `ente` with `aree` (made as by `push token create`); returns its secret.
+pub async fn token_ente(app: &TestApp, ente: &str, aree: &[dominio::Area]) -> String {
+    let e = dominio::CodiceEnte::parse(ente).expect("codice ente");
+    app.p
+        .crea_token(
+            servizi::token::Richiedente::RigaDiComando,
+            &e,
+            aree,
+            "prova",
+        )
+        .await
+        .expect("token")
+        .segreto
+}
+
 /// A plain API client with an optional bearer token.
 pub async fn api(app: &TestApp, percorso: &str, token: Option<&str>) -> reqwest::Response {
     let mut r = reqwest::Client::new().get(format!("{}{percorso}", app.url));

@@ -4,10 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::aiuto::{Browser, TestApp, token_ente};
 use reqwest::multipart::{Form, Part};
-use servizi::token::Richiedente;
-
-use crate::aiuto::{Browser, TestApp};
 
 /// Every file the uploads may have left: partial ones and kept originals.
 fn file_ricevuti(app: &TestApp) -> usize {
@@ -30,17 +28,7 @@ fn file_ricevuti(app: &TestApp) -> usize {
 }
 
 async fn token_andria(app: &TestApp) -> String {
-    let e = dominio::CodiceEnte::parse("110001").unwrap();
-    app.p
-        .crea_token(
-            Richiedente::RigaDiComando,
-            &e,
-            &[dominio::Area::Patrimonio],
-            "prova",
-        )
-        .await
-        .unwrap()
-        .segreto
+    token_ente(app, "110001", &[dominio::Area::Patrimonio]).await
 }
 
 fn parte_file(byte: &[u8]) -> Part {

@@ -4,9 +4,7 @@
 //! The demo's Andria register has two versions: the first accepted on 12/02/2018, the second
 //! on 09/03/2018 (some units changed, some removed, a few added).
 
-use servizi::token::Richiedente;
-
-use crate::aiuto::{Opzioni, TestApp, api, senza_escape};
+use crate::aiuto::{Opzioni, TestApp, api, senza_escape, token_ente};
 
 /// A page as text for `contains`.
 async fn pagina(b: &crate::aiuto::Browser, percorso: &str) -> (u16, String) {
@@ -26,18 +24,7 @@ fn collegamenti(html: &str, prefisso: &str) -> Vec<String> {
 
 /// A unit of Andria that was in the register on 01/03/2018 and changed on 09/03/2018.
 async fn unita_cambiata(app: &TestApp) -> String {
-    let e = dominio::CodiceEnte::parse("110001").unwrap();
-    let t = app
-        .p
-        .crea_token(
-            Richiedente::RigaDiComando,
-            &e,
-            &[dominio::Area::Patrimonio],
-            "prova",
-        )
-        .await
-        .unwrap()
-        .segreto;
+    let t = token_ente(app, "110001", &[dominio::Area::Patrimonio]).await;
     let elenco = |q: &'static str| {
         let (app, t) = (app, t.clone());
         async move {

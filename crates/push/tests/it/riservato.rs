@@ -1,25 +1,12 @@
 //! A caller without credentials learns nothing about which reserved resources exist: one
 //! answer for an existing id and a missing one (401 on the API, the login page in the area).
 
-use servizi::token::Richiedente;
-
-use crate::aiuto::TestApp;
+use crate::aiuto::{TestApp, token_ente};
 
 #[tokio::test]
 async fn senza_credenziali_una_sola_risposta_che_l_id_esista_o_no() {
     let app = TestApp::nuova().await;
-    let e = dominio::CodiceEnte::parse("110001").unwrap();
-    let t = app
-        .p
-        .crea_token(
-            Richiedente::RigaDiComando,
-            &e,
-            &[dominio::Area::Patrimonio],
-            "prova",
-        )
-        .await
-        .unwrap()
-        .segreto;
+    let t = token_ente(&app, "110001", &[dominio::Area::Patrimonio]).await;
     let c = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
