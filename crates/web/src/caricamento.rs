@@ -125,7 +125,9 @@ pub enum Provenienza<'a> {
 }
 
 /// Reads a non-file part, refusing it past [`LIMITE_CAMPO`] bytes without holding more.
-async fn leggi_campo(campo: &mut axum::extract::multipart::Field<'_>) -> Result<String, Rifiuto> {
+pub async fn leggi_campo(
+    campo: &mut axum::extract::multipart::Field<'_>,
+) -> Result<String, Rifiuto> {
     let mut byte = Vec::new();
     while let Some(parte) = campo.chunk().await.map_err(interrotto)? {
         if byte.len() + parte.len() > LIMITE_CAMPO {

@@ -86,6 +86,26 @@ async fn un_campo_enorme_e_rifiutato_senza_leggerlo_tutto() {
 }
 
 #[tokio::test]
+async fn il_validatore_pubblico_limita_i_campi() {
+    let app = TestApp::nuova().await;
+    let b = app.browser();
+    let csrf = b.csrf("/documentazione/validatore").await;
+    let form = Form::new()
+        .text("_csrf", csrf)
+        .text("dominio", "patrimonio")
+        .text("ente", "x".repeat(1024 * 1024))
+        .part("file", parte_file(b"non un file zip"));
+    let r =
+        b.c.post(format!("{}/documentazione/validatore", app.url))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("supera 64 KB"));
+}
+
+#[tokio::test]
 async fn un_secondo_file_e_rifiutato_e_nessuno_resta() {
     let app = TestApp::nuova().await;
     let t = token_andria(&app).await;

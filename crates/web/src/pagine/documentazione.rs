@@ -210,16 +210,23 @@ pub async fn valida(
         (String::new(), String::new(), String::from("pagina"));
     let mut file: Option<(String, Vec<u8>)> = None;
     let non_valida = |m: &str| ErrorePagina::RichiestaNonValida(m.to_string());
-    while let Some(campo) = m
+    while let Some(mut campo) = m
         .next_field()
         .await
         .map_err(|_| non_valida("Il caricamento non è riuscito o il file supera i 50 MB."))?
     {
-        match campo.name().unwrap_or_default() {
-            "_csrf" => csrf = campo.text().await.unwrap_or_default(),
-            "dominio" => nome_dominio = campo.text().await.unwrap_or_default(),
-            "ente" => ente = campo.text().await.unwrap_or_default(),
-            "formato" => formato = campo.text().await.unwrap_or_default(),
+        // The small fields are read up to their bound, never whole.
+        let nome_campo = campo.name().unwrap_or_default().to_string();
+        let mut testo = async || {
+            crate::caricamento::leggi_campo(&mut campo)
+                .await
+                .map_err(|r| non_valida(&r.messaggio()))
+        };
+        match nome_campo.as_str() {
+            "_csrf" => csrf = testo().await?,
+            "dominio" => nome_dominio = testo().await?,
+            "ente" => ente = testo().await?,
+            "formato" => formato = testo().await?,
             "file" => {
                 let nome = campo.file_name().unwrap_or("file").to_string();
                 let byte = campo.bytes().await.map_err(|_| {
