@@ -788,8 +788,30 @@ mod test {
         fs::read(cartella().join(nome)).unwrap()
     }
 
+    /// The folder lives as long as the test process (a static is never dropped), so each run
+    /// first sweeps away the folders of earlier runs whose process has ended.
     fn prepara() -> PathBuf {
-        let d = std::env::temp_dir().join(format!("dev-p7m-test-{}", std::process::id()));
+        const PREFISSO: &str = "dev-p7m-test-";
+        let tmp = std::env::temp_dir();
+        // Where /proc cannot tell which processes live, nothing is swept.
+        let con_proc = Path::new("/proc/self").exists();
+        for voce in fs::read_dir(&tmp)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|_| con_proc)
+        {
+            let nome = voce.file_name();
+            let finito = nome
+                .to_str()
+                .and_then(|n| n.strip_prefix(PREFISSO))
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+            if finito {
+                let _ = fs::remove_dir_all(voce.path());
+            }
+        }
+        let d = tmp.join(format!("{PREFISSO}{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         fs::create_dir_all(&d).unwrap();
         fs::write(d.join("data.csv"), CSV).unwrap();
