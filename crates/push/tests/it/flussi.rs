@@ -953,8 +953,14 @@ async fn rimozioni_oltre_la_soglia_chiedono_il_motivo_e_accettare_chiede_conferm
     // The Region reads the reason beside the difference, and accepting asks a confirmation
     // that shows the counts.
     let r = app.come(&app.istruttore()).await;
+    for p in [
+        pagina.clone(),
+        format!("/area/flussi/{id2}/differenze?tabella=unita&tipo=rimosso"),
+    ] {
+        let (_, html) = r.testo(&p).await;
+        assert!(html.contains(motivo), "{p}: {html}");
+    }
     let (_, html) = r.testo(&pagina).await;
-    assert!(html.contains(motivo), "{html}");
     assert!(
         html.contains(&format!("href=\"/area/flussi/{id2}/accettazione\"")),
         "{html}"
