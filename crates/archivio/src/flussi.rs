@@ -572,9 +572,13 @@ const BLOCCO_PRESA_LAVORI: i64 = 0x50_55_53_48_4c_41_56;
 
 impl Archivio {
     /// Takes a job that is waiting or whose lease expired, for `esecutore` until `scade_il`:
-    /// the oldest of an entity that has no job running, else the oldest (so that a small flow
-    /// does not wait behind another entity's large one while a worker is free, and a worker
-    /// never idles while jobs wait). On PostgreSQL the row is chosen with `FOR UPDATE SKIP
+    /// the oldest of an entity that has **no job running** (a lease still valid). One entity
+    /// thus holds at most one worker across all servers, and a worker stays free for the
+    /// others: preferring other entities' jobs was not enough, since an entity that queued
+    /// several large flows while nobody else waited took every worker, and a small flow
+    /// arriving next waited for one to end (12 s in the red team's run). An entity's own flows
+    /// run one after the other, which costs it nothing (each later one supersedes the earlier
+    /// anyway). On PostgreSQL the row is chosen with `FOR UPDATE SKIP
     /// LOCKED`, so two servers never take the same job; on SQLite the write lock serializes
     /// takers.
     pub async fn prendi_lavoro(
@@ -584,9 +588,10 @@ impl Archivio {
         scade_il: DateTime<Utc>,
     ) -> Risultato<Option<Lavoro>> {
         const SCELTA: &str = "SELECT l.id FROM lavori l JOIN flussi f ON f.id = l.flusso \
-             WHERE l.stato = 'in_coda' OR (l.stato = 'in_corso' AND l.scade_il < $2) \
-             ORDER BY CASE WHEN EXISTS (SELECT 1 FROM lavori a JOIN flussi g ON g.id = a.flusso \
-             WHERE a.stato = 'in_corso' AND a.scade_il >= $2 AND g.ente = f.ente) THEN 1 ELSE 0 END, l.id LIMIT 1";
+             WHERE (l.stato = 'in_coda' OR (l.stato = 'in_corso' AND l.scade_il < $2)) \
+             AND NOT EXISTS (SELECT 1 FROM lavori a JOIN flussi g ON g.id = a.flusso \
+             WHERE a.stato = 'in_corso' AND a.scade_il >= $2 AND g.ente = f.ente) \
+             ORDER BY l.id LIMIT 1";
         let aggiorna = |scelta: &str| {
             format!(
                 "UPDATE lavori SET stato = 'in_corso', esecutore = $1, scade_il = $3, iniziato_il = $2, tentativi = tentativi + 1 \

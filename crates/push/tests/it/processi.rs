@@ -493,3 +493,30 @@ async fn un_flusso_piccolo_non_aspetta_quello_grande_di_un_altro_ente() {
         );
     }
 }
+
+#[tokio::test]
+async fn un_ente_con_molti_flussi_non_occupa_tutti_gli_esecutori() {
+    let app = app_senza_esecutori().await;
+    let bari = token(&app, "072006").await;
+    let andria = token(&app, "110001").await;
+    // Bari queues two large flows (a pause stands for their size) while nobody else waits.
+    let b1 = carica(&app.url, &bari, flusso("072006", 20, 0)).await;
+    let b2 = carica(&app.url, &bari, flusso("072006", 21, 0)).await;
+    let _s = Server::avvia(
+        &app,
+        &[
+            ("PUSH_PROVA_PAUSA_VALIDAZIONE", "072006:120000"),
+            ("PUSH_LAVORI_PARALLELI", "2"),
+        ],
+    )
+    .await;
+    attendi_stato(&app, b1, "in_validazione").await;
+    // Andria's small flow comes afterwards: a worker must still be free for it.
+    let a = carica(&app.url, &andria, flusso("110001", 20, 0)).await;
+    attendi_stato(&app, a, "valido").await;
+    let st = app.p.db.flusso(b2).await.unwrap().unwrap().stato;
+    assert_eq!(
+        st, "caricato",
+        "il secondo flusso di Bari non aspetta il primo"
+    );
+}
