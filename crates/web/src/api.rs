@@ -1,7 +1,8 @@
 //! The JSON API of `api.md` (machine clients, `Authorization: Bearer <token>`), the OpenAPI
 //! document generated from these handlers, and `/healthz`.
 
-use axum::extract::{Query, State};
+use crate::estrattori::Query;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dominio::Soggetto;

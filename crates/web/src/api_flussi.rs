@@ -1,8 +1,9 @@
 //! The flow endpoints of `api.md` (upload, list, state, report, submission, difference,
 //! acceptance, rejection) and the monitoring of adhesion.
 
+use crate::estrattori::{Corpo, Path, Query};
 use axum::Json;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dominio::politica::{Azione, autorizza};
@@ -369,10 +370,10 @@ pub async fn invio(
     State(st): State<Stato>,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    corpo: Option<Json<CorpoInvio>>,
+    corpo: Option<Corpo<CorpoInvio>>,
 ) -> Result<Json<FlussoApi>, ErroreApi> {
     let s = soggetto_api(&st, &headers).await?;
-    let motivazione = corpo.and_then(|Json(c)| c.motivazione_rimozioni);
+    let motivazione = corpo.and_then(|Corpo(c)| c.motivazione_rimozioni);
     Ok(Json(
         st.p.invia_flusso(&s, id, true, motivazione.as_deref())
             .await?
@@ -575,10 +576,10 @@ pub async fn rifiuto_flusso(
     State(st): State<Stato>,
     headers: HeaderMap,
     Path(id): Path<i64>,
-    corpo: Option<Json<CorpoRifiuto>>,
+    corpo: Option<Corpo<CorpoRifiuto>>,
 ) -> Result<Json<FlussoApi>, ErroreApi> {
     let s = soggetto_api(&st, &headers).await?;
-    let motivazione = corpo.and_then(|Json(c)| c.motivazione).unwrap_or_default();
+    let motivazione = corpo.and_then(|Corpo(c)| c.motivazione).unwrap_or_default();
     Ok(Json(
         st.p.respingi_flusso(&s, id, &motivazione).await?.into(),
     ))

@@ -8,8 +8,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::estrattori::Path;
 use crate::rotte::{Rotte, get};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;

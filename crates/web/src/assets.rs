@@ -1,7 +1,7 @@
 //! Static assets (vendored Bootstrap Italia and Leaflet, our CSS and images), embedded in the
 //! binary so the platform runs offline.
 
-use axum::extract::Path;
+use crate::estrattori::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 

@@ -22,6 +22,9 @@ pub struct DescrizioneErrore {
     /// Internal cause, logged, never shown.
     pub causa: Option<String>,
     pub api: bool,
+    /// An expected refusal (the validator busy or over its rate): logged as such, never as a
+    /// server error even when it is a 503.
+    pub atteso: bool,
 }
 
 /// Errors of page handlers.
@@ -63,8 +66,30 @@ fn risposta(
         messaggio,
         causa,
         api,
+        atteso: false,
     });
     r
+}
+
+/// A request axum's extractors refused ([`crate::estrattori`]): whether it is for a page or
+/// the API is known only from its path, so [`mappa_errori`] describes it.
+#[derive(Clone, Debug)]
+pub enum Malformata {
+    /// A path parameter that does not parse: no such resource, the same 404 as a missing id.
+    NonTrovata,
+    /// A query string or body that does not fit (Italian message).
+    NonValida {
+        status: StatusCode,
+        messaggio: String,
+    },
+}
+
+impl IntoResponse for Malformata {
+    fn into_response(self) -> Response {
+        let mut r = StatusCode::BAD_REQUEST.into_response();
+        r.extensions_mut().insert(self);
+        r
+    }
 }
 
 /// Status, title and message of a service error (shared by pages and API).
@@ -146,6 +171,9 @@ impl IntoResponse for ErrorePagina {
                     ),
                 };
                 let mut r = risposta(status, titolo, messaggio, None, false);
+                if let Some(d) = r.extensions_mut().get_mut::<DescrizioneErrore>() {
+                    d.atteso = true;
+                }
                 r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(riprova.as_secs()));
                 r
             }
@@ -229,6 +257,26 @@ pub async fn mappa_errori(State(st): State<Stato>, req: Request, next: Next) -> 
             messaggio,
             causa,
             api: percorso.starts_with("/api/"),
+            atteso: false,
+        });
+        *r.status_mut() = status;
+    }
+    if let Some(m) = r.extensions_mut().remove::<Malformata>() {
+        let (status, titolo, messaggio) = match m {
+            Malformata::NonTrovata => {
+                let (s, t, m, _) = descrivi(&ErroreServizio::NonTrovato);
+                (s, t, m)
+            }
+            Malformata::NonValida { status, messaggio } => {
+                (status, "Richiesta non valida", messaggio)
+            }
+        };
+        r.extensions_mut().insert(DescrizioneErrore {
+            titolo: titolo.into(),
+            messaggio,
+            causa: None,
+            api: percorso.starts_with("/api/"),
+            atteso: false,
         });
         *r.status_mut() = status;
     }
@@ -239,7 +287,9 @@ pub async fn mappa_errori(State(st): State<Stato>, req: Request, next: Next) -> 
         return r;
     };
     let status = r.status();
-    if status.is_server_error() {
+    if d.atteso {
+        tracing::warn!(request_id = %id, %metodo, %percorso, status = status.as_u16(), "richiesta rifiutata: {}", d.titolo);
+    } else if status.is_server_error() {
         tracing::error!(request_id = %id, %metodo, %percorso, status = status.as_u16(), causa = d.causa.as_deref().unwrap_or("-"), "errore del server");
     }
     let mut nuova = if d.api {
@@ -285,4 +335,35 @@ pub fn span_richiesta(req: &Request) -> tracing::Span {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
     tracing::info_span!("richiesta", metodo = %req.method(), percorso = %req.uri().path(), request_id = %id)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::freno::Rifiuto;
+    use std::time::Duration;
+
+    fn descrizione(r: Response) -> DescrizioneErrore {
+        r.extensions()
+            .get::<DescrizioneErrore>()
+            .cloned()
+            .expect("descrizione")
+    }
+
+    /// The validator's refusals are expected: logged as refusals, not as server errors.
+    #[test]
+    fn i_rifiuti_del_validatore_sono_attesi_gli_errori_interni_no() {
+        let riprova = Duration::from_secs(30);
+        for rifiuto in [
+            Rifiuto::Occupato { riprova },
+            Rifiuto::TroppeRichieste { riprova },
+        ] {
+            let d = descrizione(ErrorePagina::Frenato(rifiuto).into_response());
+            assert!(d.atteso, "{}", d.titolo);
+        }
+        let d = descrizione(
+            ErrorePagina::Servizio(ErroreServizio::Interno("guasto".into())).into_response(),
+        );
+        assert!(!d.atteso, "{}", d.titolo);
+    }
 }

@@ -12,6 +12,7 @@ pub mod assets;
 pub mod caricamento;
 pub mod contesto;
 pub mod errore;
+pub mod estrattori;
 pub mod formati;
 pub mod freno;
 pub mod modelli;

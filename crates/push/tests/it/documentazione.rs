@@ -375,3 +375,35 @@ async fn validatore_pubblico_limita_i_file_per_client() {
         "{testo}"
     );
 }
+
+/// A form with two file parts is refused (400, Italian), as the flow upload does: the
+/// validator never checks one of them silently.
+#[tokio::test]
+async fn validatore_pubblico_rifiuta_due_file() {
+    let app = TestApp::nuova().await;
+    let b = app.browser();
+    let t = b.csrf("/documentazione/validatore").await;
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", t)
+        .text("dominio", "patrimonio")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(genera_zip(5)).file_name("primo.zip"),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"a\n1\n".to_vec()).file_name("secondo.csv"),
+        );
+    let r =
+        b.c.post(format!("{}/documentazione/validatore", app.url))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Si può caricare un solo file per volta"),
+        "{html}"
+    );
+}

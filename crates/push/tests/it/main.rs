@@ -34,6 +34,7 @@ mod pagine;
 mod processi;
 mod registrazione;
 mod registro;
+mod richieste_malformate;
 mod riservato;
 mod token;
 mod validate;

@@ -1,7 +1,8 @@
 //! Login and logout: SPID/CIE through OpenID Connect, and the development login (only in
 //! development mode; its route answers 404 otherwise).
 
-use axum::extract::{Query, State};
+use crate::estrattori::Query;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;

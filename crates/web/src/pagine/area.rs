@@ -1,7 +1,8 @@
 //! The reserved area: the home page of each role, pilot marking, the audit log.
 
+use crate::estrattori::{Path, Query};
 use archivio::FiltroAudit;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{Html, Response};
 use chrono::{NaiveDate, Utc};
 use dominio::politica::{Azione, autorizza};

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Multipart, Path, State};
+use crate::estrattori::Path;
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use flussi::lettori::dati::Dati;
@@ -228,6 +229,12 @@ pub async fn valida(
             "ente" => ente = testo().await?,
             "formato" => formato = testo().await?,
             "file" => {
+                // The upload's rule: one file per form, never the last one silently.
+                if file.is_some() {
+                    return Err(non_valida(
+                        &crate::caricamento::Rifiuto::PiuFile.messaggio(),
+                    ));
+                }
                 let nome = campo.file_name().unwrap_or("file").to_string();
                 let byte = campo.bytes().await.map_err(|_| {
                     non_valida("Il caricamento non è riuscito o il file supera i 50 MB.")

@@ -3,7 +3,8 @@
 //! values, downloads), submission with confirmation of the warnings and the receipt; the
 //! Region's review queue, the difference against the register, acceptance and rejection.
 
-use axum::extract::{Multipart, Path, Query, State};
+use crate::estrattori::{Path, Query};
+use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use dominio::politica::{Azione, autorizza};

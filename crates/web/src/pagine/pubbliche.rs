@@ -1,6 +1,7 @@
 //! Public pages: home, the entity registry, documentation, accessibility and privacy notes.
 
-use axum::extract::{Path, Query, State};
+use crate::estrattori::{Path, Query};
+use axum::extract::State;
 use axum::response::Html;
 use minijinja::context;
 use servizi::enti::{FiltroEnti, VoceRegistro};

@@ -1,6 +1,7 @@
 //! The legal representative's management of referents.
 
-use axum::extract::{Path, State};
+use crate::estrattori::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use dominio::CodiceEnte;

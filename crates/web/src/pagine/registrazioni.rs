@@ -1,6 +1,7 @@
 //! Registration of an entity by its legal representative, and the Region's decision.
 
-use axum::extract::{Path, Query, State};
+use crate::estrattori::{Path, Query};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;

@@ -9,10 +9,11 @@
 
 use std::collections::HashMap;
 
+use crate::estrattori::{Path, Query};
 use crate::rotte::{Rotte, get};
 use archivio::{FiltroRegistro, Tavola, Versione};
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;

@@ -3,7 +3,8 @@
 //! secret waits in a one-shot message of the session, taken by the GET, so reloading the page
 //! neither creates a second token nor shows the secret again.
 
-use axum::extract::{Path, Query, State};
+use crate::estrattori::{Path, Query};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use dominio::{Area, CodiceEnte};
