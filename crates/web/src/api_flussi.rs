@@ -1,9 +1,9 @@
 //! The flow endpoints of `api.md` (upload, list, state, report, submission, difference,
 //! acceptance, rejection) and the monitoring of adhesion.
 
-use crate::estrattori::{Corpo, Path, Query};
+use crate::estrattori::{Corpo, Multipart, Path, Query};
 use axum::Json;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dominio::politica::{Azione, autorizza};
@@ -156,8 +156,8 @@ pub async fn carica(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let (file, nome) = if multipart {
-        let m = Multipart::from_request(req, &st).await.map_err(|e| {
-            ErroreApi::RichiestaNonValida(format!("Modulo multipart non valido: {e}"))
+        let Multipart(m) = Multipart::from_request(req, &st).await.map_err(|_| {
+            ErroreApi::RichiestaNonValida(crate::estrattori::MULTIPART_NON_VALIDO.into())
         })?;
         let m = caricamento::ricevi_modulo(&st.p, m, caricamento::Provenienza::Api)
             .await

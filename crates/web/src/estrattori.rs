@@ -1,10 +1,11 @@
-//! axum's `Path`, `Query` and `Json` extractors, whose refusals go through the one error
+//! axum's `Path`, `Query`, `Json` and `Multipart` extractors, whose refusals go through the one error
 //! mapping ([`crate::errore`]) instead of axum's English `text/plain` answers.
 //!
 //! Handlers import these in place of axum's: same names, same use. A refusal becomes a
 //! [`Malformata`], which [`crate::errore::mappa_errori`] renders as the Italian error page, or
 //! as `application/problem+json` under `/api/`.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequest, Request};
 use axum::http::StatusCode;
@@ -39,6 +40,31 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
         let j = <axum::Json<T> as OptionalFromRequest<S>>::from_request(req, state).await?;
         Ok(j.map(|axum::Json(v)| Corpo(v)))
+    }
+}
+
+/// What a multipart body that cannot be read is told (the page, and the API's upload).
+pub const MULTIPART_NON_VALIDO: &str = "Il modulo inviato non è un caricamento di file valido: l'intestazione «Content-Type» deve essere «multipart/form-data» con il suo separatore («boundary»).";
+
+/// A `multipart/form-data` body (axum's `Multipart`, which is no tuple struct to derive `via`).
+pub struct Multipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Multipart {
+    type Rejection = Malformata;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Multipart(
+            <axum::extract::Multipart as FromRequest<S>>::from_request(req, state).await?,
+        ))
+    }
+}
+
+impl From<MultipartRejection> for Malformata {
+    fn from(_: MultipartRejection) -> Self {
+        Malformata::NonValida {
+            status: StatusCode::BAD_REQUEST,
+            messaggio: MULTIPART_NON_VALIDO.into(),
+        }
     }
 }
 

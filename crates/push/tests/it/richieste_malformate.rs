@@ -38,6 +38,23 @@ async fn le_pagine_rifiutano_in_italiano() {
     assert!(html.contains("manca il parametro «ente»"), "{html}");
     assert!(!html.contains("missing field"), "{html}");
 
+    // A form that is not multipart, to the public validator.
+    let r =
+        b.c.post(format!("{}/documentazione/validatore", app.url))
+            .header("content-type", "text/plain")
+            .body("ciao")
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(tipo(&r).starts_with("text/html"), "{}", tipo(&r));
+    let html = senza_escape(&r.text().await.unwrap());
+    assert!(
+        html.contains("non è un caricamento di file valido"),
+        "{html}"
+    );
+    assert!(!html.contains("boundary`"), "{html}");
+
     // Anonymous: the reserved area still answers one way, whatever the id looks like.
     let anonimo = app.browser();
     for percorso in ["/area/flussi/abc", "/area/flussi/1"] {
@@ -101,6 +118,18 @@ async fn l_api_rifiuta_in_italiano() {
         .unwrap();
     let d = problema(r, 415).await;
     assert!(d.contains("application/json"), "{d}");
+
+    let r = c
+        .post(format!("{}/api/v1/flussi?dominio=patrimonio", app.url))
+        .bearer_auth(&t)
+        .header("content-type", "multipart/form-data")
+        .body("ciao")
+        .send()
+        .await
+        .unwrap();
+    let d = problema(r, 400).await;
+    assert!(d.contains("non è un caricamento di file valido"), "{d}");
+    assert!(!d.contains("Invalid"), "{d}");
 
     // Without credentials the API still answers 401 first, whatever the id looks like.
     let r = api(&app, "/api/v1/flussi/abc", None).await;

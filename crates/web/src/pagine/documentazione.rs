@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use crate::estrattori::Path;
-use axum::extract::{Multipart, State};
+use crate::estrattori::{Multipart, Path};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use flussi::lettori::dati::Dati;
@@ -202,7 +202,7 @@ pub async fn valida(
     State(st): State<Stato>,
     cx: Contesto,
     client: crate::freno::IndirizzoClient,
-    mut m: Multipart,
+    Multipart(mut m): Multipart,
 ) -> Result<Response, ErrorePagina> {
     // Before the body is read: the place is held while the file arrives and is validated.
     let posto = st.freno.entra(client.0).map_err(ErrorePagina::Frenato)?;

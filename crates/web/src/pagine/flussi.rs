@@ -3,8 +3,8 @@
 //! values, downloads), submission with confirmation of the warnings and the receipt; the
 //! Region's review queue, the difference against the register, acceptance and rejection.
 
-use crate::estrattori::{Path, Query};
-use axum::extract::{Multipart, State};
+use crate::estrattori::{Multipart, Path, Query};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use dominio::politica::{Azione, autorizza};
@@ -103,7 +103,7 @@ pub async fn elenco(
 pub async fn carica(
     State(st): State<Stato>,
     cx: Contesto,
-    m: Multipart,
+    Multipart(m): Multipart,
 ) -> Result<Response, ErrorePagina> {
     autorizza(cx.soggetto(), &Azione::AreaRiservata).map_err(ErroreServizio::from)?;
     let csrf = |t: &str| cx.csrf_valido(&st, t);
