@@ -170,6 +170,30 @@ struct Impostazioni {
         value_name = "SECONDI"
     )]
     attesa_intestazioni_s: Option<u64>,
+    /// Pausa massima tra due parti del corpo di una richiesta (un invio fermo termina con 408), in secondi [predefinita: 30].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_ATTESA_CORPO_S",
+        value_name = "SECONDI"
+    )]
+    attesa_corpo_s: Option<u64>,
+    /// Tempo massimo per ricevere il corpo intero di una richiesta (moduli, validatore pubblico, API), in secondi [predefinita: 60].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_DURATA_CORPO_S",
+        value_name = "SECONDI"
+    )]
+    durata_corpo_s: Option<u64>,
+    /// Tempo massimo per ricevere un flusso caricato (fino a --limite-caricamento-mb), in secondi [predefinita: 900].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_DURATA_CARICAMENTO_S",
+        value_name = "SECONDI"
+    )]
+    durata_caricamento_s: Option<u64>,
     /// Certificati delle autorità di certificazione riconosciute (una cartella, o un file PEM con più certificati), per dire se il firmatario di un file .p7m è verificato; senza, nessun firmatario risulta verificato.
     #[arg(
         long,
@@ -394,6 +418,9 @@ impl Impostazioni {
             validatore_simultanei: self.validatore_simultanei,
             validatore_al_minuto: self.validatore_al_minuto,
             attesa_intestazioni_s: self.attesa_intestazioni_s,
+            attesa_corpo_s: self.attesa_corpo_s,
+            durata_corpo_s: self.durata_corpo_s,
+            durata_caricamento_s: self.durata_caricamento_s,
             firme_ancore: self.firme_ancore.clone(),
         };
         let da_file = match &self.config {

@@ -85,6 +85,9 @@ pub struct Strato {
     pub validatore_simultanei: Option<u32>,
     pub validatore_al_minuto: Option<u32>,
     pub attesa_intestazioni_s: Option<u64>,
+    pub attesa_corpo_s: Option<u64>,
+    pub durata_corpo_s: Option<u64>,
+    pub durata_caricamento_s: Option<u64>,
     pub firme_ancore: Option<PathBuf>,
 }
 
@@ -119,6 +122,9 @@ impl Strato {
             validatore_simultanei: self.validatore_simultanei.or(sotto.validatore_simultanei),
             validatore_al_minuto: self.validatore_al_minuto.or(sotto.validatore_al_minuto),
             attesa_intestazioni_s: self.attesa_intestazioni_s.or(sotto.attesa_intestazioni_s),
+            attesa_corpo_s: self.attesa_corpo_s.or(sotto.attesa_corpo_s),
+            durata_corpo_s: self.durata_corpo_s.or(sotto.durata_corpo_s),
+            durata_caricamento_s: self.durata_caricamento_s.or(sotto.durata_caricamento_s),
             firme_ancore: self.firme_ancore.or(sotto.firme_ancore),
         }
     }
@@ -189,6 +195,14 @@ pub struct Config {
     pub validatore_al_minuto: u32,
     /// Longest wait for a request's headers before the connection is closed (slow clients).
     pub attesa_intestazioni_s: u64,
+    /// Longest pause between two pieces of a request body (a stalled upload ends with 408).
+    pub attesa_corpo_s: u64,
+    /// Longest time to receive a whole request body (forms, the public validator, the API
+    /// calls): a client trickling a byte now and then cannot hold a request, or a validator
+    /// place, for longer.
+    pub durata_corpo_s: u64,
+    /// Longest time to receive a whole flow upload (up to `limite_caricamento_mb`).
+    pub durata_caricamento_s: u64,
     /// Trust anchors for signed (`.p7m`) files: a directory of CA certificates or one PEM/DER
     /// file (e.g. the qualified certifiers of the Italian trusted list). Without them no signer
     /// is shown as verified.
@@ -304,6 +318,9 @@ impl Config {
             validatore_simultanei: s.validatore_simultanei.unwrap_or(2).max(1),
             validatore_al_minuto: s.validatore_al_minuto.unwrap_or(10).max(1),
             attesa_intestazioni_s: s.attesa_intestazioni_s.unwrap_or(10).max(1),
+            attesa_corpo_s: s.attesa_corpo_s.unwrap_or(30).max(1),
+            durata_corpo_s: s.durata_corpo_s.unwrap_or(60).max(1),
+            durata_caricamento_s: s.durata_caricamento_s.unwrap_or(900).max(1),
             firme_ancore: s.firme_ancore.map(verifica_ancore).transpose()?,
         })
     }

@@ -215,6 +215,21 @@ fn secondi(n: u64) -> String {
     }
 }
 
+/// A request body that came too slowly (see [`crate::tempo_corpo`]): 408, and the connection
+/// closes, since the rest of the body is still on its way and will not be read.
+pub fn corpo_scaduto(api: bool) -> Response {
+    let mut r = risposta(
+        StatusCode::REQUEST_TIMEOUT,
+        "Invio troppo lento",
+        "Il file o il modulo è arrivato troppo lentamente e l'invio è stato interrotto: nulla è stato conservato. Controlli la connessione e riprovi.".into(),
+        None,
+        api,
+    );
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
 /// A handler panicked: what `CatchPanicLayer` answers, rendered by [`mappa_errori`] (which
 /// knows whether the request was for the API).
 pub fn panico(causa: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -316,8 +331,10 @@ pub async fn mappa_errori(State(st): State<Stato>, req: Request, next: Next) -> 
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
-    if let Some(v) = r.headers().get(header::RETRY_AFTER) {
-        nuova.headers_mut().insert(header::RETRY_AFTER, v.clone());
+    for nome in [header::RETRY_AFTER, header::CONNECTION] {
+        if let Some(v) = r.headers().get(&nome) {
+            nuova.headers_mut().insert(nome, v.clone());
+        }
     }
     // Keep the cookies a handler or inner middleware set.
     for c in r.headers().get_all(header::SET_COOKIE) {

@@ -18,6 +18,7 @@ pub mod freno;
 pub mod modelli;
 pub mod pagine;
 pub mod rotte;
+pub mod tempo_corpo;
 
 use std::sync::Arc;
 
@@ -213,6 +214,11 @@ fn rotte(stato: &Stato) -> Rotte {
 fn proteggi(stato: Stato, r: Router<Stato>) -> Router {
     let politica = politica_contenuti(&stato.p.config.tile_url);
     r
+        // Innermost, so that it sees the matched route and `mappa_errori` renders its 408.
+        .layer(axum::middleware::from_fn_with_state(
+            tempo_corpo::TempiCorpo::da_config(&stato.p.config),
+            tempo_corpo::limita,
+        ))
         // A panic in a handler becomes the Italian 500 page (or problem+json) with its request
         // id, rendered by `mappa_errori`; the connection and the server go on.
         .layer(CatchPanicLayer::custom(errore::panico))

@@ -363,3 +363,41 @@ pub fn senza_escape(html: &str) -> String {
         .replace("&#x27;", "'")
         .replace("&amp;", "&")
 }
+
+/// A slow client: sends `inizio` (request head and the start of the body) at once, then one
+/// byte of body every `goccia` (or, with `None`, nothing more), and reads what the server
+/// answers. Returns the answer once the server closes the connection, or `None` if it is still
+/// open after `attesa`.
+pub async fn corpo_lento(
+    app: &TestApp,
+    inizio: &str,
+    goccia: Option<std::time::Duration>,
+    attesa: std::time::Duration,
+) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let indirizzo = app.url.trim_start_matches("http://");
+    let s = tokio::net::TcpStream::connect(indirizzo)
+        .await
+        .expect("connect");
+    let (mut leggi, mut scrivi) = s.into_split();
+    scrivi.write_all(inizio.as_bytes()).await.expect("write");
+    let gocciolatore = tokio::spawn(async move {
+        let Some(passo) = goccia else {
+            // Silent, but the connection stays open (the write half is kept).
+            std::future::pending::<()>().await;
+            return;
+        };
+        loop {
+            tokio::time::sleep(passo).await;
+            if scrivi.write_all(b"x").await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut risposta = Vec::new();
+    let letto = tokio::time::timeout(attesa, leggi.read_to_end(&mut risposta)).await;
+    gocciolatore.abort();
+    letto
+        .ok()
+        .map(|_| String::from_utf8_lossy(&risposta).into_owned())
+}

@@ -205,3 +205,51 @@ async fn all_avvio_si_tolgono_gli_avanzi_di_un_arresto_brusco() {
     server.abort();
     assert!(tolti, "avanzi non rimossi all'avvio");
 }
+
+/// A flow upload that trickles (one byte every 200 ms, under the pause limit but past the total
+/// time) or stalls (past the pause limit) is cut with an Italian 408, and its partial file is
+/// gone. Before the body timeouts both stayed open, each holding a `.part` file.
+#[tokio::test]
+async fn un_caricamento_troppo_lento_e_interrotto_e_nulla_resta() {
+    let app = TestApp::con(crate::aiuto::Opzioni {
+        impostazioni: servizi::config::Strato {
+            attesa_corpo_s: Some(1),
+            durata_caricamento_s: Some(3),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let t = token_andria(&app).await;
+    let inizio = format!(
+        "POST /api/v1/flussi?dominio=patrimonio HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\n\
+         Content-Type: multipart/form-data; boundary=X\r\nContent-Length: 10000000\r\n\r\n\
+         --X\r\nContent-Disposition: form-data; name=\"file\"; filename=\"patrimonio.zip\"\r\n\r\nPK"
+    );
+    for (caso, goccia) in [
+        ("gocciolante", Some(Duration::from_millis(200))),
+        ("fermo", None),
+    ] {
+        let risposta = crate::aiuto::corpo_lento(&app, &inizio, goccia, Duration::from_secs(20))
+            .await
+            .unwrap_or_else(|| panic!("{caso}: la connessione è ancora aperta dopo 20 s"));
+        assert!(risposta.starts_with("HTTP/1.1 408"), "{caso}: {risposta}");
+        assert!(
+            risposta.contains("application/problem+json"),
+            "{caso}: {risposta}"
+        );
+        assert!(
+            risposta.contains("Invio troppo lento"),
+            "{caso}: {risposta}"
+        );
+        assert_eq!(file_ricevuti(&app), 0, "{caso}: il file parziale è rimasto");
+    }
+    // A normal upload on the same server is received as usual.
+    let r = api_multipart(
+        &app,
+        &t,
+        Form::new().part("file", parte_file(b"PK\x03\x04")),
+    )
+    .await;
+    assert_ne!(r.status(), 408);
+}

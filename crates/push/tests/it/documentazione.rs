@@ -343,6 +343,53 @@ async fn validatore_pubblico_limita_le_validazioni_simultanee() {
     assert_eq!(stato, 200);
 }
 
+/// A body trickled to the public validator (one byte every 200 ms) holds its only place only
+/// until the body's total time runs out: then 408, in Italian, and the place is free again.
+/// Before the body timeouts the trickling client held the place as long as it liked.
+#[tokio::test]
+async fn un_corpo_lento_libera_il_posto_del_validatore() {
+    let app = TestApp::con(Opzioni {
+        impostazioni: Strato {
+            validatore_simultanei: Some(1),
+            validatore_al_minuto: Some(1000),
+            durata_corpo_s: Some(3),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let inizio = "POST /documentazione/validatore HTTP/1.1\r\nHost: x\r\n\
+                  Content-Type: multipart/form-data; boundary=X\r\nContent-Length: 100000\r\n\r\n\
+                  --X\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\na";
+    let lento = crate::aiuto::corpo_lento(
+        &app,
+        inizio,
+        Some(std::time::Duration::from_millis(200)),
+        std::time::Duration::from_secs(20),
+    );
+    tokio::pin!(lento);
+    // While the body trickles, the only place is taken.
+    let mut occupato = false;
+    for _ in 0..40 {
+        tokio::select! {
+            _ = &mut lento => break,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+        }
+        if prova(&app).await.status() == 503 {
+            occupato = true;
+            break;
+        }
+    }
+    assert!(occupato, "il corpo lento non ha mai occupato il posto");
+    let risposta = lento
+        .await
+        .expect("la connessione lenta è ancora aperta dopo 20 s");
+    assert!(risposta.starts_with("HTTP/1.1 408"), "{risposta}");
+    assert!(risposta.contains("Invio troppo lento"), "{risposta}");
+    // The place is free again at once.
+    assert_eq!(prova(&app).await.status(), 200);
+}
+
 /// One client may send only so many files a minute to the public validator: then 429, in
 /// Italian, with `Retry-After`.
 #[tokio::test]
