@@ -69,6 +69,34 @@ pub(crate) async fn attendi_validazione(app: &TestApp, id: i64, t: &str) -> serd
     panic!("validazione del flusso {id} non conclusa");
 }
 
+/// Uploads `byte` for the token's entity, waits until it is valid, submits it and merges it
+/// with the acceptance date `data` (what the Region's acceptance does, dated at will): the
+/// register a test starts from. Returns the flow's id.
+pub(crate) async fn carica_e_accetta(
+    app: &TestApp,
+    t: &str,
+    byte: Vec<u8>,
+    (a, m, g): (i32, u32, u32),
+) -> i64 {
+    let id = json(carica(app, t, byte).await).await["id"]
+        .as_i64()
+        .expect("id");
+    let f = attendi_validazione(app, id, t).await;
+    assert_eq!(f["stato"], "valido", "{f}");
+    assert_eq!(
+        post(app, &format!("/api/v1/flussi/{id}/invio"), t, None)
+            .await
+            .status(),
+        200
+    );
+    let data = chrono::NaiveDate::from_ymd_opt(a, m, g).expect("data");
+    app.p
+        .applica_flusso(id, "test", data)
+        .await
+        .expect("fusione");
+    id
+}
+
 #[tokio::test]
 async fn registro_patrimonio_da_capo_a_fondo() {
     let app = TestApp::nuova().await;
@@ -592,27 +620,7 @@ async fn righe_in_errore_e_catasto_conteso() {
 
     // The valid register of Andria is accepted; ARCA Puglia Centrale then declares the same
     // cadastral units: a `catasto_conteso` warning on each.
-    let id = json(carica(&app, &andria, v0.clone()).await).await["id"]
-        .as_i64()
-        .unwrap();
-    assert_eq!(
-        attendi_validazione(&app, id, &andria).await["stato"],
-        "valido"
-    );
-    assert_eq!(
-        post(&app, &format!("/api/v1/flussi/{id}/invio"), &andria, None)
-            .await
-            .status(),
-        200
-    );
-    app.p
-        .applica_flusso(
-            id,
-            "test",
-            chrono::NaiveDate::from_ymd_opt(2025, 3, 1).unwrap(),
-        )
-        .await
-        .unwrap();
+    carica_e_accetta(&app, &andria, v0.clone(), (2025, 3, 1)).await;
     let r = carica(&app, &arca, v0).await;
     assert_eq!(
         r.status(),
@@ -834,19 +842,7 @@ async fn rimozioni_oltre_la_soglia_chiedono_il_motivo_e_accettare_chiede_conferm
     };
 
     // A first register of 300 units, accepted.
-    let id0 = json(carica(&app, &andria, flusso_demo("110001", 300, 0)).await).await["id"]
-        .as_i64()
-        .unwrap();
-    attendi_validazione(&app, id0, &andria).await;
-    assert_eq!(invia(id0, None).await.status(), 200);
-    app.p
-        .applica_flusso(
-            id0,
-            "test",
-            chrono::NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
-        )
-        .await
-        .unwrap();
+    carica_e_accetta(&app, &andria, flusso_demo("110001", 300, 0), (2025, 1, 15)).await;
 
     // A small removal (the next version drops a few units) needs no reason.
     let id1 = json(carica(&app, &andria, flusso_demo("110001", 300, 1)).await).await["id"]

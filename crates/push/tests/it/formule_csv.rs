@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 
 use crate::aiuto::{TestApp, api};
-use crate::flussi::{attendi_validazione, carica, flusso_demo, json, post, token};
+use crate::flussi::{attendi_validazione, carica, carica_e_accetta, flusso_demo, json, token};
 
 const OSTILE: &str = "-2+3+cmd|' /C calc'!A0";
 
@@ -64,25 +64,7 @@ async fn formule_neutralizzate_nel_registro_e_nel_rapporto() {
         "indirizzo",
         OSTILE,
     );
-    let id = json(carica(&app, &andria, ostile).await).await["id"]
-        .as_i64()
-        .expect("id");
-    let f = attendi_validazione(&app, id, &andria).await;
-    assert_eq!(f["stato"], "valido", "{f}");
-    assert_eq!(
-        post(&app, &format!("/api/v1/flussi/{id}/invio"), &andria, None)
-            .await
-            .status(),
-        200
-    );
-    app.p
-        .applica_flusso(
-            id,
-            "test",
-            chrono::NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
-        )
-        .await
-        .unwrap();
+    carica_e_accetta(&app, &andria, ostile, (2025, 1, 15)).await;
 
     let registro = |tabella: &'static str| {
         let (url, t) = (app.url.clone(), andria.clone());
