@@ -19,6 +19,9 @@ pub struct Ente {
     pub province_competenza: Option<String>,
     pub pilota: bool,
     pub registrato_il: Option<DateTime<Utc>>,
+    /// The protocol office's PEC address (IndicePA), where reminders to an entity that has
+    /// not registered go.
+    pub pec: Option<String>,
 }
 
 /// Reference data for an entity, loaded at first start.
@@ -54,7 +57,7 @@ pub struct Registrazione {
 }
 
 const COLONNE_ENTE: &str = "codice, tipo, denominazione, sigla_provincia, codice_provincia, codice_catastale, \
-     popolazione, comune_sede, province_competenza, pilota, registrato_il";
+     popolazione, comune_sede, province_competenza, pilota, registrato_il, pec";
 
 const SELEZIONE_REGISTRAZIONE: &str = "SELECT r.id, r.ente, e.denominazione AS denominazione_ente, r.cf, r.nome, r.pec, \
      r.telefono, r.email, r.stato, r.motivazione, r.richiesta_il, r.decisa_il, r.decisa_da \
@@ -195,6 +198,11 @@ impl Tx {
     /// by `push demo --sostituisci`, which the operator asks for explicitly.
     pub async fn svuota_dati(&mut self) -> Risultato<()> {
         for sql in [
+            "DELETE FROM solleciti",
+            "DELETE FROM modelli_sollecito",
+            "DELETE FROM impostazioni_monitoraggio",
+            "DELETE FROM raccolte_enti",
+            "DELETE FROM raccolte",
             "DELETE FROM reg_unita",
             "DELETE FROM reg_fabbricati",
             "DELETE FROM reg_complessi",
@@ -212,7 +220,7 @@ impl Tx {
             "DELETE FROM persone",
             "DELETE FROM audit",
             "UPDATE audit_testa SET ultimo_seq = 0, ultimo_hash = '0000000000000000000000000000000000000000000000000000000000000000'",
-            "UPDATE enti SET pilota = FALSE, registrato_il = NULL",
+            "UPDATE enti SET pilota = FALSE, registrato_il = NULL, pec = NULL",
         ] {
             su_tx!(self, c => sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
         }

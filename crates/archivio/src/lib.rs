@@ -13,6 +13,7 @@ mod audit;
 mod enti;
 mod errore;
 mod flussi;
+mod monitoraggio;
 mod persone;
 mod registro;
 mod sessioni;
@@ -31,6 +32,10 @@ pub use errore::ErroreArchivio;
 pub use flussi::{
     Differenza, FiltroFlussi, FiltroSegnalazioni, Flusso, Lavoro, LavoroRiga, NuovoFlusso,
     RigaErrata, SegnalazioneRiga,
+};
+pub use monitoraggio::{
+    FlussoRaccolta, ModelloSollecito, NuovaRaccolta, NuovoSollecito, Obiettivo, Raccolta,
+    Sollecito, UltimoFlusso,
 };
 pub use persone::{IncaricoRiga, Persona};
 pub use registro::{FiltroRegistro, NuovaVersione, Tavola, Versione, copia_campo};

@@ -13,6 +13,7 @@ pub mod errore;
 pub mod flusso;
 pub mod orologio;
 pub mod politica;
+pub mod segnaposto;
 pub mod valori;
 
 pub use codice_fiscale::CodiceFiscale;

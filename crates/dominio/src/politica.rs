@@ -74,6 +74,13 @@ pub enum Azione<'a> {
     /// Review submitted flows: accept or reject them (Region officers and administrators, or a
     /// Region token).
     EsaminareFlussi,
+    /// Read the adoption dashboard, campaigns and the reminders' log (Region staff).
+    VedereMonitoraggio,
+    /// Open campaigns, edit reminder templates, send reminders (a Region administrator).
+    GestireSolleciti,
+    /// Declare "nothing to report" for an entity in a campaign of a domain: its legal
+    /// representative or a referent of the domain's area.
+    DichiarareNulla(&'a CodiceEnte, Area),
 }
 
 /// Why an action is refused; maps to 401, 403 or 404.
@@ -192,6 +199,12 @@ pub fn autorizza(s: &Soggetto, azione: &Azione<'_>) -> Result<(), Negato> {
             s.is_regione() || s.ha_area(e, *area) || s.is_legale_rappresentante(e),
         ),
         VedereDatiRegionali | EsaminareFlussi => consenti(s.is_regione()),
+        VedereMonitoraggio => consenti(s.is_regione()),
+        GestireSolleciti => consenti(s.is_persona() && s.is_regione_admin()),
+        DichiarareNulla(e, area) => dell_ente(
+            e,
+            s.is_persona() && (s.is_legale_rappresentante(e) || s.ha_area(e, *area)),
+        ),
     }
 }
 

@@ -155,6 +155,7 @@ impl Piattaforma {
     pub async fn carica_demo(&self, scenario: Scenario, sostituisci: bool) -> Esito<RiepilogoDemo> {
         let r = self.carica_demo_senza_flussi(scenario, sostituisci).await?;
         self.carica_patrimonio_demo(&r).await?;
+        self.carica_monitoraggio_demo(&r, scenario).await?;
         Ok(r)
     }
 

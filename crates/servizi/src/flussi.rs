@@ -182,7 +182,9 @@ impl Piattaforma {
                     dimensione,
                     caricato_da: &attore,
                 },
-                adesso,
+                // The upload instant on the platform's clock, as the rest of the lifecycle (a campaign
+                // counts the flows uploaded while it was open).
+                self.orologio.ora(),
             )
             .await
         {

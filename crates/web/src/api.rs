@@ -23,12 +23,13 @@ use crate::errore::ErroreApi;
         crate::api_flussi::carica, crate::api_flussi::elenco, crate::api_flussi::dettaglio,
         crate::api_flussi::report, crate::api_flussi::invio, crate::api_flussi::differenze,
         crate::api_flussi::accettazione, crate::api_flussi::rifiuto_flusso, crate::api_flussi::ritiro,
-        crate::api_flussi::originale, crate::api_flussi::adesione,
+        crate::api_flussi::originale,
+        crate::api_monitoraggio::adesione, crate::api_monitoraggio::comunicato,
         crate::api_registro::fabbricati, crate::api_registro::unita, crate::api_registro::storia_unita,
     ),
     components(schemas(
         EnteApi, UltimiFlussi, crate::api_flussi::FlussoApi, crate::api_flussi::DifferenzeApi,
-        crate::api_flussi::CorpoRifiuto, crate::api_flussi::CorpoInvio, crate::api_flussi::Adesione, crate::api_registro::RecordRegistro,
+        crate::api_flussi::CorpoRifiuto, crate::api_flussi::CorpoInvio, crate::api_monitoraggio::Adesione, crate::api_registro::RecordRegistro,
     )),
     modifiers(&Sicurezza)
 )]

@@ -1,5 +1,5 @@
 //! The flow endpoints of `api.md` (upload, list, state, report, submission, difference,
-//! acceptance, rejection) and the monitoring of adhesion.
+//! acceptance, rejection).
 
 use crate::estrattori::{Corpo, Multipart, Path, Query};
 use axum::Json;
@@ -585,62 +585,6 @@ pub async fn rifiuto_flusso(
     ))
 }
 
-/// Adhesion of the entities (`api.md`, Monitoring).
-#[derive(Serialize, ToSchema)]
-pub struct Adesione {
-    enti_registrati: usize,
-    pilota_totali: usize,
-    pilota_registrati: usize,
-    non_pilota_registrati: usize,
-    pilota_non_registrati: Vec<String>,
-    con_flussi: std::collections::BTreeMap<String, Vec<String>>,
-}
-
-/// `GET /api/v1/monitoraggio/adesione` (Region)
-#[utoipa::path(
-    get,
-    path = "/api/v1/monitoraggio/adesione",
-    responses((status = 200, body = Adesione), (status = 401), (status = 403)),
-    security(("token" = []))
-)]
-pub async fn adesione(
-    State(st): State<Stato>,
-    headers: HeaderMap,
-) -> Result<Json<Adesione>, ErroreApi> {
-    let s = soggetto_api(&st, &headers).await?;
-    autorizza(&s, &Azione::VedereRegistroRiservato).map_err(ErroreServizio::from)?;
-    let enti = st.p.db.enti().await.map_err(ErroreServizio::from)?;
-    let enti: Vec<_> = enti.into_iter().filter(|e| e.tipo != "REGIONE").collect();
-    let registrato = |e: &&archivio::Ente| e.registrato_il.is_some();
-    let mut pilota_non_registrati: Vec<String> = enti
-        .iter()
-        .filter(|e| e.pilota && !registrato(e))
-        .map(|e| e.codice.clone())
-        .collect();
-    pilota_non_registrati.sort();
-    let mut con_flussi: std::collections::BTreeMap<String, Vec<String>> = [
-        ("patrimonio".to_string(), vec![]),
-        ("contabilita".to_string(), vec![]),
-    ]
-    .into();
-    for (d, e) in
-        st.p.db
-            .enti_con_flussi()
-            .await
-            .map_err(ErroreServizio::from)?
-    {
-        con_flussi.entry(d).or_default().push(e);
-    }
-    Ok(Json(Adesione {
-        enti_registrati: enti.iter().filter(registrato).count(),
-        pilota_totali: enti.iter().filter(|e| e.pilota).count(),
-        pilota_registrati: enti.iter().filter(|e| e.pilota && registrato(e)).count(),
-        non_pilota_registrati: enti.iter().filter(|e| !e.pilota && registrato(e)).count(),
-        pilota_non_registrati,
-        con_flussi,
-    }))
-}
-
 pub fn rotte() -> crate::rotte::Rotte {
     use crate::rotte::{Rotte, get, post};
     Rotte::new()
@@ -658,5 +602,4 @@ pub fn rotte() -> crate::rotte::Rotte {
         .route("/api/v1/flussi/{id}/rifiuto", post(rifiuto_flusso))
         .route("/api/v1/flussi/{id}/ritiro", post(ritiro))
         .route("/api/v1/flussi/{id}/originale", get(originale))
-        .route("/api/v1/monitoraggio/adesione", get(adesione))
 }

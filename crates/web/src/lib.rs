@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod api_flussi;
+pub mod api_monitoraggio;
 pub mod api_registro;
 pub mod ascolto;
 pub mod assets;
@@ -15,6 +16,7 @@ pub mod errore;
 pub mod estrattori;
 pub mod formati;
 pub mod freno;
+pub mod grafico;
 pub mod modelli;
 pub mod pagine;
 pub mod rotte;
@@ -207,6 +209,18 @@ fn rotte(stato: &Stato) -> Rotte {
         .merge(
             api_registro::rotte().route_layer(axum::middleware::from_fn(api::richiede_credenziali)),
         )
+        .merge(
+            pagine::monitoraggio::rotte()
+                .layer(axum::middleware::from_fn_with_state(
+                    stato.clone(),
+                    contesto::cookie_csrf,
+                ))
+                .layer(axum::extract::DefaultBodyLimit::max(LIMITE_MODULO)),
+        )
+        .merge(
+            api_monitoraggio::rotte()
+                .route_layer(axum::middleware::from_fn(api::richiede_credenziali)),
+        )
         .route("/static/{*percorso}", get(assets::statico))
 }
 
@@ -295,6 +309,12 @@ pub async fn servi(
                     tracing::warn!(errore = %e, "pulizia delle sessioni non riuscita");
                 }
                 spazza_avanzi(&p).await;
+                // Reminders unanswered for the Region's number of days go to the PEC address.
+                match p.escala_solleciti().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(solleciti = n, "solleciti inviati alla PEC"),
+                    Err(e) => tracing::warn!(errore = %e, "escalation dei solleciti non riuscita"),
+                }
             }
         })
     };

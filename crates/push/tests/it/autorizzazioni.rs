@@ -36,6 +36,8 @@ enum Prepara {
     Token,
     /// A submitted `patrimonio` flow of Bari.
     Flusso,
+    /// An open `patrimonio` campaign targeting Bari.
+    Raccolta,
 }
 
 struct Rotta {
@@ -64,7 +66,7 @@ const fn r(
 }
 
 use Metodo::{Get, Post};
-use Prepara::{Flusso, Niente, Referente, Registrazione, Token};
+use Prepara::{Flusso, Niente, Raccolta, Referente, Registrazione, Token};
 
 const ROTTE: &[Rotta] = &[
     r(Get, "/", Niente, &[], [200; 6]),
@@ -435,6 +437,123 @@ const ROTTE: &[Rotta] = &[
         &[],
         [401; 6],
     ),
+    // Monitoring, campaigns and reminders: the Region reads, its administrator acts; the
+    // entity's legal representative (or the area's referent) declares "nothing to report".
+    r(
+        Get,
+        "/area/monitoraggio",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/monitoraggio/comunicato",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/raccolte",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
+    r(
+        Post,
+        "/area/raccolte",
+        Niente,
+        &[("titolo", ""), ("selezione", "pilota")],
+        [303, 403, 403, 403, 403, 422],
+    ),
+    r(
+        Get,
+        "/area/raccolte/nuova",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 403, 200],
+    ),
+    r(
+        Get,
+        "/area/raccolte/{id}",
+        Raccolta,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/raccolte/{id}/esporta.csv",
+        Raccolta,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/raccolte/{id}/esporta.xlsx",
+        Raccolta,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
+    r(
+        Post,
+        "/area/raccolte/{id}/enti/072006/nulla",
+        Raccolta,
+        &[("motivo", "Nessun alloggio ERP di proprietà.")],
+        [303, 404, 403, 303, 403, 403],
+    ),
+    r(
+        Get,
+        "/area/solleciti",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
+    r(
+        Post,
+        "/area/solleciti",
+        Niente,
+        &[("motivo", "pilota_non_registrato")],
+        [303, 403, 403, 403, 403, 303],
+    ),
+    r(
+        Get,
+        "/area/solleciti/anteprima?motivo=pilota_non_registrato",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
+    r(
+        Post,
+        "/area/solleciti/escalazione",
+        Niente,
+        &[("giorni", "20")],
+        [303, 403, 403, 403, 403, 303],
+    ),
+    r(
+        Get,
+        "/area/solleciti/modelli/in_ritardo",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
+    r(
+        Post,
+        "/area/solleciti/modelli/in_ritardo",
+        Niente,
+        &[
+            ("oggetto", "Sollecito a {ente}"),
+            ("corpo", "Manca {mancante}, entro {scadenza}."),
+        ],
+        [303, 403, 403, 403, 403, 303],
+    ),
+    r(
+        Get,
+        "/api/v1/monitoraggio/comunicato",
+        Niente,
+        &[],
+        [401; 6],
+    ),
     r(Post, "/esci", Niente, &[], [303; 6]),
 ];
 
@@ -538,6 +657,27 @@ async fn prepara(app: &TestApp, p: Prepara, n: usize) -> String {
                 .await
                 .unwrap();
             c.flusso.id.to_string()
+        }
+        Raccolta => {
+            let oggi = app.p.orologio.oggi();
+            let mut tx = app.p.db.inizia().await.unwrap();
+            let id = tx
+                .crea_raccolta(
+                    &archivio::NuovaRaccolta {
+                        titolo: "Matrice",
+                        dominio: "patrimonio",
+                        scadenza: oggi + chrono::Duration::days(10),
+                        chiusura: oggi + chrono::Duration::days(20),
+                        selezione: "elenco",
+                        aperta_da: "test",
+                    },
+                    &[BARI.to_string()],
+                    ora,
+                )
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            id.to_string()
         }
         Token => {
             let bari = CodiceEnte::parse(BARI).unwrap();

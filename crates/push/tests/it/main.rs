@@ -28,6 +28,7 @@ mod formule_csv;
 mod guasti;
 mod igiene;
 mod lavori;
+mod monitoraggio;
 mod oidc;
 mod orologio;
 mod pagine;

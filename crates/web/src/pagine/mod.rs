@@ -4,6 +4,7 @@ pub mod accesso;
 pub mod area;
 pub mod documentazione;
 pub mod flussi;
+pub mod monitoraggio;
 pub mod pubbliche;
 pub mod referenti;
 pub mod registrazioni;

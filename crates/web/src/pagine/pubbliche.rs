@@ -61,13 +61,38 @@ pub async fn ente(
     let gestisce_token =
         dominio::politica::autorizza(s, &dominio::Azione::GestireToken(&c)).is_ok();
     let gestisce_pilota = dominio::politica::autorizza(s, &dominio::Azione::GestirePilota).is_ok();
+    // Campaigns and reminders: what the entity is asked for and was reminded of.
+    let (raccolte, solleciti) = if riservato {
+        let raccolte: Vec<_> = st
+            .p
+            .raccolte_ente(s, &c)
+            .await?
+            .into_iter()
+            .map(|(q, riga)| {
+                let area = dominio::DominioFlusso::parse(&q.raccolta.dominio)
+                    .map(|d| d.area())
+                    .unwrap_or(dominio::Area::Programmi);
+                let puo_dichiarare = q.aperta
+                    && !riga.conforme
+                    && dominio::politica::autorizza(
+                        s,
+                        &dominio::Azione::DichiarareNulla(&c, area),
+                    )
+                    .is_ok();
+                context! { q => q.raccolta, dominio => q.dominio_etichetta, aperta => q.aperta, riga, puo_dichiarare }
+            })
+            .collect();
+        (raccolte, st.p.solleciti(s, Some(&c)).await?)
+    } else {
+        (vec![], vec![])
+    };
     pagina(
         &st,
         &cx,
         "ente.html",
         context! {
             ente => VoceRegistro::from(&e), dettaglio => e, riservato, referenti,
-            gestisce_referenti, gestisce_token, gestisce_pilota,
+            gestisce_referenti, gestisce_token, gestisce_pilota, raccolte, solleciti,
         },
     )
 }
