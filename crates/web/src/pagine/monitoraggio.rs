@@ -56,8 +56,9 @@ pub async fn cruscotto(
     let a = st.p.adesione(s).await?;
     let righe = st.p.righe_adesione(s, &f).await?;
     let tutti = st.p.righe_adesione(s, &FiltroAdesione::default()).await?;
+    // By name, as people read them.
     let nomi = |codici: &[String]| -> Vec<(String, String)> {
-        codici
+        let mut v: Vec<(String, String)> = codici
             .iter()
             .map(|c| {
                 let n = tutti
@@ -67,7 +68,9 @@ pub async fn cruscotto(
                     .unwrap_or_else(|| c.clone());
                 (c.clone(), n)
             })
-            .collect()
+            .collect();
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v
     };
     let non_registrati = nomi(&a.pilota_non_registrati);
     let con_flussi: Vec<(String, Vec<(String, String)>)> = a
