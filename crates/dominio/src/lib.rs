@@ -8,15 +8,18 @@
 
 pub mod audit;
 pub mod codice_fiscale;
+pub mod denaro;
 pub mod ente;
 pub mod errore;
 pub mod flusso;
+pub mod intervento;
 pub mod orologio;
 pub mod politica;
 pub mod segnaposto;
 pub mod valori;
 
 pub use codice_fiscale::CodiceFiscale;
+pub use denaro::{Importo, Percentuale};
 pub use ente::{Area, CodiceEnte, TipoEnte};
 pub use errore::ErroreDominio;
 pub use flusso::{DominioFlusso, StatoFlusso};

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::{Area, CodiceEnte, CodiceFiscale};
+use crate::{Area, CodiceEnte, CodiceFiscale, DominioFlusso};
 
 /// A role a person holds, with the entity it is bound to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -81,6 +81,14 @@ pub enum Azione<'a> {
     /// Declare "nothing to report" for an entity in a campaign of a domain: its legal
     /// representative or a referent of the domain's area.
     DichiarareNulla(&'a CodiceEnte, Area),
+    /// Upload, submit or withdraw an entity's flow of a domain. The entity's domains need its
+    /// referent (or token) with the domain's area; `programmi` is the Region's own: only the
+    /// Region sends it, by an administrator or a Region token.
+    OperareFlusso(&'a CodiceEnte, DominioFlusso),
+    /// Accept or reject a submitted flow of a domain: the Region's officers and
+    /// administrators; for `programmi`, which every entity's accounting refers to, an
+    /// administrator (or a Region token).
+    EsaminareFlusso(DominioFlusso),
 }
 
 /// Why an action is refused; maps to 401, 403 or 404.
@@ -205,6 +213,12 @@ pub fn autorizza(s: &Soggetto, azione: &Azione<'_>) -> Result<(), Negato> {
             e,
             s.is_persona() && (s.is_legale_rappresentante(e) || s.ha_area(e, *area)),
         ),
+        OperareFlusso(e, DominioFlusso::Programmi) => {
+            dell_ente(e, e.is_regione() && s.is_regione_admin())
+        }
+        OperareFlusso(e, d) => dell_ente(e, s.ha_area(e, d.area())),
+        EsaminareFlusso(DominioFlusso::Programmi) => consenti(s.is_regione_admin()),
+        EsaminareFlusso(_) => consenti(s.is_regione()),
     }
 }
 
@@ -265,5 +279,55 @@ mod test {
             autorizza(&admin, &Azione::RichiedereRegistrazione),
             Err(Negato::Vietato)
         );
+    }
+
+    #[test]
+    fn flussi_per_area_e_programmi_solo_della_regione() {
+        use DominioFlusso::{Contabilita, Patrimonio, Programmi};
+        let bari = CodiceEnte::parse("072006").unwrap();
+        let regione = CodiceEnte::parse("REGIONE").unwrap();
+        let ref_pat = persona(vec![Ruolo::Referente {
+            ente: bari.clone(),
+            aree: vec![Area::Patrimonio],
+        }]);
+        let ref_prog = persona(vec![Ruolo::Referente {
+            ente: bari.clone(),
+            aree: vec![Area::Programmi],
+        }]);
+        let admin = persona(vec![Ruolo::AmministratoreRegione]);
+        let istr = persona(vec![Ruolo::IstruttoreRegione]);
+        let token_regione = Soggetto::Token {
+            id: 1,
+            ente: regione.clone(),
+            aree: vec![],
+        };
+        let token_bari = Soggetto::Token {
+            id: 2,
+            ente: bari.clone(),
+            aree: vec![Area::Programmi],
+        };
+        let op = |s: &Soggetto, e: &CodiceEnte, d| autorizza(s, &Azione::OperareFlusso(e, d));
+        // Per area: assets need PATRIMONIO, accounting needs PROGRAMMI.
+        assert_eq!(op(&ref_pat, &bari, Patrimonio), Ok(()));
+        assert_eq!(op(&ref_pat, &bari, Contabilita), Err(Negato::Vietato));
+        assert_eq!(op(&ref_prog, &bari, Contabilita), Ok(()));
+        assert_eq!(op(&ref_prog, &bari, Patrimonio), Err(Negato::Vietato));
+        assert_eq!(op(&token_bari, &bari, Contabilita), Ok(()));
+        // Programmes: only the Region, for itself, by an administrator or its token.
+        assert_eq!(op(&admin, &regione, Programmi), Ok(()));
+        assert_eq!(op(&token_regione, &regione, Programmi), Ok(()));
+        assert_eq!(op(&istr, &regione, Programmi), Err(Negato::Vietato));
+        assert_eq!(op(&ref_prog, &bari, Programmi), Err(Negato::Vietato));
+        assert_eq!(op(&token_bari, &bari, Programmi), Err(Negato::Vietato));
+        assert_eq!(op(&ref_prog, &regione, Programmi), Err(Negato::NonTrovato));
+        assert_eq!(op(&admin, &bari, Programmi), Err(Negato::Vietato));
+        // Review: officers for the entities' flows, administrators for programmes.
+        let esamina = |s: &Soggetto, d| autorizza(s, &Azione::EsaminareFlusso(d));
+        assert_eq!(esamina(&istr, Contabilita), Ok(()));
+        assert_eq!(esamina(&istr, Patrimonio), Ok(()));
+        assert_eq!(esamina(&istr, Programmi), Err(Negato::Vietato));
+        assert_eq!(esamina(&admin, Programmi), Ok(()));
+        assert_eq!(esamina(&token_regione, Programmi), Ok(()));
+        assert_eq!(esamina(&ref_prog, Contabilita), Err(Negato::Vietato));
     }
 }

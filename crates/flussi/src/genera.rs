@@ -111,7 +111,7 @@ pub fn genera_patrimonio(
     match formato {
         FormatoGenerato::ZipCsv => g.scrivi(ScrittoreZip::new(output)?),
         FormatoGenerato::CartellaCsv => g.scrivi(ScrittoreCartella::new(output)?),
-        FormatoGenerato::Xlsx => g.scrivi(ScrittoreXlsx::new(output)),
+        FormatoGenerato::Xlsx => g.scrivi(ScrittoreXlsx::new(output, "patrimonio")),
     }
 }
 
@@ -1192,7 +1192,8 @@ fn errore_xlsx(e: rust_xlsxwriter::XlsxError) -> io::Error {
 }
 
 impl ScrittoreXlsx {
-    fn new(p: &Path) -> Self {
+    /// `dominio` names the flow in the workbook's title.
+    fn new(p: &Path, dominio: &str) -> Self {
         let mut libro = rust_xlsxwriter::Workbook::new();
         // A fixed creation date: the same options give the same bytes.
         let data =
@@ -1200,7 +1201,7 @@ impl ScrittoreXlsx {
         libro.set_properties(
             &rust_xlsxwriter::DocProperties::new()
                 .set_creation_datetime(&data)
-                .set_title("PUSH – patrimonio (dati generati)"),
+                .set_title(format!("PUSH – {dominio} (dati generati)")),
         );
         Self {
             percorso: p.to_path_buf(),
@@ -1288,6 +1289,10 @@ impl Scrittore for ScrittoreXlsx {
         self.libro.save(&self.percorso).map_err(errore_xlsx)
     }
 }
+
+// The `programmi` and `contabilita` generators, on the same machinery (declared after the
+// `colonne!` macro, which they use).
+pub mod contabilita;
 
 #[cfg(test)]
 mod test {

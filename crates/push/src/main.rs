@@ -126,6 +126,14 @@ struct Impostazioni {
         value_name = "SECONDI"
     )]
     limite_validazione_s: Option<u64>,
+    /// Giorni senza SAL dopo i quali un cantiere con lavori in corso è «fermo» [predefinita: 365].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_SOGLIA_FERMO_GIORNI",
+        value_name = "GIORNI"
+    )]
+    soglia_fermo_giorni: Option<u32>,
     /// Durata del turno di un lavoro in background prima che un altro server possa riprenderlo, in secondi [predefinita: 60].
     #[arg(
         long,
@@ -283,24 +291,37 @@ enum Comando {
 #[derive(Subcommand)]
 enum AzioneDemo {
     /// Genera un flusso realistico e deterministico (senza database), per prove e misure.
-    #[command(help_template = MODELLO_AIUTO, override_usage = "push demo genera --dominio patrimonio --unita <N> --output <FILE> [--ente <CODICE>] [--seme <N>]", next_help_heading = "Opzioni")]
-    Genera {
-        /// Dominio del flusso (per ora: patrimonio).
-        #[arg(long, value_name = "DOMINIO")]
-        dominio: String,
-        /// Numero di unità immobiliari.
-        #[arg(long, value_name = "N")]
-        unita: u64,
-        /// File da scrivere: .zip (CSV), .xlsx, oppure una cartella (CSV).
-        #[arg(long, value_name = "FILE")]
-        output: PathBuf,
-        /// Ente dichiarante: codice ISTAT del Comune, codice ARCA o REGIONE.
-        #[arg(long, value_name = "CODICE", default_value = "ARCA-PC")]
-        ente: String,
-        /// Seme del generatore: lo stesso seme produce gli stessi file.
-        #[arg(long, value_name = "N", default_value_t = 2018)]
-        seme: u64,
-    },
+    #[command(help_template = MODELLO_AIUTO, override_usage = "push demo genera --dominio <patrimonio|contabilita|programmi> --output <FILE> [--unita <N>] [--interventi <N>] [--fabbricati <N>] [--alla-data <AAAA-MM-GG>] [--ente <CODICE>] [--seme <N>]", next_help_heading = "Opzioni")]
+    Genera(ArgomentiGenera),
+}
+
+/// The options of `push demo genera` (see [`validate::genera`]).
+#[derive(Args)]
+pub struct ArgomentiGenera {
+    /// Dominio del flusso: patrimonio, contabilita o programmi (l'elenco dei programmi della Regione).
+    #[arg(long, value_name = "DOMINIO")]
+    pub dominio: String,
+    /// Numero di unità immobiliari (patrimonio).
+    #[arg(long, value_name = "N")]
+    pub unita: Option<u64>,
+    /// Numero di interventi (contabilita).
+    #[arg(long, value_name = "N")]
+    pub interventi: Option<u64>,
+    /// Fabbricati del patrimonio dell'ente a cui collegare gli interventi (FAB000001 … FAB<N>, i codici del flusso patrimonio generato); 0: nessun collegamento (contabilita).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub fabbricati: u64,
+    /// Giorno di riferimento dei dati (contabilita): le date sono contate all'indietro da questo; predefinito oggi.
+    #[arg(long, value_name = "AAAA-MM-GG")]
+    pub alla_data: Option<String>,
+    /// File da scrivere: .zip (CSV), .xlsx, oppure una cartella (CSV).
+    #[arg(long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Ente dichiarante: codice ISTAT del Comune, codice ARCA o REGIONE.
+    #[arg(long, value_name = "CODICE", default_value = "ARCA-PC")]
+    pub ente: String,
+    /// Seme del generatore: lo stesso seme produce gli stessi file.
+    #[arg(long, value_name = "N", default_value_t = 2018)]
+    pub seme: u64,
 }
 
 #[derive(Args)]
@@ -410,6 +431,7 @@ impl Impostazioni {
             log: self.log.clone(),
             limite_caricamento_mb: self.limite_caricamento_mb,
             limite_validazione_s: self.limite_validazione_s,
+            soglia_fermo_giorni: self.soglia_fermo_giorni,
             lease_lavori_s: self.lease_lavori_s,
             attesa_lavori_ms: self.attesa_lavori_ms,
             tentativi_lavori: self.tentativi_lavori,
@@ -475,17 +497,10 @@ fn main() -> ExitCode {
     };
     match cli.comando {
         Comando::Demo {
-            azione:
-                Some(AzioneDemo::Genera {
-                    dominio,
-                    unita,
-                    output,
-                    ente,
-                    seme,
-                }),
+            azione: Some(AzioneDemo::Genera(a)),
             ..
         } => {
-            return validate::genera(&dominio, unita, &output, &ente, seme);
+            return validate::genera(&a);
         }
         Comando::Validate(a) => return validate::esegui(a, config.firme_ancore.as_deref()),
         Comando::Spec {

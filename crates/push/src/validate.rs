@@ -185,37 +185,81 @@ pub fn spec(dominio: &str, formato: &str, output: Option<&std::path::Path>) -> E
     }
 }
 
-/// `push demo genera`: a deterministic, realistic flow file (no database).
-pub fn genera(
-    dominio: &str,
-    unita: u64,
-    output: &std::path::Path,
-    ente: &str,
-    seme: u64,
-) -> ExitCode {
+/// `push demo genera`: writes a generated flow of the domain asked (no database).
+pub fn genera(a: &crate::ArgomentiGenera) -> ExitCode {
+    use flussi::genera::contabilita::{OpzioniContabilita, genera_contabilita, genera_programmi};
     use flussi::genera::{FormatoGenerato, OpzioniGenera, genera_patrimonio};
-    if dominio != "patrimonio" {
-        return uscita_2("il generatore produce per ora solo flussi del dominio patrimonio");
-    }
+    let output = a.output.as_path();
     let Some(formato) = FormatoGenerato::da_percorso(output) else {
         return uscita_2(
             "il file di uscita deve finire in .zip o .xlsx, oppure essere una cartella",
         );
     };
-    let o = OpzioniGenera {
-        unita,
-        seme,
-        ente: ente.to_string(),
+    let esito = match a.dominio.as_str() {
+        "patrimonio" => {
+            let Some(unita) = a.unita else {
+                return uscita_2("indichi il numero di unità con --unita");
+            };
+            let o = OpzioniGenera {
+                unita,
+                seme: a.seme,
+                ente: a.ente.clone(),
+            };
+            genera_patrimonio(&o, formato, output).map(|r| {
+                format!(
+                    "Generati {} complessi, {} fabbricati, {} unità in {}.",
+                    r.complessi,
+                    r.fabbricati,
+                    r.unita,
+                    output.display()
+                )
+            })
+        }
+        "contabilita" => {
+            let Some(interventi) = a.interventi else {
+                return uscita_2("indichi il numero di interventi con --interventi");
+            };
+            let oggi = match a.alla_data.as_deref() {
+                None => dominio::orologio::oggi(),
+                Some(d) => match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                    Ok(d) => d,
+                    Err(_) => {
+                        return uscita_2(&format!(
+                            "--alla-data deve essere una data AAAA-MM-GG: trovato «{d}»"
+                        ));
+                    }
+                },
+            };
+            let o = OpzioniContabilita {
+                interventi,
+                seme: a.seme,
+                ente: a.ente.clone(),
+                fabbricati: a.fabbricati,
+                oggi,
+            };
+            genera_contabilita(&o, formato, output).map(|r| {
+                format!(
+                    "Generati {} interventi, {} SAL, {} erogazioni, {} pagamenti, {} collegamenti a fabbricati in {}.",
+                    r.interventi,
+                    r.sal,
+                    r.erogazioni,
+                    r.pagamenti,
+                    r.fabbricati,
+                    output.display()
+                )
+            })
+        }
+        "programmi" => genera_programmi(formato, output)
+            .map(|n| format!("Generati {n} programmi in {}.", output.display())),
+        altro => {
+            return uscita_2(&format!(
+                "dominio «{altro}» sconosciuto: usare patrimonio, contabilita o programmi"
+            ));
+        }
     };
-    match genera_patrimonio(&o, formato, output) {
-        Ok(r) => {
-            eprintln!(
-                "Generati {} complessi, {} fabbricati, {} unità in {}.",
-                r.complessi,
-                r.fabbricati,
-                r.unita,
-                output.display()
-            );
+    match esito {
+        Ok(m) => {
+            eprintln!("{m}");
             ExitCode::SUCCESS
         }
         Err(e) => uscita_2(&format!("generazione non riuscita: {e}")),

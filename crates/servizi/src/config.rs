@@ -77,6 +77,7 @@ pub struct Strato {
     pub log: Option<String>,
     pub limite_caricamento_mb: Option<u64>,
     pub limite_validazione_s: Option<u64>,
+    pub soglia_fermo_giorni: Option<u32>,
     pub lease_lavori_s: Option<u64>,
     pub attesa_lavori_ms: Option<u64>,
     pub tentativi_lavori: Option<u32>,
@@ -114,6 +115,7 @@ impl Strato {
             log: self.log.or(sotto.log),
             limite_caricamento_mb: self.limite_caricamento_mb.or(sotto.limite_caricamento_mb),
             limite_validazione_s: self.limite_validazione_s.or(sotto.limite_validazione_s),
+            soglia_fermo_giorni: self.soglia_fermo_giorni.or(sotto.soglia_fermo_giorni),
             lease_lavori_s: self.lease_lavori_s.or(sotto.lease_lavori_s),
             attesa_lavori_ms: self.attesa_lavori_ms.or(sotto.attesa_lavori_ms),
             tentativi_lavori: self.tentativi_lavori.or(sotto.tentativi_lavori),
@@ -175,6 +177,9 @@ pub struct Config {
     pub limite_caricamento_mb: u64,
     /// Longest validation of one flow, in seconds.
     pub limite_validazione_s: u64,
+    /// A site in progress is stalled (`fermo`, `api.md`) when its last SAL (or the start of
+    /// works) is more than this many days old.
+    pub soglia_fermo_giorni: u32,
     /// How long a worker holds a job without renewing it.
     pub lease_lavori_s: u64,
     /// How often an idle worker looks at the queue (uploads on this server wake it at once).
@@ -310,6 +315,10 @@ impl Config {
             log: s.log.unwrap_or_else(|| "info".into()),
             limite_caricamento_mb: s.limite_caricamento_mb.unwrap_or(200).max(1),
             limite_validazione_s: s.limite_validazione_s.unwrap_or(900).max(1),
+            soglia_fermo_giorni: s
+                .soglia_fermo_giorni
+                .unwrap_or(dominio::intervento::SOGLIA_FERMO_GIORNI)
+                .max(1),
             lease_lavori_s: s.lease_lavori_s.unwrap_or(60).max(3),
             attesa_lavori_ms: s.attesa_lavori_ms.unwrap_or(1000).max(10),
             tentativi_lavori: s.tentativi_lavori.unwrap_or(3).max(1),

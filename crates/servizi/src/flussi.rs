@@ -127,7 +127,7 @@ impl Piattaforma {
         nome_file: &str,
         file: Ricevuto,
     ) -> Esito<Caricamento> {
-        if let Err(n) = autorizza(s, &Azione::OperareArea(ente, dominio.area())) {
+        if let Err(n) = autorizza(s, &Azione::OperareFlusso(ente, dominio)) {
             return Err(n.into());
         }
         let spec = flussi::spec::dominio(dominio.as_str());
@@ -494,7 +494,7 @@ impl Piattaforma {
     ) -> Esito<Flusso> {
         let f = self.flusso_visibile(s, id).await?;
         let (ente, dom) = chiavi(&f)?;
-        autorizza(s, &Azione::OperareArea(&ente, dom.area()))?;
+        autorizza(s, &Azione::OperareFlusso(&ente, dom))?;
         let st = stato(&f)?;
         if st != StatoFlusso::Valido {
             return Err(ErroreServizio::Conflitto(format!(
@@ -604,8 +604,9 @@ impl Piattaforma {
         s: &Soggetto,
         id: i64,
     ) -> Esito<(Flusso, Option<Vec<(String, ConteggiDifferenza)>>, bool)> {
-        self.flusso_visibile(s, id).await?;
-        autorizza(s, &Azione::EsaminareFlussi)?;
+        let visto = self.flusso_visibile(s, id).await?;
+        let (_, dom) = chiavi(&visto)?;
+        autorizza(s, &Azione::EsaminareFlusso(dom))?;
         let (f, conteggi, aggiornate) = self.differenze_flusso(s, id).await?;
         let st = stato(&f)?;
         if st != StatoFlusso::Inviato {
@@ -616,8 +617,9 @@ impl Piattaforma {
 
     /// Accepts a submitted flow: merges it into the register today.
     pub async fn accetta_flusso(&self, s: &Soggetto, id: i64) -> Esito<Flusso> {
-        self.flusso_visibile(s, id).await?;
-        autorizza(s, &Azione::EsaminareFlussi)?;
+        let visto = self.flusso_visibile(s, id).await?;
+        let (_, dom) = chiavi(&visto)?;
+        autorizza(s, &Azione::EsaminareFlusso(dom))?;
         let f = self
             .applica_flusso(id, &audit::attore(s), self.orologio.oggi())
             .await?;
@@ -630,7 +632,7 @@ impl Piattaforma {
     pub async fn ritira_flusso(&self, s: &Soggetto, id: i64) -> Esito<Flusso> {
         let f = self.flusso_visibile(s, id).await?;
         let (ente, dom) = chiavi(&f)?;
-        autorizza(s, &Azione::OperareArea(&ente, dom.area()))?;
+        autorizza(s, &Azione::OperareFlusso(&ente, dom))?;
         let attore = audit::attore(s);
         let adesso = self.orologio.ora();
         let mut tx = self.db.inizia().await?;
@@ -684,8 +686,9 @@ impl Piattaforma {
 
     /// Rejects a submitted flow with a reason shown to the entity.
     pub async fn respingi_flusso(&self, s: &Soggetto, id: i64, motivazione: &str) -> Esito<Flusso> {
-        self.flusso_visibile(s, id).await?;
-        autorizza(s, &Azione::EsaminareFlussi)?;
+        let visto = self.flusso_visibile(s, id).await?;
+        let (_, dom) = chiavi(&visto)?;
+        autorizza(s, &Azione::EsaminareFlusso(dom))?;
         let motivazione = Testo::parse(motivazione, "motivazione", "Motivazione", 1, 2000)?;
         let attore = audit::attore(s);
         let adesso = self.orologio.ora();

@@ -145,12 +145,16 @@ pub async fn carica(
     // Refuse before reading the body when the subject cannot upload at all.
     let ente = match &s {
         dominio::Soggetto::Token { ente, .. } if !ente.is_regione() => ente.clone(),
+        // The Region's token sends the Region's own domain.
+        dominio::Soggetto::Token { ente, .. } if dominio == DominioFlusso::Programmi => {
+            ente.clone()
+        }
         dominio::Soggetto::Anonimo => {
             return Err(ErroreServizio::Negato(dominio::Negato::NonAutenticato).into());
         }
         _ => return Err(ErroreServizio::Negato(dominio::Negato::Vietato).into()),
     };
-    autorizza(&s, &Azione::OperareArea(&ente, dominio.area())).map_err(ErroreServizio::from)?;
+    autorizza(&s, &Azione::OperareFlusso(&ente, dominio)).map_err(ErroreServizio::from)?;
     let multipart = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

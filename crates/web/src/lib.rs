@@ -17,6 +17,7 @@ pub mod estrattori;
 pub mod formati;
 pub mod freno;
 pub mod grafico;
+pub mod grafici;
 pub mod modelli;
 pub mod pagine;
 pub mod rotte;

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use dominio::politica::{Azione, autorizza};
-use dominio::{Area, CodiceEnte, DominioFlusso, ErroreDominio, StatoFlusso};
+use dominio::{CodiceEnte, DominioFlusso, ErroreDominio, StatoFlusso};
 use minijinja::context;
 use serde::Deserialize;
 use servizi::ErroreServizio;
@@ -21,13 +21,37 @@ use crate::modelli::pagina;
 
 const PER_PAGINA: i64 = 50;
 
-/// The entities for which the subject can upload `patrimonio` flows.
+/// What the subject can upload: `(entity, domain)` pairs, by the one policy (an entity's
+/// domains by area, the programmes by the Region's administrators).
+fn caricabili(cx: &Contesto) -> Vec<(CodiceEnte, DominioFlusso)> {
+    let s = cx.soggetto();
+    let mut enti = s.enti();
+    if s.is_regione_admin()
+        && let Ok(r) = CodiceEnte::parse("REGIONE")
+    {
+        enti.push(r);
+    }
+    let mut v = Vec::new();
+    for e in enti {
+        for d in [
+            DominioFlusso::Patrimonio,
+            DominioFlusso::Contabilita,
+            DominioFlusso::Programmi,
+        ] {
+            if autorizza(s, &Azione::OperareFlusso(&e, d)).is_ok() {
+                v.push((e.clone(), d));
+            }
+        }
+    }
+    v
+}
+
+/// The entities for which the subject can upload `patrimonio` flows (the sample files).
 fn enti_caricamento(cx: &Contesto) -> Vec<String> {
-    cx.soggetto()
-        .enti()
+    caricabili(cx)
         .into_iter()
-        .filter(|e| cx.soggetto().ha_area(e, Area::Patrimonio))
-        .map(|e| e.as_str().to_string())
+        .filter(|(_, d)| *d == DominioFlusso::Patrimonio)
+        .map(|(e, _)| e.as_str().to_string())
         .collect()
 }
 
@@ -75,12 +99,21 @@ async fn mostra_elenco(
         let x = st.p.ente(e).await?;
         nomi.push((x.codice, x.denominazione));
     }
+    // The upload form's choices: «Patrimonio – Comune di Andria», value `110001|patrimonio`.
+    let mut scelte = Vec::new();
+    for (e, d) in caricabili(cx) {
+        let x = st.p.ente(e.as_str()).await?;
+        scelte.push((
+            format!("{}|{}", e.as_str(), d.as_str()),
+            format!("{} – {}", d.etichetta(), x.denominazione),
+        ));
+    }
     pagina(
         st,
         cx,
         "flussi.html",
         context! {
-            flussi, successivo, errore, enti_caricamento => nomi,
+            flussi, successivo, errore, enti_caricamento => nomi, scelte_caricamento => scelte,
             filtro_ente => ente, filtro_stato => stato,
             stati => StatoFlusso::TUTTI.iter().map(|s| (s.as_str(), s.etichetta())).collect::<Vec<_>>(),
             limite_mb => st.p.config.limite_caricamento_mb,
@@ -125,12 +158,31 @@ pub async fn carica(
         Err(caricamento::Rifiuto::Csrf) => return Err(ErrorePagina::Csrf),
         Err(r) => return rifiuta(r.stato(), r.messaggio()).await,
     };
-    let miei = enti_caricamento(&cx);
-    let ente = m
-        .campo("ente")
-        .map(str::to_string)
-        .filter(|e| !e.is_empty())
-        .or_else(|| (miei.len() == 1).then(|| miei[0].clone()));
+    // The flow chosen: `scelta` (`ente|dominio`), or the fields `ente` and `dominio`, or the
+    // only thing the subject can upload.
+    let (ente_scelto, dominio_scelto) = match m.campo("scelta").and_then(|x| x.split_once('|')) {
+        Some((e, d)) => (Some(e.to_string()), Some(d.to_string())),
+        None => (
+            m.campo("ente").map(str::to_string),
+            m.campo("dominio").map(str::to_string),
+        ),
+    };
+    let ente_scelto = ente_scelto.filter(|e| !e.trim().is_empty());
+    let dominio_scelto = dominio_scelto.filter(|d| !d.trim().is_empty());
+    let candidati: Vec<(CodiceEnte, DominioFlusso)> = caricabili(&cx)
+        .into_iter()
+        .filter(|(e, _)| ente_scelto.as_deref().is_none_or(|x| x == e.as_str()))
+        .filter(|(_, d)| dominio_scelto.as_deref().is_none_or(|x| x == d.as_str()))
+        .collect();
+    // An entity named with the form's old field alone means its asset register.
+    let candidati = if candidati.len() > 1 && dominio_scelto.is_none() && ente_scelto.is_some() {
+        candidati
+            .into_iter()
+            .filter(|(_, d)| *d == DominioFlusso::Patrimonio)
+            .collect()
+    } else {
+        candidati
+    };
     let Some((file, nome)) = m.file else {
         return rifiuta(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -138,15 +190,25 @@ pub async fn carica(
         )
         .await;
     };
-    let Some(ente) = ente.and_then(|e| CodiceEnte::parse(&e).ok()) else {
-        return rifiuta(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Scelga l'ente per cui carica il flusso.".into(),
-        )
-        .await;
+    let (ente, dominio) = match (candidati.as_slice(), &ente_scelto, &dominio_scelto) {
+        ([(e, d)], _, _) => (e.clone(), *d),
+        // Named, but not among the subject's: the policy says why (404 or 403).
+        ([], Some(e), d) => {
+            let e = CodiceEnte::parse(e).map_err(ErroreServizio::from)?;
+            let d = DominioFlusso::parse(d.as_deref().unwrap_or("patrimonio"))
+                .map_err(ErroreServizio::from)?;
+            (e, d)
+        }
+        _ => {
+            return rifiuta(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Scelga l'ente e il tipo di flusso che carica.".into(),
+            )
+            .await;
+        }
     };
     let c =
-        st.p.carica_flusso(cx.soggetto(), &ente, DominioFlusso::Patrimonio, &nome, file)
+        st.p.carica_flusso(cx.soggetto(), &ente, dominio, &nome, file)
             .await;
     match c {
         Ok(c) => {
@@ -188,8 +250,8 @@ pub async fn dettaglio(
     let stato = StatoFlusso::parse(&f.stato).map_err(ErroreServizio::from)?;
     let ente = CodiceEnte::parse(&f.ente).map_err(ErroreServizio::from)?;
     let dom = DominioFlusso::parse(&f.dominio).map_err(ErroreServizio::from)?;
-    let puo_inviare = autorizza(s, &Azione::OperareArea(&ente, dom.area())).is_ok();
-    let puo_esaminare = autorizza(s, &Azione::EsaminareFlussi).is_ok();
+    let puo_inviare = autorizza(s, &Azione::OperareFlusso(&ente, dom)).is_ok();
+    let puo_esaminare = autorizza(s, &Azione::EsaminareFlusso(dom)).is_ok();
     let puo_ritirare = puo_inviare && stato.ritirabile();
     let filtro = archivio::FiltroSegnalazioni {
         tabella: vuoto(&q.tabella),
