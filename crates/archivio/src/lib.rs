@@ -15,6 +15,7 @@ mod errore;
 mod flussi;
 mod monitoraggio;
 mod persone;
+mod posta;
 mod registro;
 mod sessioni;
 mod token;
@@ -38,6 +39,7 @@ pub use monitoraggio::{
     Sollecito, UltimoFlusso,
 };
 pub use persone::{IncaricoRiga, Persona};
+pub use posta::{ContiPosta, FiltroMessaggi, Messaggio, NuovoMessaggio};
 pub use registro::{FiltroRegistro, NuovaVersione, Tavola, Versione, copia_campo};
 pub use sessioni::{AccessoOidc, Sessione};
 pub use token::TokenRiga;

@@ -89,6 +89,12 @@ pub enum Azione<'a> {
     /// administrators; for `programmi`, which every entity's accounting refers to, an
     /// administrator (or a Region token).
     EsaminareFlusso(DominioFlusso),
+    /// Write, change and withdraw news (comunicazioni) and their banners: Region
+    /// administrators.
+    PubblicareComunicazioni,
+    /// Read the whole outbox (every message, its state and error) and queue a failed message
+    /// again: Region administrators.
+    GestirePosta,
 }
 
 /// Why an action is refused; maps to 401, 403 or 404.
@@ -219,6 +225,7 @@ pub fn autorizza(s: &Soggetto, azione: &Azione<'_>) -> Result<(), Negato> {
         OperareFlusso(e, d) => dell_ente(e, s.ha_area(e, d.area())),
         EsaminareFlusso(DominioFlusso::Programmi) => consenti(s.is_regione_admin()),
         EsaminareFlusso(_) => consenti(s.is_regione()),
+        PubblicareComunicazioni | GestirePosta => consenti(s.is_persona() && s.is_regione_admin()),
     }
 }
 

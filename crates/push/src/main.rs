@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 use dominio::{Area, CodiceEnte};
-use servizi::config::{Modalita, Segreto, Strato};
+use servizi::config::{Modalita, Segreto, Strato, TlsSmtp};
 use servizi::demo::Scenario;
 use servizi::token::Richiedente;
 use servizi::{Config, Piattaforma};
@@ -95,9 +95,65 @@ struct Impostazioni {
     /// Server SMTP per le notifiche (usato dalle notifiche e-mail/PEC).
     #[arg(long, global = true, env = "PUSH_SMTP_HOST", value_name = "HOST")]
     smtp_host: Option<String>,
-    /// Porta SMTP [predefinita: 25].
+    /// Porta SMTP [predefinita: 587 con starttls, 465 con implicito, 25 con nessuno].
     #[arg(long, global = true, env = "PUSH_SMTP_PORT", value_name = "PORTA")]
     smtp_port: Option<u16>,
+    /// Protezione della connessione SMTP: nessuno (solo per un relay sulla stessa macchina), starttls o implicito [predefinita: starttls].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_SMTP_TLS",
+        value_name = "nessuno|starttls|implicito"
+    )]
+    smtp_tls: Option<TlsSmtp>,
+    /// Certificati PEM di autorità aggiuntive per i server SMTP e PEC (una CA interna).
+    #[arg(long, global = true, env = "PUSH_SMTP_CA", value_name = "FILE")]
+    smtp_ca: Option<PathBuf>,
+    /// Server SMTP del gestore PEC, per i messaggi all'indirizzo PEC degli enti.
+    #[arg(long, global = true, env = "PUSH_PEC_HOST", value_name = "HOST")]
+    pec_host: Option<String>,
+    /// Porta del server PEC [predefinita: 465 con implicito, 587 con starttls].
+    #[arg(long, global = true, env = "PUSH_PEC_PORT", value_name = "PORTA")]
+    pec_port: Option<u16>,
+    /// Protezione della connessione al server PEC [predefinita: implicito].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_PEC_TLS",
+        value_name = "nessuno|starttls|implicito"
+    )]
+    pec_tls: Option<TlsSmtp>,
+    /// Utente della casella PEC.
+    #[arg(long, global = true, env = "PUSH_PEC_UTENTE", value_name = "UTENTE")]
+    pec_utente: Option<String>,
+    /// Password della casella PEC.
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_PEC_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pec_password: Option<String>,
+    /// Indirizzo PEC mittente [predefinito: il mittente delle notifiche].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_PEC_MITTENTE",
+        value_name = "INDIRIZZO"
+    )]
+    pec_mittente: Option<String>,
+    /// Tentativi di invio di un messaggio prima di segnarlo «in errore» [predefiniti: 10].
+    #[arg(long, global = true, env = "PUSH_POSTA_TENTATIVI", value_name = "N")]
+    posta_tentativi: Option<u32>,
+    /// Attesa dopo il primo invio non riuscito, in secondi; raddoppia a ogni tentativo fino a un'ora [predefinita: 30].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_POSTA_RITARDO_S",
+        value_name = "SECONDI"
+    )]
+    posta_ritardo_s: Option<u64>,
     /// Utente SMTP.
     #[arg(long, global = true, env = "PUSH_SMTP_UTENTE", value_name = "UTENTE")]
     smtp_utente: Option<String>,
@@ -426,6 +482,16 @@ impl Impostazioni {
             smtp_utente: self.smtp_utente.clone(),
             smtp_password: self.smtp_password.clone().map(Segreto::new),
             smtp_mittente: self.smtp_mittente.clone(),
+            smtp_tls: self.smtp_tls,
+            smtp_ca: self.smtp_ca.clone(),
+            pec_host: self.pec_host.clone(),
+            pec_port: self.pec_port,
+            pec_tls: self.pec_tls,
+            pec_utente: self.pec_utente.clone(),
+            pec_password: self.pec_password.clone().map(Segreto::new),
+            pec_mittente: self.pec_mittente.clone(),
+            posta_tentativi: self.posta_tentativi,
+            posta_ritardo_s: self.posta_ritardo_s,
             session_secret: self.session_secret.clone().map(Segreto::new),
             durata_sessione_ore: self.durata_sessione_ore,
             log: self.log.clone(),

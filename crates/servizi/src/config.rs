@@ -72,6 +72,16 @@ pub struct Strato {
     pub smtp_utente: Option<String>,
     pub smtp_password: Option<Segreto>,
     pub smtp_mittente: Option<String>,
+    pub smtp_tls: Option<TlsSmtp>,
+    pub smtp_ca: Option<PathBuf>,
+    pub pec_host: Option<String>,
+    pub pec_port: Option<u16>,
+    pub pec_tls: Option<TlsSmtp>,
+    pub pec_utente: Option<String>,
+    pub pec_password: Option<Segreto>,
+    pub pec_mittente: Option<String>,
+    pub posta_tentativi: Option<u32>,
+    pub posta_ritardo_s: Option<u64>,
     pub session_secret: Option<Segreto>,
     pub durata_sessione_ore: Option<u32>,
     pub log: Option<String>,
@@ -110,6 +120,16 @@ impl Strato {
             smtp_utente: self.smtp_utente.or(sotto.smtp_utente),
             smtp_password: self.smtp_password.or(sotto.smtp_password),
             smtp_mittente: self.smtp_mittente.or(sotto.smtp_mittente),
+            smtp_tls: self.smtp_tls.or(sotto.smtp_tls),
+            smtp_ca: self.smtp_ca.or(sotto.smtp_ca),
+            pec_host: self.pec_host.or(sotto.pec_host),
+            pec_port: self.pec_port.or(sotto.pec_port),
+            pec_tls: self.pec_tls.or(sotto.pec_tls),
+            pec_utente: self.pec_utente.or(sotto.pec_utente),
+            pec_password: self.pec_password.or(sotto.pec_password),
+            pec_mittente: self.pec_mittente.or(sotto.pec_mittente),
+            posta_tentativi: self.posta_tentativi.or(sotto.posta_tentativi),
+            posta_ritardo_s: self.posta_ritardo_s.or(sotto.posta_ritardo_s),
             session_secret: self.session_secret.or(sotto.session_secret),
             durata_sessione_ore: self.durata_sessione_ore.or(sotto.durata_sessione_ore),
             log: self.log.or(sotto.log),
@@ -148,14 +168,43 @@ pub struct ConfigOidc {
     pub client_secret: Segreto,
 }
 
-/// SMTP settings (used by the notification issue).
+/// How the connection to an SMTP server is protected (`--smtp-tls`, api.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsSmtp {
+    /// Clear text: only for a relay on the same host.
+    Nessuno,
+    /// Plain connection upgraded with STARTTLS, which is required (the default).
+    Starttls,
+    /// TLS from the first byte (port 465; PEC providers).
+    Implicito,
+}
+
+impl std::str::FromStr for TlsSmtp {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "nessuno" => Ok(Self::Nessuno),
+            "starttls" => Ok(Self::Starttls),
+            "implicito" => Ok(Self::Implicito),
+            altro => Err(format!(
+                "protezione SMTP «{altro}» sconosciuta: usare nessuno, starttls o implicito"
+            )),
+        }
+    }
+}
+
+/// One SMTP server's settings: the ordinary mail server, or the PEC provider's.
 #[derive(Clone, Debug)]
 pub struct ConfigSmtp {
     pub host: String,
     pub port: u16,
+    pub tls: TlsSmtp,
     pub utente: Option<String>,
     pub password: Option<Segreto>,
     pub mittente: String,
+    /// Extra trusted CA certificates (PEM) for the server's certificate (an internal CA).
+    pub ca: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -169,6 +218,13 @@ pub struct Config {
     pub accesso_sviluppo: bool,
     pub oidc: Option<ConfigOidc>,
     pub smtp: Option<ConfigSmtp>,
+    /// The PEC provider's SMTP server (certified mail to an entity's PEC address).
+    pub pec: Option<ConfigSmtp>,
+    /// How many times a message is tried before it is marked `in_errore`.
+    pub posta_tentativi: u32,
+    /// The pause after a message's first failed attempt, in seconds; it doubles at each
+    /// further failure, up to an hour.
+    pub posta_ritardo_s: u64,
     /// `None` only until [`Config::prepara_segreto`] has run.
     pub session_secret: Option<Segreto>,
     pub durata_sessione_ore: u32,
@@ -292,15 +348,57 @@ impl Config {
                 "il segreto di sessione deve avere almeno 32 caratteri".into(),
             ));
         }
+        let smtp_tls = s.smtp_tls.unwrap_or(TlsSmtp::Starttls);
         let smtp = s.smtp_host.map(|host| ConfigSmtp {
             host,
-            port: s.smtp_port.unwrap_or(25),
+            port: s.smtp_port.unwrap_or(match smtp_tls {
+                TlsSmtp::Implicito => 465,
+                TlsSmtp::Starttls => 587,
+                TlsSmtp::Nessuno => 25,
+            }),
+            tls: smtp_tls,
             utente: s.smtp_utente,
             password: s.smtp_password,
             mittente: s
                 .smtp_mittente
+                .clone()
                 .unwrap_or_else(|| "push@regione.puglia.it".into()),
+            ca: s.smtp_ca.clone(),
         });
+        // PEC is delivered over TLS from the first byte unless told otherwise: so do the
+        // providers' SMTP servers.
+        let pec_tls = s.pec_tls.unwrap_or(TlsSmtp::Implicito);
+        let pec = s.pec_host.map(|host| ConfigSmtp {
+            host,
+            port: s.pec_port.unwrap_or(match pec_tls {
+                TlsSmtp::Implicito => 465,
+                TlsSmtp::Starttls => 587,
+                TlsSmtp::Nessuno => 25,
+            }),
+            tls: pec_tls,
+            utente: s.pec_utente,
+            password: s.pec_password,
+            mittente: s
+                .pec_mittente
+                .or(s.smtp_mittente)
+                .unwrap_or_else(|| "push@pec.rupar.puglia.it".into()),
+            ca: s.smtp_ca,
+        });
+        for c in smtp.iter().chain(pec.iter()) {
+            if c.utente.is_some() != c.password.is_some() {
+                return Err(ErroreConfig(format!(
+                    "il server di posta {} richiede insieme utente e password",
+                    c.host
+                )));
+            }
+            if modalita == Modalita::Produzione && c.tls == TlsSmtp::Nessuno && c.password.is_some()
+            {
+                return Err(ErroreConfig(format!(
+                    "in modalità produzione la password del server di posta {} non può viaggiare in chiaro: usare starttls o implicito",
+                    c.host
+                )));
+            }
+        }
         Ok(Config {
             listen,
             data_dir,
@@ -310,6 +408,9 @@ impl Config {
             accesso_sviluppo,
             oidc,
             smtp,
+            pec,
+            posta_tentativi: s.posta_tentativi.unwrap_or(10).max(1),
+            posta_ritardo_s: s.posta_ritardo_s.unwrap_or(30).max(1),
             session_secret: s.session_secret,
             durata_sessione_ore: s.durata_sessione_ore.unwrap_or(8),
             log: s.log.unwrap_or_else(|| "info".into()),

@@ -328,6 +328,8 @@ impl Piattaforma {
             )
             .await?;
         }
+        self.notifica_registrazione(&mut tx, &r, approva, motivazione, adesso)
+            .await?;
         tx.audit(
             NuovaVoce {
                 attore: &chi,
@@ -344,6 +346,7 @@ impl Piattaforma {
         )
         .await?;
         tx.commit().await?;
+        self.posta_accodata();
         Ok(())
     }
 
@@ -401,6 +404,16 @@ impl Piattaforma {
             }
             Err(e) => return Err(e.into()),
         };
+        self.notifica_referente(
+            &mut tx,
+            ente.as_str(),
+            cf.as_str(),
+            nome.as_str(),
+            email.as_str(),
+            &aree,
+            adesso,
+        )
+        .await?;
         tx.audit(
             NuovaVoce {
                 attore: &chi,
@@ -413,6 +426,7 @@ impl Piattaforma {
         )
         .await?;
         tx.commit().await?;
+        self.posta_accodata();
         Ok(id)
     }
 

@@ -26,25 +26,6 @@ pub struct Caricamento {
     pub nuovo: bool,
 }
 
-/// Told when a flow is submitted or decided. Delivery by e-mail comes later; today the hook
-/// writes a log line.
-pub trait Notifiche: Send + Sync {
-    fn flusso_inviato(&self, f: &Flusso);
-    fn flusso_esitato(&self, f: &Flusso);
-}
-
-/// The notification hook that logs.
-pub struct NotificheLog;
-
-impl Notifiche for NotificheLog {
-    fn flusso_inviato(&self, f: &Flusso) {
-        tracing::info!(flusso = f.id, ente = %f.ente, protocollo = ?f.protocollo, "notifica: flusso inviato alla Regione");
-    }
-    fn flusso_esitato(&self, f: &Flusso) {
-        tracing::info!(flusso = f.id, ente = %f.ente, stato = %f.stato, "notifica: esito del flusso all'ente");
-    }
-}
-
 /// Counts of a difference, per table.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct ConteggiDifferenza {
@@ -549,6 +530,9 @@ impl Piattaforma {
         }
         let attore = audit::attore(s);
         let adesso = self.orologio.ora();
+        let destinatari = self
+            .destinatari_flusso(ente.as_str(), dom.as_str(), &attore)
+            .await?;
         let mut tx = self.db.inizia().await?;
         let f = tx
             .flusso_per_aggiornare(id)
@@ -587,14 +571,17 @@ impl Piattaforma {
             adesso,
         )
         .await?;
+        let inviato = Flusso {
+            protocollo: Some(protocollo.clone()),
+            avvisi_confermati: Some(avvisi),
+            ..f
+        };
+        let chi = self.nome_attore(s).await;
+        self.notifica_invio(&mut tx, &inviato, destinatari, &chi, adesso)
+            .await?;
         tx.commit().await?;
-        let f = self
-            .db
-            .flusso(id)
-            .await?
-            .ok_or(ErroreServizio::NonTrovato)?;
-        self.notifiche.flusso_inviato(&f);
-        Ok(f)
+        self.posta_accodata();
+        self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)
     }
 
     /// What the Region confirms before accepting a submitted flow: the flow, the difference
@@ -620,11 +607,8 @@ impl Piattaforma {
         let visto = self.flusso_visibile(s, id).await?;
         let (_, dom) = chiavi(&visto)?;
         autorizza(s, &Azione::EsaminareFlusso(dom))?;
-        let f = self
-            .applica_flusso(id, &audit::attore(s), self.orologio.oggi())
-            .await?;
-        self.notifiche.flusso_esitato(&f);
-        Ok(f)
+        self.applica_flusso(id, &audit::attore(s), self.orologio.oggi())
+            .await
     }
 
     /// Withdraws a flow its entity has not submitted yet (spec README §4): state `ritirato`.
@@ -692,6 +676,7 @@ impl Piattaforma {
         let motivazione = Testo::parse(motivazione, "motivazione", "Motivazione", 1, 2000)?;
         let attore = audit::attore(s);
         let adesso = self.orologio.ora();
+        let destinatari = self.destinatari_esito(id).await?;
         let mut tx = self.db.inizia().await?;
         let f = tx
             .flusso_per_aggiornare(id)
@@ -701,6 +686,8 @@ impl Piattaforma {
         if st != StatoFlusso::Inviato {
             return Err(conflitto_accettazione(st));
         }
+        self.notifica_esito(&mut tx, &f, destinatari, Some(motivazione.as_str()), adesso)
+            .await?;
         tx.esito_flusso(id, "respinto", &attore, Some(motivazione.as_str()), adesso)
             .await?;
         tx.audit(
@@ -715,13 +702,8 @@ impl Piattaforma {
         )
         .await?;
         tx.commit().await?;
-        let f = self
-            .db
-            .flusso(id)
-            .await?
-            .ok_or(ErroreServizio::NonTrovato)?;
-        self.notifiche.flusso_esitato(&f);
-        Ok(f)
+        self.posta_accodata();
+        self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)
     }
 
     /// The merge: in one transaction, closes the current versions of changed and missing
@@ -739,6 +721,7 @@ impl Piattaforma {
             .await?
             .ok_or(ErroreServizio::NonTrovato)?
             .ente;
+        let destinatari = self.destinatari_esito(id).await?;
         let mut tx = self.db.inizia().await?;
         tx.blocca_ente(&ente).await?;
         let f = tx
@@ -799,6 +782,8 @@ impl Piattaforma {
         tx.esito_flusso(id, "accettato", attore, None, adesso)
             .await?;
         let superati = tx.supera_flussi(&f.ente, &f.dominio, id).await?;
+        self.notifica_esito(&mut tx, &f, destinatari, None, adesso)
+            .await?;
         tx.audit(
             NuovaVoce {
                 attore,
@@ -815,7 +800,33 @@ impl Piattaforma {
         )
         .await?;
         tx.commit().await?;
+        self.posta_accodata();
         self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)
+    }
+
+    /// The people told of a review's outcome: those who had the receipt (api.md).
+    async fn destinatari_esito(&self, id: i64) -> Esito<Vec<crate::posta::Destinatario>> {
+        let f = self
+            .db
+            .flusso(id)
+            .await?
+            .ok_or(ErroreServizio::NonTrovato)?;
+        match &f.inviato_da {
+            Some(chi) => self.destinatari_flusso(&f.ente, &f.dominio, chi).await,
+            None => Ok(vec![]),
+        }
+    }
+
+    /// How the receipt names who submitted: «Nome Cognome (CF)», or the token.
+    async fn nome_attore(&self, s: &Soggetto) -> String {
+        match s {
+            Soggetto::Persona { cf, .. } => match self.db.persona(cf.as_str()).await {
+                Ok(Some(p)) => format!("{} ({})", p.nome, cf.as_str()),
+                _ => cf.to_string(),
+            },
+            Soggetto::Token { id, .. } => format!("applicazione dell'ente (token n. {id})"),
+            Soggetto::Anonimo => "anonimo".into(),
+        }
     }
 
     /// Fault injection for the crash test: with `PUSH_PROVA_PAUSA_FUSIONE_MS` set, and never in

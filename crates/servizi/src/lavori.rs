@@ -634,6 +634,9 @@ impl Piattaforma {
             tokio::time::sleep(Duration::from_millis(*ms)).await;
         }
         let adesso = ora();
+        let destinatari = self
+            .destinatari_flusso(&f.ente, &f.dominio, &f.caricato_da)
+            .await?;
         let mut tx = self.db.inizia().await?;
         // Withdrawn meanwhile by its entity: the validation's outcome is not needed.
         if tx
@@ -677,7 +680,19 @@ impl Piattaforma {
             adesso,
         )
         .await?;
+        self.notifica_validazione(
+            &mut tx,
+            &f,
+            destinatari,
+            rep.valido,
+            righe as i64,
+            rep.errori as i64,
+            rep.avvisi as i64,
+            adesso,
+        )
+        .await?;
         tx.commit().await?;
+        self.posta_accodata();
         Ok(())
     }
 }

@@ -17,7 +17,9 @@ pub mod flussi;
 pub mod identita;
 pub mod lavori;
 pub mod monitoraggio;
+pub mod notifiche;
 pub mod oidc;
+pub mod posta;
 mod posta_solleciti;
 pub mod raccolte;
 pub mod registro;
@@ -31,7 +33,7 @@ use std::sync::Arc;
 use archivio::Archivio;
 use dominio::orologio::Orologio;
 
-pub use config::{Config, Modalita, Segreto, Strato};
+pub use config::{Config, Modalita, Segreto, Strato, TlsSmtp};
 pub use errore::{ErroreServizio, Esito};
 
 /// Everything a use case needs: the store and the configuration.
@@ -44,12 +46,13 @@ pub struct Piattaforma {
     pub deposito: Arc<dyn deposito::Deposito>,
     /// Wakes this server's worker when a job is queued here.
     pub sveglia: Arc<tokio::sync::Notify>,
-    pub notifiche: Arc<dyn flussi::Notifiche>,
     /// What "now" is for the flow lifecycle (protocol year, acceptance date, validation's
     /// "today"): the system clock, or a fixed one in tests.
     pub orologio: Orologio,
     /// The health of this server's background workers (`/healthz`).
     pub lavori: Arc<lavori::SaluteLavori>,
+    /// Wakes this server's mail sender when a message is queued here (see [`posta`]).
+    pub sveglia_posta: Arc<tokio::sync::Notify>,
 }
 
 /// Why the platform could not start; printed as one line by the binary.
@@ -87,9 +90,9 @@ impl Piattaforma {
             oidc,
             deposito,
             sveglia: Arc::new(tokio::sync::Notify::new()),
-            notifiche: Arc::new(flussi::NotificheLog),
             orologio: Orologio::sistema(),
             lavori,
+            sveglia_posta: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -16,8 +16,8 @@ pub mod errore;
 pub mod estrattori;
 pub mod formati;
 pub mod freno;
-pub mod grafico;
 pub mod grafici;
+pub mod grafico;
 pub mod modelli;
 pub mod pagine;
 pub mod rotte;
@@ -156,11 +156,30 @@ fn rotte(stato: &Stato) -> Rotte {
             get(pagine::flussi::scarica_report),
         )
         .route("/area/esame", get(pagine::flussi::coda))
+        .route("/area/messaggi", get(pagine::posta::miei))
+        .route("/area/messaggi/{id}", get(pagine::posta::mio))
+        .route("/area/enti/{codice}/messaggi", get(pagine::posta::ente))
+        .route("/area/posta", get(pagine::posta::uscita))
+        .route("/area/posta/{id}/riaccoda", post(pagine::posta::riaccoda))
         .fallback(pagine::non_trovata);
     // The development login exists only in development mode: in production the route is not
     // even registered (and the service refuses it too).
     if stato.p.accesso_sviluppo_attivo() {
         pagine = pagine.route("/accesso/sviluppo", post(pagine::accesso::sviluppo));
+    }
+    // The development mailbox likewise: only in development with no SMTP server, where the
+    // outbox delivers to it.
+    if stato.p.casella_di_sviluppo() {
+        pagine = pagine
+            .route("/sviluppo/posta", get(pagine::posta::casella))
+            .route(
+                "/sviluppo/posta/{id}",
+                get(pagine::posta::casella_messaggio),
+            )
+            .route(
+                "/sviluppo/posta/{id}/html",
+                get(pagine::posta::casella_html),
+            );
     }
     let pagine = pagine
         .layer(axum::middleware::from_fn_with_state(
@@ -321,11 +340,18 @@ pub async fn servi(
     };
     // This server's background worker (flow validation, differences).
     let esecutore = servizi::lavori::avvia_esecutore(p.clone());
+    // This server's mail sender (the outbox): a setting that cannot work stops the start.
+    let postino = servizi::posta::avvia_postino(p.clone()).map_err(|e| {
+        pulizia.abort();
+        esecutore.abort();
+        std::io::Error::other(format!("posta in uscita: {e}"))
+    })?;
     // Requests carry their connection's address (`ConnectInfo`): the public validator's
     // per-client limit counts it.
     let attesa = std::time::Duration::from_secs(p.config.attesa_intestazioni_s);
     let r = ascolto::ascolta(router(p), listener, attesa, spegni).await;
     pulizia.abort();
     esecutore.abort();
+    postino.abort();
     r
 }

@@ -380,10 +380,7 @@ struct GeneratoreContabilita {
 fn impresa(r: &mut Prng) -> (String, String) {
     let forma = r.elemento(FORME_IMPRESA);
     let cognome = *r.elemento::<&str>(COGNOMI_IMPRESA);
-    (
-        forma.replace("{}", cognome),
-        cf_giuridica(r),
-    )
+    (forma.replace("{}", cognome), cf_giuridica(r))
 }
 
 impl GeneratoreContabilita {

@@ -33,6 +33,7 @@ mod monitoraggio;
 mod oidc;
 mod orologio;
 mod pagine;
+mod posta;
 mod processi;
 mod registrazione;
 mod registro;

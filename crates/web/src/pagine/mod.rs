@@ -5,6 +5,7 @@ pub mod area;
 pub mod documentazione;
 pub mod flussi;
 pub mod monitoraggio;
+pub mod posta;
 pub mod pubbliche;
 pub mod referenti;
 pub mod registrazioni;
