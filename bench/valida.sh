@@ -3,43 +3,50 @@
 #
 # Usage, from the repository root:
 #
-#     bash bench/valida.sh
+#     bash bench/valida.sh                          # the release build of this tree
+#     PUSH_PRIMA=/path/to/old/push bash bench/valida.sh   # and an older build, side by side
 #
 # In one run, on the same machine and on the same generated data (same seed, generated with
 # `push demo genera`):
 #
-#   1. an `unita` table of RIGHE rows (100 000), in a ZIP with complessi.csv + fabbricati.csv +
-#      unita.csv (a single unita.csv is not a valid patrimonio flow):
-#      a. `push validate --dominio patrimonio --formato json` (release build);
+#   1. flow A: RIGHE units (100 000) with the generator's buildings (about 7 700) and
+#      complessi, in a ZIP of complessi.csv + fabbricati.csv + unita.csv; and flow B, shaped
+#      like a large ARCA's: the same units on FABBRICATI_B buildings (5 000) — the units of
+#      the buildings left out are moved to a kept building of the same Comune (so the
+#      cadastral identifiers stay unique). On each:
+#      a. `push validate --dominio patrimonio --formato json` (this release build, and
+#         PUSH_PRIMA when given);
 #      b. frictionless-py (latest, installed into target/bench-venv) with
 #         `frictionless validate --json datapackage.json` on the folder of the three CSV files,
 #         the descriptor being `push spec --dominio patrimonio --formato tableschema`;
-#      c. the raw parse limit: bench/csv-grezzo reads every record and field of the same
-#         unita.csv with the `csv` crate and checks nothing (and, for information, the same file
-#         inside the ZIP, to show the cost of inflating);
-#   2. a ZIP flow of RIGHE_GRANDE units (1 000 000): time and peak memory (target ≤ 300 MB);
-#   3. a workbook of RIGHE_XLSX units (100 000): the validator against calamine 0.38 reading
-#      every cell of every sheet (bench/xlsx-grezzo). If the validator answers
-#      `formato_non_supportato` (no XLSX reader yet) the row reads «n/d» and the script goes on.
+#      c. the raw parse limit: bench/csv-grezzo reads every record and field of the three CSV
+#         members of the same ZIP with the `csv` crate (inflating included) and checks nothing;
+#         for information, also unita.csv alone, unpacked;
+#   2. a ZIP flow of RIGHE_GRANDE units (1 000 000), both builds, and one of RIGHE_ENORME
+#      (10 000 000, this build only, with `--limite-righe` and `--limite-mb` raised): time,
+#      rows/s and peak memory (target: ≤ 300 MB at 10 M, time linear);
+#   3. a workbook of RIGHE_XLSX units (100 000): the validator (both builds) against calamine
+#      0.38 reading every cell of every sheet (bench/xlsx-grezzo).
 #
 # Each measure runs RIPETIZIONI times (3) and the BEST (lowest time) is kept; memory is the
 # highest peak RSS of the repetitions, from `/usr/bin/time -v`. Time is the process's wall time
-# (start-up included), taken with `date +%s%N` around the command. All three programs are
-# single-threaded: rows/s is also the per-core figure. The 1-minute load average at start and end
-# is printed: on a shared machine, other processes disturb the measures.
+# (start-up included), taken with `date +%s%N` around the command. All programs are
+# single-threaded: rows/s is also the per-core figure, and counts `unita` rows only. The
+# 1-minute load average at start and end is printed: on a shared machine, other processes
+# disturb the measures.
 #
 # Prints the results as Markdown (Italian, like the rest of the tooling's output) and saves them
 # to $LAVORO/risultati.md.
 #
 # Environment (all optional):
-#   RIGHE=100000  RIGHE_GRANDE=1000000  RIGHE_XLSX=100000  RIPETIZIONI=3  SEME=1  ENTE=ARCA-PC
-#   RIPETIZIONI_GRANDE=1         repetitions of the large flow
+#   RIGHE=100000  FABBRICATI_B=5000  RIGHE_GRANDE=1000000  RIGHE_ENORME=10000000
+#   RIGHE_XLSX=100000  RIPETIZIONI=3  SEME=1  ENTE=ARCA-PC
+#   RIPETIZIONI_GRANDE=1         repetitions of the large flows
 #   LAVORO=target/bench          folder of the generated files and of the outputs
 #   CARGO_TARGET_DIR             honoured by every build (default: target)
-#   SALTA_FRICTIONLESS=1         neither installs nor measures frictionless
-#   SALTA_GRANDE=1               skips the large flow
-#   SALTA_XLSX=1                 skips the XLSX measures
-#   GENERA="cmd"                 another generator taking the arguments of `push demo genera`
+#   PUSH=<binary>                measure this binary instead of building the release one
+#   PUSH_PRIMA=<binary>          an older build measured beside it ("prima")
+#   SALTA_FRICTIONLESS=1  SALTA_GRANDE=1  SALTA_ENORME=1  SALTA_XLSX=1
 #
 # Needs: cargo, python3 with venv, PyPI for frictionless; installs `time` with apt-get when
 # /usr/bin/time is missing.
@@ -49,7 +56,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 RIGHE=${RIGHE:-100000}
+FABBRICATI_B=${FABBRICATI_B:-5000}
 RIGHE_GRANDE=${RIGHE_GRANDE:-1000000}
+RIGHE_ENORME=${RIGHE_ENORME:-10000000}
 RIGHE_XLSX=${RIGHE_XLSX:-100000}
 RIPETIZIONI=${RIPETIZIONI:-3}
 SEME=${SEME:-1}
@@ -72,9 +81,12 @@ if [[ ! -x /usr/bin/time ]]; then
     apt-get install -y -q time >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q time >/dev/null; }
 fi
 
-log "build release di push"
-cargo build --release -q -p push
-PUSH=$TARGET/release/push
+if [[ -z ${PUSH:-} ]]; then
+    log "build release di push"
+    cargo build --release -q -p push
+    PUSH=$TARGET/release/push
+fi
+PRIMA=${PUSH_PRIMA:-}
 
 log "build release di bench/csv-grezzo e bench/xlsx-grezzo"
 cargo build --release -q --manifest-path bench/csv-grezzo/Cargo.toml
@@ -82,13 +94,8 @@ cargo build --release -q --manifest-path bench/xlsx-grezzo/Cargo.toml
 CSV_GREZZO=$TARGET/release/csv-grezzo
 XLSX_GREZZO=$TARGET/release/xlsx-grezzo
 
-if [[ -n ${GENERA:-} ]]; then
-    read -r -a GENERATORE <<<"$GENERA"
-else
-    GENERATORE=("$PUSH" demo genera)
-fi
 genera() { # genera N OUTPUT
-    "${GENERATORE[@]}" --dominio patrimonio --unita "$1" --ente "$ENTE" --seme "$SEME" --output "$2" >&2
+    "$PUSH" demo genera --dominio patrimonio --unita "$1" --ente "$ENTE" --seme "$SEME" --output "$2" >&2
 }
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -119,31 +126,18 @@ al_secondo() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
 migliaia() { sed ':a;s/\B[0-9]\{3\}\>/ &/;ta' <<<"$1"; }
 carico() { awk '{ print $1 }' /proc/loadavg; }
 valido_push() { grep -q '"valido": *true' "$1" && echo "valido" || echo "NON valido"; }
+rapporto() { # A/B with two decimals, or n/d
+    [[ -n $1 && -n $2 && $1 != n/d && $2 != n/d ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "n/d"
+}
+percento() {
+    [[ -n $1 && -n $2 && $1 != n/d && $2 != n/d ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f %%", 100 * a / b }' || echo "n/d"
+}
+riga() { printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@"; }
+# riga_misura LABEL ROWS NOTE: one table row from the last `misura`.
+riga_misura() {
+    riga "$1" "$T_MIGLIORE" "$(migliaia "$(al_secondo "$2" "$T_MIGLIORE")")" "$CPU %" "$RSS_MB" "${4:-—}" "$3"
+}
 
-CARICO_INIZIO=$(carico)
-
-# --- 1. RIGHE units: data ---------------------------------------------------------------------
-CARTELLA=$LAVORO/p$RIGHE
-ZIP=$LAVORO/p$RIGHE.zip
-log "genero $RIGHE unità (seme $SEME, ente $ENTE): $ZIP e $CARTELLA/"
-rm -rf "$CARTELLA" "$ZIP"
-genera "$RIGHE" "$ZIP"
-genera "$RIGHE" "$CARTELLA/"
-"$PUSH" spec --dominio patrimonio --formato tableschema >"$CARTELLA/datapackage.json"
-for t in complessi fabbricati unita; do
-    [[ -s $CARTELLA/$t.csv ]] || { echo "manca $CARTELLA/$t.csv" >&2; exit 1; }
-done
-RIGHE_LETTE=$(($(wc -l <"$CARTELLA/unita.csv") - 1))
-[[ $RIGHE_LETTE -eq $RIGHE ]] || { echo "unita.csv ha $RIGHE_LETTE righe invece di $RIGHE" >&2; exit 1; }
-
-# --- 1a. validator ---------------------------------------------------------------------------
-misura "push validate (ZIP)" "$LAVORO/push-zip.json" \
-    "$PUSH" validate --dominio patrimonio --formato json "$ZIP"
-V_T=$T_MIGLIORE V_RSS=$RSS_MB V_CPU=$CPU V_ESITO=$(valido_push "$LAVORO/push-zip.json")
-V_RS=$(al_secondo "$RIGHE" "$V_T")
-
-# --- 1b. frictionless -------------------------------------------------------------------------
-F_T="" F_RS="" F_RSS="" F_CPU="" F_ESITO="" F_VERSIONE="n/d"
 if [[ -z ${SALTA_FRICTIONLESS:-} ]]; then
     if [[ ! -x $VENV/bin/python ]]; then
         log "creo il virtualenv $VENV"
@@ -155,11 +149,11 @@ if [[ -z ${SALTA_FRICTIONLESS:-} ]]; then
         log "aggiornamento non riuscito: uso la versione già installata"
     fi
     F_VERSIONE=$("$VENV/bin/python" -c 'import frictionless; print(frictionless.__version__)')
-    misura "frictionless validate" "$LAVORO/frictionless.json" \
-        bash -c 'cd "$1" && exec "$2" validate --json datapackage.json' _ "$CARTELLA" "$(cd "$VENV/bin" && pwd)/frictionless"
-    F_T=$T_MIGLIORE F_RSS=$RSS_MB F_CPU=$CPU
-    F_RS=$(al_secondo "$RIGHE" "$F_T")
-    F_ESITO=$("$VENV/bin/python" - "$LAVORO/frictionless.json" <<'PY'
+else
+    F_VERSIONE="n/d"
+fi
+esito_frictionless() {
+    "$VENV/bin/python" - "$1" <<'PY'
 import json, sys
 try:
     r = json.load(open(sys.argv[1]))
@@ -176,118 +170,197 @@ else:
         tipi[e.get("type")] = tipi.get(e.get("type"), 0) + 1
     print("NON valido " + ", ".join(f"{k}×{v}" for k, v in sorted(tipi.items())))
 PY
-)
-fi
+}
 
-# --- 1c. raw parse -----------------------------------------------------------------------
-misura "csv-grezzo (unita.csv)" "$LAVORO/csv-grezzo.txt" "$CSV_GREZZO" "$CARTELLA/unita.csv"
-G_T=$T_MIGLIORE G_RSS=$RSS_MB G_CPU=$CPU
-G_RS=$(al_secondo "$RIGHE" "$G_T")
-misura "csv-grezzo (unita.csv nello ZIP)" "$LAVORO/csv-grezzo-zip.txt" "$CSV_GREZZO" "$ZIP" unita.csv
-GZ_T=$T_MIGLIORE GZ_RSS=$RSS_MB GZ_CPU=$CPU
-GZ_RS=$(al_secondo "$RIGHE" "$GZ_T")
+CARICO_INIZIO=$(carico)
+RISULTATI=$LAVORO/risultati.md
+: >"$RISULTATI.corpo"
+scrivi() { tee -a "$RISULTATI.corpo"; }
 
-# --- 2. large flow -------------------------------------------------------------------------
-M_T="" M_RS="" M_RSS="" M_CPU="" M_ESITO="" M_GEN=""
-if [[ -z ${SALTA_GRANDE:-} ]]; then
-    GRANDE=$LAVORO/p$RIGHE_GRANDE.zip
-    rm -f "$GRANDE"
-    log "genero $RIGHE_GRANDE unità: $GRANDE"
-    t0=$(date +%s%N)
-    genera "$RIGHE_GRANDE" "$GRANDE"
-    M_GEN=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
-    RIPETIZIONI_SALVATE=$RIPETIZIONI
+# --- 1. flows A and B ---------------------------------------------------------------------------
+CARTELLA_A=$LAVORO/p$RIGHE
+ZIP_A=$LAVORO/p$RIGHE.zip
+log "genero $RIGHE unità (seme $SEME, ente $ENTE): $ZIP_A e $CARTELLA_A/"
+rm -rf "$CARTELLA_A" "$ZIP_A"
+genera "$RIGHE" "$ZIP_A"
+genera "$RIGHE" "$CARTELLA_A/"
+"$PUSH" spec --dominio patrimonio --formato tableschema >"$CARTELLA_A/datapackage.json"
+RIGHE_LETTE=$(($(wc -l <"$CARTELLA_A/unita.csv") - 1))
+[[ $RIGHE_LETTE -eq $RIGHE ]] || { echo "unita.csv ha $RIGHE_LETTE righe invece di $RIGHE" >&2; exit 1; }
+
+CARTELLA_B=$LAVORO/p${RIGHE}-f$FABBRICATI_B
+ZIP_B=$CARTELLA_B.zip
+log "flusso B: le stesse unità su $FABBRICATI_B fabbricati: $ZIP_B"
+rm -rf "$CARTELLA_B" "$ZIP_B"
+mkdir -p "$CARTELLA_B"
+python3 - "$CARTELLA_A" "$CARTELLA_B" "$ZIP_B" "$FABBRICATI_B" <<'PY'
+import csv, sys, zipfile, shutil
+a, b, z, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def leggi(nome):
+    with open(f"{a}/{nome}", newline="", encoding="utf-8") as f:
+        testo = f.read()
+    sep = ";" if testo.split("\n", 1)[0].count(";") >= testo.split("\n", 1)[0].count(",") else ","
+    righe = list(csv.reader(testo.splitlines(), delimiter=sep))
+    return sep, righe[0], righe[1:]
+sep, tf, fabbricati = leggi("fabbricati.csv")
+cod, com, anno = tf.index("codice_fabbricato"), tf.index("comune_istat"), tf.index("anno_costruzione")
+tenuti, per_comune = fabbricati[:n], {}
+for r in tenuti:
+    r[anno] = ""  # the moved units' last works must not predate the building they join
+    per_comune.setdefault(r[com], []).append(r[cod])
+dove, giro = {}, {}
+for r in fabbricati[n:]:
+    scelte = per_comune.get(r[com]) or [t[cod] for t in tenuti]
+    i = giro.get(r[com], 0)
+    dove[r[cod]] = scelte[i % len(scelte)]
+    giro[r[com]] = i + 1
+sep_u, tu, unita = leggi("unita.csv")
+cf = tu.index("codice_fabbricato")
+for r in unita:
+    r[cf] = dove.get(r[cf], r[cf])
+def scrivi(nome, intestazione, righe, s):
+    with open(f"{b}/{nome}", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, delimiter=s, lineterminator="\n")
+        w.writerow(intestazione)
+        w.writerows(righe)
+scrivi("fabbricati.csv", tf, tenuti, sep)
+scrivi("unita.csv", tu, unita, sep_u)
+shutil.copy(f"{a}/complessi.csv", f"{b}/complessi.csv")
+shutil.copy(f"{a}/datapackage.json", f"{b}/datapackage.json")
+with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+    for t in ("complessi", "fabbricati", "unita"):
+        zf.write(f"{b}/{t}.csv", f"{t}.csv")
+PY
+
+# misura_flusso LABEL ZIP FOLDER: all the measures of one flow, as a Markdown section.
+misura_flusso() {
+    local etichetta=$1 zip=$2 cartella=$3 v_rs="" p_t="" f_rs="" gz_rs=""
+    local fab
+    fab=$(($(wc -l <"$cartella/fabbricati.csv") - 1))
+    {
+        echo
+        echo "### $etichetta: $(migliaia "$RIGHE") unità, $(migliaia "$fab") fabbricati, $(($(wc -l <"$cartella/complessi.csv") - 1)) complessi"
+        echo
+        riga "misura" "tempo (s)" "righe unita/s" "CPU" "RSS max (MB)" "esito" "note"
+        riga "---" "---:" "---:" "---:" "---:" "---" "---"
+    } | scrivi
+    misura "push validate ($etichetta)" "$LAVORO/push.json" "$PUSH" validate --dominio patrimonio --formato json "$zip"
+    riga_misura "push validate, ZIP (questa build)" "$RIGHE" "tutte e tre le tabelle, tutti i controlli" "$(valido_push "$LAVORO/push.json")" | scrivi
+    local v_t=$T_MIGLIORE
+    if [[ -n $PRIMA ]]; then
+        misura "push validate prima ($etichetta)" "$LAVORO/push-prima.json" "$PRIMA" validate --dominio patrimonio --formato json "$zip"
+        riga_misura "push validate, ZIP (prima)" "$RIGHE" "la build di confronto" "$(valido_push "$LAVORO/push-prima.json")" | scrivi
+        p_t=$T_MIGLIORE
+    fi
+    local f_t=""
+    if [[ -z ${SALTA_FRICTIONLESS:-} ]]; then
+        misura "frictionless ($etichetta)" "$LAVORO/frictionless.json" \
+            bash -c 'cd "$1" && exec "$2" validate --json datapackage.json' _ "$cartella" "$(cd "$VENV/bin" && pwd)/frictionless"
+        riga_misura "frictionless $F_VERSIONE, cartella CSV" "$RIGHE" "datapackage.json da push spec" "$(esito_frictionless "$LAVORO/frictionless.json")" | scrivi
+        f_t=$T_MIGLIORE
+    fi
+    misura "csv-grezzo ZIP ($etichetta)" "$LAVORO/csv-grezzo.txt" "$CSV_GREZZO" "$zip" '*'
+    riga_misura "csv-grezzo, i tre CSV nello ZIP" "$RIGHE" "stessi byte, decompressione compresa, nessun controllo" | scrivi
+    local gz_t=$T_MIGLIORE
+    misura "csv-grezzo unita.csv ($etichetta)" "$LAVORO/csv-grezzo-u.txt" "$CSV_GREZZO" "$cartella/unita.csv"
+    riga_misura "csv-grezzo, solo unita.csv estratto" "$RIGHE" "(informativo)" | scrivi
+    {
+        echo
+        echo "| rapporto | valore | obiettivo |"
+        echo "| --- | ---: | --- |"
+        echo "| velocità validatore / frictionless | $(rapporto "$f_t" "$v_t") × | ≥ 25 × |"
+        echo "| velocità validatore / lettura grezza degli stessi byte | $(percento "$gz_t" "$v_t") | ≥ 40 % |"
+        if [[ -n $p_t ]]; then
+            echo "| velocità prima / frictionless | $(rapporto "$f_t" "$p_t") × | |"
+            echo "| velocità prima / lettura grezza | $(percento "$gz_t" "$p_t") | |"
+            echo "| accelerazione (tempo prima / tempo questa build) | $(rapporto "$p_t" "$v_t") × | |"
+        fi
+    } | scrivi
+}
+
+misura_flusso "Flusso A" "$ZIP_A" "$CARTELLA_A"
+misura_flusso "Flusso B" "$ZIP_B" "$CARTELLA_B"
+
+# --- 2. large flows ------------------------------------------------------------------------------
+grande() { # N WITH_PRIMA
+    local n=$1 zip=$LAVORO/p$1.zip t0 gen mb
+    if [[ ! -s $zip ]]; then
+        log "genero $n unità: $zip"
+        t0=$(date +%s%N)
+        genera "$n" "$zip"
+        gen=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+    else
+        gen="già presente"
+    fi
+    mb=$(awk -v b="$(stat -c %s "$zip")" 'BEGIN { printf "%.1f", b / 1048576 }')
+    {
+        echo
+        echo "### Flusso ZIP di $(migliaia "$n") unità ($mb MB; generazione: $gen s)"
+        echo
+        riga "misura" "tempo (s)" "righe unita/s" "CPU" "RSS max (MB)" "esito" "obiettivo"
+        riga "---" "---:" "---:" "---:" "---:" "---" "---"
+    } | scrivi
+    local salvate=$RIPETIZIONI
     RIPETIZIONI=${RIPETIZIONI_GRANDE:-1}
-    misura "push validate (ZIP $RIGHE_GRANDE)" "$LAVORO/push-grande.json" \
-        "$PUSH" validate --dominio patrimonio --formato json "$GRANDE"
-    RIPETIZIONI=$RIPETIZIONI_SALVATE
-    M_T=$T_MIGLIORE M_RSS=$RSS_MB M_CPU=$CPU M_ESITO=$(valido_push "$LAVORO/push-grande.json")
-    M_RS=$(al_secondo "$RIGHE_GRANDE" "$M_T")
-    M_MB=$(awk -v b="$(stat -c %s "$GRANDE")" 'BEGIN { printf "%.1f", b / 1048576 }')
-fi
+    local limiti=(--limite-righe $((n * 2)) --limite-mb 4096)
+    misura "push validate ($n)" "$LAVORO/push-grande.json" "$PUSH" validate "${limiti[@]}" --dominio patrimonio --formato json "$zip"
+    riga_misura "push validate (questa build)" "$n" "RSS ≤ 300 MB a 10 M; tempo lineare" "$(valido_push "$LAVORO/push-grande.json")" | scrivi
+    if [[ $2 == si && -n $PRIMA ]]; then
+        misura "push validate prima ($n)" "$LAVORO/push-grande-prima.json" "$PRIMA" validate "${limiti[@]}" --dominio patrimonio --formato json "$zip"
+        riga_misura "push validate (prima)" "$n" "" "$(valido_push "$LAVORO/push-grande-prima.json")" | scrivi
+    fi
+    RIPETIZIONI=$salvate
+}
+[[ -n ${SALTA_GRANDE:-} ]] || grande "$RIGHE_GRANDE" si
+[[ -n ${SALTA_ENORME:-} ]] || grande "$RIGHE_ENORME" no
 
 # --- 3. XLSX ----------------------------------------------------------------------------------
-X_T="" X_RS="n/d" X_RSS="n/d" X_CPU="n/d" X_ESITO="n/d" XG_T="" XG_RS="" XG_RSS="" XR_T="" XR_RS="" XR_RSS=""
 if [[ -z ${SALTA_XLSX:-} ]]; then
     XLSX=$LAVORO/p$RIGHE_XLSX.xlsx
     rm -f "$XLSX"
     log "genero $RIGHE_XLSX unità: $XLSX"
     genera "$RIGHE_XLSX" "$XLSX"
-    misura "push validate (XLSX)" "$LAVORO/push-xlsx.json" \
-        "$PUSH" validate --dominio patrimonio --formato json "$XLSX"
-    if grep -q formato_non_supportato "$LAVORO/push-xlsx.json"; then
-        log "il validatore non legge ancora l'XLSX (formato_non_supportato): n/d"
-        X_ESITO="n/d (formato_non_supportato)"
-    elif [[ $ESITO -gt 1 ]]; then
-        log "push validate sull'XLSX è uscito con $ESITO: n/d"
-        X_ESITO="n/d (uscita $ESITO)"
-    else
-        X_T=$T_MIGLIORE X_RSS=$RSS_MB X_CPU=$CPU X_ESITO=$(valido_push "$LAVORO/push-xlsx.json")
-        X_RS=$(al_secondo "$RIGHE_XLSX" "$X_T")
-    fi
-    misura "xlsx-grezzo (celle)" "$LAVORO/xlsx-grezzo.txt" "$XLSX_GREZZO" "$XLSX" celle
-    XG_T=$T_MIGLIORE XG_RSS=$RSS_MB XG_CPU=$CPU
-    XG_RS=$(al_secondo "$RIGHE_XLSX" "$XG_T")
-    misura "xlsx-grezzo (range)" "$LAVORO/xlsx-grezzo-range.txt" "$XLSX_GREZZO" "$XLSX" range
-    XR_T=$T_MIGLIORE XR_RSS=$RSS_MB XR_CPU=$CPU
-    XR_RS=$(al_secondo "$RIGHE_XLSX" "$XR_T")
-fi
-
-# --- results --------------------------------------------------------------------------------
-rapporto() { # A/B with one decimal, or n/d
-    [[ -n $1 && -n $2 && $1 != n/d && $2 != n/d ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo "n/d"
-}
-percento() {
-    [[ -n $1 && -n $2 && $1 != n/d && $2 != n/d ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f %%", 100 * a / b }' || echo "n/d"
-}
-riga() { printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@"; }
-
-{
-    echo "## Risultati di bench/valida.sh"
-    echo
-    echo "- data: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (con modifiche locali)')"
-    echo "- macchina: $(nproc) CPU, $(lscpu | awk -F': *' '/Model name/ { print $2; exit }'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-    echo "- $(rustc --version), frictionless $F_VERSIONE, seme $SEME, ente $ENTE"
-    echo "- carico medio a 1 minuto: $CARICO_INIZIO all'inizio, $(carico) alla fine (su $(nproc) CPU: oltre ~0.3 altri processi hanno disturbato le misure)"
-    echo "- tempo: il migliore di $RIPETIZIONI esecuzioni (tempo reale del processo, avvio compreso); RSS: il massimo dei picchi"
-    echo
-    echo "### Tabella unita di $(migliaia "$RIGHE") righe (più $(($(wc -l <"$CARTELLA/fabbricati.csv") - 1)) fabbricati e $(($(wc -l <"$CARTELLA/complessi.csv") - 1)) complessi)"
-    echo
-    riga "misura" "tempo (s)" "righe unita/s" "CPU" "RSS max (MB)" "esito" "note"
-    riga "---" "---:" "---:" "---:" "---:" "---" "---"
-    riga "push validate, ZIP (release)" "$V_T" "$(migliaia "$V_RS")" "$V_CPU %" "$V_RSS" "$V_ESITO" "tutte e tre le tabelle, tutti i controlli"
-    if [[ -n $F_T ]]; then
-        riga "frictionless $F_VERSIONE, cartella CSV" "$F_T" "$(migliaia "$F_RS")" "$F_CPU %" "$F_RSS" "$F_ESITO" "datapackage.json da push spec"
-    fi
-    riga "csv-grezzo, unita.csv" "$G_T" "$(migliaia "$G_RS")" "$G_CPU %" "$G_RSS" "—" "solo lettura dei record, nessun controllo"
-    riga "csv-grezzo, unita.csv nello ZIP" "$GZ_T" "$(migliaia "$GZ_RS")" "$GZ_CPU %" "$GZ_RSS" "—" "idem, con la decompressione"
-    echo
-    echo "| rapporto | valore | obiettivo |"
-    echo "| --- | ---: | --- |"
-    echo "| validatore / frictionless (righe/s) | $(rapporto "$V_RS" "$F_RS") × | ≥ 25 × |"
-    echo "| validatore / lettura grezza unita.csv | $(percento "$V_RS" "$G_RS") | ≥ 40 % |"
-    echo "| validatore / lettura grezza dallo ZIP | $(percento "$V_RS" "$GZ_RS") | (informativo) |"
-    if [[ -n $M_T ]]; then
-        echo
-        echo "### Flusso ZIP di $(migliaia "$RIGHE_GRANDE") unità ($M_MB MB, generato in $M_GEN s)"
-        echo
-        riga "misura" "tempo (s)" "righe unita/s" "CPU" "RSS max (MB)" "esito" "obiettivo"
-        riga "---" "---:" "---:" "---:" "---:" "---" "---"
-        riga "push validate, ZIP (release)" "$M_T" "$(migliaia "$M_RS")" "$M_CPU %" "$M_RSS" "$M_ESITO" "RSS ≤ 300 MB"
-    fi
-    if [[ -n $XG_T ]]; then
+    {
         echo
         echo "### XLSX di $(migliaia "$RIGHE_XLSX") unità"
         echo
         riga "misura" "tempo (s)" "righe unita/s" "CPU" "RSS max (MB)" "esito" "note"
         riga "---" "---:" "---:" "---:" "---:" "---" "---"
-        riga "push validate, XLSX (release)" "${X_T:-n/d}" "$(migliaia "$X_RS")" "$X_CPU${X_T:+ %}" "$X_RSS" "$X_ESITO" "tutti i controlli"
-        riga "xlsx-grezzo, calamine celle" "$XG_T" "$(migliaia "$XG_RS")" "$XG_CPU %" "$XG_RSS" "—" "worksheet_cells_reader, tutti i fogli"
-        riga "xlsx-grezzo, calamine range" "$XR_T" "$(migliaia "$XR_RS")" "$XR_CPU %" "$XR_RSS" "—" "worksheet_range, tutti i fogli"
+    } | scrivi
+    misura "push validate (XLSX)" "$LAVORO/push-xlsx.json" "$PUSH" validate --dominio patrimonio --formato json "$XLSX"
+    riga_misura "push validate, XLSX (questa build)" "$RIGHE_XLSX" "tutti i controlli" "$(valido_push "$LAVORO/push-xlsx.json")" | scrivi
+    X_T=$T_MIGLIORE XP_T=""
+    if [[ -n $PRIMA ]]; then
+        misura "push validate prima (XLSX)" "$LAVORO/push-xlsx-prima.json" "$PRIMA" validate --dominio patrimonio --formato json "$XLSX"
+        riga_misura "push validate, XLSX (prima)" "$RIGHE_XLSX" "" "$(valido_push "$LAVORO/push-xlsx-prima.json")" | scrivi
+        XP_T=$T_MIGLIORE
+    fi
+    misura "xlsx-grezzo (celle)" "$LAVORO/xlsx-grezzo.txt" "$XLSX_GREZZO" "$XLSX" celle
+    riga_misura "xlsx-grezzo, calamine celle" "$RIGHE_XLSX" "worksheet_cells_reader, tutti i fogli" | scrivi
+    XG_T=$T_MIGLIORE
+    misura "xlsx-grezzo (range)" "$LAVORO/xlsx-grezzo-range.txt" "$XLSX_GREZZO" "$XLSX" range
+    riga_misura "xlsx-grezzo, calamine range" "$RIGHE_XLSX" "worksheet_range, tutti i fogli" | scrivi
+    {
         echo
         echo "| rapporto | valore | obiettivo |"
         echo "| --- | ---: | --- |"
-        echo "| tempo validatore / lettura calamine (celle) | $(rapporto "$X_T" "$XG_T") × | ≤ 2 × |"
-        echo "| tempo validatore / lettura calamine (range) | $(rapporto "$X_T" "$XR_T") × | (informativo) |"
-    fi
-} | tee "$LAVORO/risultati.md"
+        echo "| tempo validatore / lettura calamine (celle) | $(rapporto "$X_T" "$XG_T") × | ≤ 1,5 × |"
+        [[ -z $XP_T ]] || echo "| tempo prima / lettura calamine (celle) | $(rapporto "$XP_T" "$XG_T") × | |"
+    } | scrivi
+fi
+
+# --- results --------------------------------------------------------------------------------
+{
+    echo "## Risultati di bench/valida.sh"
+    echo
+    echo "- data: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (con modifiche locali)')"
+    echo "- questa build: $PUSH${PRIMA:+; prima: $PRIMA}"
+    echo "- macchina: $(nproc) CPU, $(lscpu | awk -F': *' '/Model name/ { print $2; exit }'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "- $(rustc --version), frictionless $F_VERSIONE, seme $SEME, ente $ENTE"
+    echo "- carico medio a 1 minuto: $CARICO_INIZIO all'inizio, $(carico) alla fine (su $(nproc) CPU: oltre ~0.3 altri processi hanno disturbato le misure)"
+    echo "- tempo: il migliore di $RIPETIZIONI esecuzioni (tempo reale del processo, avvio compreso); RSS: il massimo dei picchi"
+    cat "$RISULTATI.corpo"
+} >"$RISULTATI"
+rm -f "$RISULTATI.corpo"
+echo >&2
+cat "$RISULTATI"

@@ -7,6 +7,7 @@
 
 pub mod esporta;
 pub mod genera;
+mod impronte;
 pub mod lettori;
 pub mod motore;
 pub mod regole;

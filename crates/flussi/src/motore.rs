@@ -6,11 +6,12 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
+use crate::impronte::{Impronta, Impronte, scrivi_parte};
 use crate::lettori::{Cella, Continua, ErroreLettura, Evento, Limiti, Sorgente};
 use crate::regole::{self, Contesto, Regole};
 use crate::report::{InfoTabellaReport, Posizione, Raccolta, Report, Segnalazione};
 use crate::spec::{Dominio, Gravita, Obbligo, Tabella};
-use crate::valori::{Valore, interpreta, testo_cella};
+use crate::valori::{Valore, interpreta_in, testo_cella};
 
 /// Who declares the flow (enables `fuori_territorio`).
 #[derive(Clone, Debug, PartialEq)]
@@ -145,7 +146,20 @@ impl Riga<'_> {
         !self.fallito(campo)
     }
     pub fn letto(&self, campo: &str) -> Option<&str> {
-        self.testi.get(self.i(campo)).and_then(|t| t.as_deref())
+        self.letto_i(self.i(campo))
+    }
+    /// [`Riga::v`] by field index (rules that resolve their fields once).
+    pub fn v_i(&self, i: usize) -> Option<&Valore> {
+        self.valori.get(i).and_then(Option::as_ref)
+    }
+    pub fn testo_i(&self, i: usize) -> Option<&str> {
+        self.v_i(i).and_then(Valore::testo)
+    }
+    pub fn utilizzabile_i(&self, i: usize) -> bool {
+        !self.falliti.get(i).copied().unwrap_or(false)
+    }
+    pub fn letto_i(&self, i: usize) -> Option<&str> {
+        self.testi.get(i).and_then(|t| t.as_deref())
     }
 }
 
@@ -176,14 +190,20 @@ pub(crate) struct Motore<'o> {
     pub opzioni: &'o Opzioni,
     pub out: Raccolta,
     righe: Vec<(String, InfoTabellaReport)>,
-    /// Key values seen per table (for `chiave_duplicata` and references).
-    chiavi: HashMap<&'static str, HashSet<u128>>,
+    /// Fingerprints of the keys seen per table (for `chiave_duplicata` and references).
+    chiavi: HashMap<&'static str, Impronte>,
     regole: Box<dyn Regole>,
     pub firme: Vec<crate::lettori::firma::Firma>,
     /// A table could not be read whole: checks across tables would only add noise.
     incompleto: bool,
     /// Tables not read whole (references to them are not checked).
     tabelle_incomplete: HashSet<&'static str>,
+    /// Tables whose keys cannot be trusted for references, with why (for
+    /// `controllo_non_eseguito`): a required table missing, a table not read whole, a key
+    /// column missing.
+    non_verificabili: HashMap<&'static str, String>,
+    /// Required tables missing from the flow (the domain rules skip their checks).
+    mancanti: HashSet<&'static str>,
     pub osservatore: Option<&'o mut dyn Osservatore>,
 }
 
@@ -199,6 +219,8 @@ impl<'o> Motore<'o> {
             firme: Vec::new(),
             incompleto: false,
             tabelle_incomplete: HashSet::new(),
+            non_verificabili: HashMap::new(),
+            mancanti: HashSet::new(),
             osservatore: None,
         }
     }
@@ -360,6 +382,9 @@ impl<'o> Motore<'o> {
         for (ti, tabella) in self.dominio.tabelle.iter().enumerate() {
             let Some(nome_trovato) = per_tabella.get(tabella.nome).cloned() else {
                 if tabella.obbligatoria {
+                    self.mancanti.insert(tabella.nome);
+                    self.non_verificabili
+                        .insert(tabella.nome, format!("manca la tabella {}", tabella.nome));
                     self.segnala_tabella(
                         Some(ti),
                         tabella.nome,
@@ -392,6 +417,7 @@ impl<'o> Motore<'o> {
                 dominio: self.dominio,
                 opzioni: self.opzioni,
                 out: &mut self.out,
+                mancanti: &self.mancanti,
             };
             self.regole.fine(&mut cx);
         }
@@ -420,13 +446,34 @@ impl<'o> Motore<'o> {
         let mut superato = false;
         let dominio = self.dominio;
         let opzioni = self.opzioni;
-        let chiavi_tabella: &mut HashSet<u128> = self.chiavi.entry(t.nome).or_default();
-        let mut chiavi_tabella = std::mem::take(chiavi_tabella);
+        let mut chiavi_tabella = self.chiavi.remove(t.nome).unwrap_or_default();
+        // Field indices of the key and of the references, resolved once for the whole table.
+        // A reference to a table whose keys cannot be trusted is not checked: one
+        // `controllo_non_eseguito` says so, instead of one `riferimento_mancante` per row.
+        let indici = |campi: &[&str]| -> Vec<usize> {
+            campi
+                .iter()
+                .map(|c| t.indice(c).unwrap_or(usize::MAX))
+                .collect()
+        };
+        let chiave: Vec<usize> = indici(t.chiave);
+        let mut riferimenti: Vec<(&'static crate::spec::Riferimento, Vec<usize>)> = Vec::new();
+        // References not checked, with why, and how many rows had a value for them.
+        let mut saltati: Vec<(&'static crate::spec::Riferimento, Vec<usize>, String, u64)> =
+            Vec::new();
+        for r in &t.riferimenti {
+            match self.non_verificabili.get(r.tabella) {
+                Some(motivo) => saltati.push((r, indici(r.campi), motivo.clone(), 0)),
+                None if self.tabelle_incomplete.contains(r.tabella) => {}
+                None => riferimenti.push((r, indici(r.campi))),
+            }
+        }
+        let mut chiave_senza_colonna: Option<&'static str> = None;
         let esito = {
             let out = &mut self.out;
             let regole = &mut self.regole;
             let chiavi_altre = &self.chiavi;
-            let incomplete = &self.tabelle_incomplete;
+            let mancanti = &self.mancanti;
             let osservatore = &mut self.osservatore;
             let mut visita = |ev: Evento<'_>| -> Continua {
                 match ev {
@@ -457,6 +504,11 @@ impl<'o> Motore<'o> {
                                 }
                             })
                             .collect();
+                        chiave_senza_colonna = t
+                            .chiave
+                            .iter()
+                            .copied()
+                            .find(|k| t.indice(k).is_none_or(|i| colonna_di[i].is_none()));
                         for (i, c) in t.campi.iter().enumerate() {
                             if colonna_di[i].is_none() && c.obbligo == Obbligo::Si {
                                 segnala(
@@ -584,6 +636,14 @@ impl<'o> Motore<'o> {
                             }
                             _ => return Continua::Si,
                         };
+                        for (_, indici, _, n) in saltati.iter_mut() {
+                            if indici
+                                .iter()
+                                .all(|&i| valori.get(i).is_some_and(Option::is_some))
+                            {
+                                *n += 1;
+                            }
+                        }
                         fine_riga(
                             out,
                             regole.as_mut(),
@@ -595,9 +655,11 @@ impl<'o> Motore<'o> {
                             &valori,
                             &falliti,
                             &testi,
+                            &chiave,
+                            &riferimenti,
                             &mut chiavi_tabella,
                             chiavi_altre,
-                            incomplete,
+                            mancanti,
                         );
                         if let Some(o) = osservatore.as_mut() {
                             o.riga(t, numero, &valori, &testi, out.errori > errori_prima);
@@ -610,6 +672,39 @@ impl<'o> Motore<'o> {
         };
         self.chiavi.insert(t.nome, chiavi_tabella);
         let _ = intestazione_vista;
+        // A reference check skipped is said once, when some row had a value it would have
+        // checked (an optional table left empty needs no warning).
+        for (r, _, motivo, n) in saltati {
+            if n == 0 {
+                continue;
+            }
+            let campo = r.campi[r.campi.len() - 1];
+            segnala(
+                &mut self.out,
+                ti,
+                t,
+                None,
+                Some(campo),
+                None,
+                "controllo_non_eseguito",
+                Gravita::Avviso,
+                format!(
+                    "Il controllo dei riferimenti di {campo} alla tabella {} (riferimento_mancante) non è stato eseguito: {motivo}.",
+                    r.tabella
+                ),
+            );
+        }
+        if let Some(k) = chiave_senza_colonna {
+            self.non_verificabili
+                .entry(t.nome)
+                .or_insert_with(|| format!("nella tabella {} manca la colonna {k}", t.nome));
+        }
+        if esito.is_err() || superato {
+            self.non_verificabili.insert(
+                t.nome,
+                format!("la tabella {} non è stata letta per intero", t.nome),
+            );
+        }
         if let Err(e) = esito {
             self.tabelle_incomplete.insert(t.nome);
             self.errore_lettura(Some((ti, t.nome)), &e);
@@ -677,12 +772,11 @@ fn elabora_cella(
     colonna_assente: bool,
 ) {
     let c = &t.campi[i];
-    testi[i] = testo_cella(cella);
+    testo_in(cella, &mut testi[i]);
     falliti[i] = false;
-    valori[i] = None;
-    match interpreta(c, cella, opzioni.oggi) {
-        Ok(Some(v)) => valori[i] = Some(v),
-        Ok(None) => {
+    match interpreta_in(c, cella, opzioni.oggi, &mut valori[i]) {
+        Ok(()) if valori[i].is_some() => {}
+        Ok(()) => {
             // A missing required column is reported once (`campo_mancante`), not on every row.
             if c.obbligo == Obbligo::Si && colonna_assente {
                 falliti[i] = true;
@@ -719,6 +813,25 @@ fn elabora_cella(
     }
 }
 
+/// The cell as read, for the report (`valore`), into `posto`: a text cell reuses the slot's
+/// buffer instead of allocating one per cell.
+fn testo_in(cella: &Cella, posto: &mut Option<String>) {
+    match cella {
+        Cella::Testo(s) => {
+            let t = s.trim();
+            if t.is_empty() {
+                *posto = None;
+            } else if let Some(b) = posto {
+                b.clear();
+                b.push_str(t);
+            } else {
+                *posto = Some(t.to_owned());
+            }
+        }
+        altra => *posto = testo_cella(altra),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn fine_riga(
     out: &mut Raccolta,
@@ -731,9 +844,11 @@ fn fine_riga(
     valori: &[Option<Valore>],
     falliti: &[bool],
     testi: &[Option<String>],
-    chiavi: &mut HashSet<u128>,
-    chiavi_altre: &HashMap<&'static str, HashSet<u128>>,
-    incomplete: &HashSet<&'static str>,
+    chiave: &[usize],
+    riferimenti: &[(&'static crate::spec::Riferimento, Vec<usize>)],
+    chiavi: &mut Impronte,
+    chiavi_altre: &HashMap<&'static str, Impronte>,
+    mancanti: &HashSet<&'static str>,
 ) {
     let riga = Riga {
         numero,
@@ -742,93 +857,109 @@ fn fine_riga(
         falliti,
         testi,
     };
+    // The canonical text of the key's parts, made only to describe an issue.
+    let parti = |indici: &[usize]| -> Vec<String> {
+        indici
+            .iter()
+            .map(|&i| {
+                valori
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .map(Valore::canonico)
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
     // Primary key: reported on the later row, on the key's last field.
-    if !t.chiave.is_empty() {
-        let parti: Option<Vec<String>> = t
+    if !chiave.is_empty()
+        && let Some(k) = impronta_valori(chiavi, valori, chiave)
+        && !chiavi.inserisci(k)
+    {
+        let ultimo = t.chiave[t.chiave.len() - 1];
+        let descr = t
             .chiave
             .iter()
-            .map(|k| riga.v(k).map(Valore::canonico))
-            .collect();
-        if let Some(parti) = parti
-            && !chiavi.insert(impronta(&parti))
-        {
-            let ultimo = t.chiave[t.chiave.len() - 1];
-            let descr = t
-                .chiave
+            .zip(&parti(chiave))
+            .map(|(c, v)| format!("{c} «{v}»"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        segnala(
+            out,
+            ti,
+            t,
+            Some(numero),
+            Some(ultimo),
+            riga.letto(ultimo),
+            "chiave_duplicata",
+            Gravita::Errore,
+            format!(
+                "La chiave ({descr}) compare già in una riga precedente della tabella {}.",
+                t.nome
+            ),
+        );
+    }
+    // References to other tables of the same flow (read before, in the spec's order).
+    for (r, indici) in riferimenti {
+        let presente = match chiavi_altre.get(r.tabella) {
+            Some(s) => match impronta_valori(s, valori, indici) {
+                Some(k) => s.contiene(k),
+                None => continue,
+            },
+            None if indici
                 .iter()
-                .zip(&parti)
-                .map(|(c, v)| format!("{c} «{v}»"))
-                .collect::<Vec<_>>()
-                .join(", ");
+                .all(|&i| valori.get(i).is_some_and(Option::is_some)) =>
+            {
+                false
+            }
+            None => continue,
+        };
+        if !presente {
+            let campo = r.campi[r.campi.len() - 1];
             segnala(
                 out,
                 ti,
                 t,
                 Some(numero),
-                Some(ultimo),
-                riga.letto(ultimo),
-                "chiave_duplicata",
+                Some(campo),
+                riga.letto(campo),
+                "riferimento_mancante",
                 Gravita::Errore,
                 format!(
-                    "La chiave ({descr}) compare già in una riga precedente della tabella {}.",
-                    t.nome
+                    "Il valore «{}» di {campo} non corrisponde a nessuna riga della tabella {}.",
+                    parti(indici).join(", "),
+                    r.tabella
                 ),
             );
-        }
-    }
-    // References to other tables of the same flow (read before, in the spec's order).
-    for r in t
-        .riferimenti
-        .iter()
-        .filter(|r| !incomplete.contains(r.tabella))
-    {
-        let parti: Option<Vec<String>> = r
-            .campi
-            .iter()
-            .map(|k| riga.v(k).map(Valore::canonico))
-            .collect();
-        if let Some(parti) = parti {
-            let presente = chiavi_altre
-                .get(r.tabella)
-                .is_some_and(|s| s.contains(&impronta(&parti)));
-            if !presente {
-                let campo = r.campi[r.campi.len() - 1];
-                segnala(
-                    out,
-                    ti,
-                    t,
-                    Some(numero),
-                    Some(campo),
-                    riga.letto(campo),
-                    "riferimento_mancante",
-                    Gravita::Errore,
-                    format!(
-                        "Il valore «{}» di {campo} non corrisponde a nessuna riga della tabella {}.",
-                        parti.join(", "),
-                        r.tabella
-                    ),
-                );
-            }
         }
     }
     let mut cx = Contesto {
         dominio,
         opzioni,
         out,
+        mancanti,
     };
     regole.riga(&mut cx, ti, &riga);
 }
 
-/// A 128-bit fingerprint of a key: sets of a million keys keep 16 bytes each instead of the
-/// strings (a collision between two different keys has probability ~2⁻¹²⁸ per pair).
-pub(crate) fn impronta<S: AsRef<str>>(parti: &[S]) -> u128 {
-    use std::hash::{Hash, Hasher};
-    let mut a = std::hash::DefaultHasher::new();
-    let mut b = std::hash::DefaultHasher::new();
-    0xA5u8.hash(&mut b);
-    for p in parti {
-        p.as_ref().hash(&mut a);
-        p.as_ref().hash(&mut b);
+/// The fingerprint, in `insieme`, of the values at `indici`; `None` when one is missing.
+fn impronta_valori(
+    insieme: &Impronte,
+    valori: &[Option<Valore>],
+    indici: &[usize],
+) -> Option<Impronta> {
+    if !indici
+        .iter()
+        .all(|&i| valori.get(i).is_some_and(Option::is_some))
+    {
+        return None;
     }
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    Some(insieme.impronta_con(|h| {
+        for &i in indici {
+            match valori.get(i).and_then(Option::as_ref) {
+                Some(Valore::Testo(s)) => scrivi_parte(h, s),
+                Some(v) => scrivi_parte(h, &v.canonico()),
+                None => {}
+            }
+        }
+    }))
 }

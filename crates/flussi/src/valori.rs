@@ -3,6 +3,8 @@
 //! `lunghezza`, `formato` and the special formats, `valore_non_ammesso`, `minimo`/`massimo`,
 //! `data_futura`).
 
+use std::borrow::Cow;
+
 use chrono::{Datelike, NaiveDate};
 
 use crate::lettori::Cella;
@@ -204,32 +206,66 @@ fn descrivi_intervallo(c: &Campo, oggi: NaiveDate) -> String {
     }
 }
 
-fn testo_da_cella(c: &Cella, tipo: &Tipo) -> Result<String, Problema> {
+/// The cell as the text a text rule checks: a text cell trimmed (borrowed, no copy), other
+/// cells written out.
+fn testo_da_cella<'a>(c: &'a Cella, tipo: &Tipo) -> Result<Cow<'a, str>, Problema> {
     match c {
-        Cella::Testo(s) => Ok(s.trim().to_string()),
+        Cella::Testo(s) => Ok(Cow::Borrowed(s.trim())),
         Cella::Numero(n) => {
             // A numeric cell in a code column: 41 is the text «41»; a Comune gets its zero back.
             let s = formatta_numero(*n);
-            Ok(if matches!(tipo, Tipo::Comune) && s.len() == 5 {
-                format!("0{s}")
-            } else {
-                s
-            })
+            Ok(Cow::Owned(
+                if matches!(tipo, Tipo::Comune) && s.len() == 5 {
+                    format!("0{s}")
+                } else {
+                    s
+                },
+            ))
         }
-        Cella::Data(d) => Ok(d.date().format("%Y-%m-%d").to_string()),
-        Cella::Booleano(b) => Ok(if *b { "SI" } else { "NO" }.into()),
+        Cella::Data(d) => Ok(Cow::Owned(d.date().format("%Y-%m-%d").to_string())),
+        Cella::Booleano(b) => Ok(Cow::Borrowed(if *b { "SI" } else { "NO" })),
         Cella::Errore(e) => Err(problema(
             "tipo",
             format!("la cella contiene «{e}» invece di un valore"),
         )),
-        Cella::Vuota => Ok(String::new()),
+        Cella::Vuota => Ok(Cow::Borrowed("")),
+    }
+}
+
+/// Whether a cell is a missing value (empty, or only white space).
+fn vuota(c: &Cella) -> bool {
+    match c {
+        Cella::Vuota => true,
+        Cella::Testo(s) => s.trim().is_empty(),
+        _ => false,
     }
 }
 
 /// Applies the field's rules to a cell. `Ok(None)`: empty (the caller decides on `obbligatorio`).
 pub fn interpreta(c: &Campo, cella: &Cella, oggi: NaiveDate) -> Result<Option<Valore>, Problema> {
-    if testo_cella(cella).is_none() {
-        return Ok(None);
+    let mut v = None;
+    interpreta_in(c, cella, oggi, &mut v)?;
+    Ok(v)
+}
+
+/// Like [`interpreta`], writing the value into `posto` (left `None` when the cell is empty or
+/// fails). The engine calls it for every cell with the same slots: a text value reuses the
+/// buffer of the slot's previous text, so a row of texts costs no allocation.
+pub(crate) fn interpreta_in(
+    c: &Campo,
+    cella: &Cella,
+    oggi: NaiveDate,
+    posto: &mut Option<Valore>,
+) -> Result<(), Problema> {
+    let buffer = match posto.take() {
+        Some(Valore::Testo(mut b)) => {
+            b.clear();
+            b
+        }
+        _ => String::new(),
+    };
+    if vuota(cella) {
+        return Ok(());
     }
     let nome = c.nome;
     let v = match &c.tipo {
@@ -338,21 +374,26 @@ pub fn interpreta(c: &Campo, cella: &Cella, oggi: NaiveDate) -> Result<Option<Va
             Cella::Booleano(b) => Valore::Booleano(*b),
             _ => {
                 let s = testo_da_cella(cella, &c.tipo)?;
-                match s.to_ascii_uppercase().as_str() {
-                    "SI" | "S" | "SÌ" => Valore::Booleano(true),
-                    "NO" | "N" => Valore::Booleano(false),
-                    _ => {
-                        return Err(problema(
-                            "tipo",
-                            format!("Il campo {nome} ammette SI o NO: trovato «{s}»."),
-                        ));
-                    }
+                // ASCII-only case folding, as before: «sÌ» and «SÌ» are yes, «sì» is not.
+                let si = ["SI", "S", "SÌ"].iter().any(|v| s.eq_ignore_ascii_case(v));
+                let no = ["NO", "N"].iter().any(|v| s.eq_ignore_ascii_case(v));
+                if si {
+                    Valore::Booleano(true)
+                } else if no {
+                    Valore::Booleano(false)
+                } else {
+                    return Err(problema(
+                        "tipo",
+                        format!("Il campo {nome} ammette SI o NO: trovato «{s}»."),
+                    ));
                 }
             }
         },
         tipo => {
             let s = testo_da_cella(cella, tipo)?;
-            Valore::Testo(interpreta_testo(c, tipo, s)?)
+            let mut buffer = buffer;
+            interpreta_testo(c, tipo, &s, &mut buffer)?;
+            Valore::Testo(buffer)
         }
     };
     // minimo / massimo
@@ -389,10 +430,18 @@ pub fn interpreta(c: &Campo, cella: &Cella, oggi: NaiveDate) -> Result<Option<Va
             ),
         ));
     }
-    Ok(Some(v))
+    *posto = Some(v);
+    Ok(())
 }
 
-fn interpreta_testo(c: &Campo, tipo: &Tipo, s: String) -> Result<String, Problema> {
+/// Writes `s` upper-cased (ASCII only, like `to_ascii_uppercase`) into `out`.
+fn maiuscolo_in(s: &str, out: &mut String) {
+    out.push_str(s);
+    out.make_ascii_uppercase();
+}
+
+/// The rules of the text types: the canonical value is written into `out` (empty on entry).
+fn interpreta_testo(c: &Campo, tipo: &Tipo, s: &str, out: &mut String) -> Result<(), Problema> {
     let nome = c.nome;
     match tipo {
         Tipo::Codice => {
@@ -403,7 +452,8 @@ fn interpreta_testo(c: &Campo, tipo: &Tipo, s: String) -> Result<String, Problem
                 && b.iter()
                     .all(|c| c.is_ascii_alphanumeric() || b"._/-".contains(c));
             if ok {
-                Ok(s)
+                out.push_str(s);
+                Ok(())
             } else {
                 Err(problema(
                     "formato",
@@ -414,23 +464,29 @@ fn interpreta_testo(c: &Campo, tipo: &Tipo, s: String) -> Result<String, Problem
             }
         }
         Tipo::Testo { min, max } => {
-            let n = s.chars().count();
+            // Bytes bound characters from above (and ASCII text is the common case).
+            let n = if s.is_ascii() {
+                s.len()
+            } else {
+                s.chars().count()
+            };
             if n < *min || n > *max {
                 Err(problema(
                     "lunghezza",
                     format!("Il campo {nome} deve avere da {min} a {max} caratteri: ne ha {n}."),
                 ))
             } else {
-                Ok(s)
+                out.push_str(s);
+                Ok(())
             }
         }
         Tipo::Modello(m) => {
-            let v = match m.normalizza {
-                Some(f) => f(&s),
-                None => s.clone(),
-            };
-            if m.verifica(&v) {
-                Ok(v)
+            match m.normalizza {
+                Some(f) => *out = f(s),
+                None => out.push_str(s),
+            }
+            if m.verifica(out) {
+                Ok(())
             } else {
                 Err(problema(
                     "formato",
@@ -439,9 +495,9 @@ fn interpreta_testo(c: &Campo, tipo: &Tipo, s: String) -> Result<String, Problem
             }
         }
         Tipo::Enum(valori) => {
-            let v = s.to_ascii_uppercase();
-            if valori.contains(&v.as_str()) {
-                Ok(v)
+            maiuscolo_in(s, out);
+            if valori.contains(&out.as_str()) {
+                Ok(())
             } else {
                 Err(problema(
                     "valore_non_ammesso",
@@ -453,13 +509,12 @@ fn interpreta_testo(c: &Campo, tipo: &Tipo, s: String) -> Result<String, Problem
             }
         }
         Tipo::Comune => {
-            let v = if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) {
-                format!("0{s}")
-            } else {
-                s.clone()
-            };
-            if riferimento::comune(&v).is_some() {
-                Ok(v)
+            if s.len() == 5 && s.bytes().all(|b| b.is_ascii_digit()) {
+                out.push('0');
+            }
+            out.push_str(s);
+            if riferimento::comune(out).is_some() {
+                Ok(())
             } else {
                 Err(problema(
                     "comune_sconosciuto",
@@ -470,8 +525,9 @@ fn interpreta_testo(c: &Campo, tipo: &Tipo, s: String) -> Result<String, Problem
             }
         }
         Tipo::CfGiuridica => {
-            if dominio::codice_fiscale::partita_iva_valida(&s) {
-                Ok(s)
+            if dominio::codice_fiscale::partita_iva_valida(s) {
+                out.push_str(s);
+                Ok(())
             } else {
                 Err(problema(
                     "codice_fiscale",
@@ -482,8 +538,9 @@ fn interpreta_testo(c: &Campo, tipo: &Tipo, s: String) -> Result<String, Problem
             }
         }
         Tipo::PartitaIva => {
-            if dominio::codice_fiscale::partita_iva_valida(&s) {
-                Ok(s)
+            if dominio::codice_fiscale::partita_iva_valida(s) {
+                out.push_str(s);
+                Ok(())
             } else {
                 Err(problema(
                     "partita_iva",
@@ -494,8 +551,8 @@ fn interpreta_testo(c: &Campo, tipo: &Tipo, s: String) -> Result<String, Problem
             }
         }
         Tipo::Cup => {
-            let v = s.to_ascii_uppercase();
-            let b = v.as_bytes();
+            maiuscolo_in(s, out);
+            let b = out.as_bytes();
             let ok = b.len() == 15
                 && b[0].is_ascii_uppercase()
                 && b[1].is_ascii_digit()
@@ -503,7 +560,7 @@ fn interpreta_testo(c: &Campo, tipo: &Tipo, s: String) -> Result<String, Problem
                 && b[3].is_ascii_uppercase()
                 && b[4..].iter().all(u8::is_ascii_digit);
             if ok {
-                Ok(v)
+                Ok(())
             } else {
                 Err(problema(
                     "cup",
@@ -514,12 +571,13 @@ fn interpreta_testo(c: &Campo, tipo: &Tipo, s: String) -> Result<String, Problem
             }
         }
         Tipo::Cig => {
-            let v = s.to_ascii_uppercase();
-            let ok = v.len() == 10
-                && v.bytes()
+            maiuscolo_in(s, out);
+            let ok = out.len() == 10
+                && out
+                    .bytes()
                     .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
             if ok {
-                Ok(v)
+                Ok(())
             } else {
                 Err(problema(
                     "cig",
@@ -529,7 +587,10 @@ fn interpreta_testo(c: &Campo, tipo: &Tipo, s: String) -> Result<String, Problem
                 ))
             }
         }
-        _ => Ok(s),
+        _ => {
+            out.push_str(s);
+            Ok(())
+        }
     }
 }
 

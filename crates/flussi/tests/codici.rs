@@ -244,7 +244,23 @@ fn lettura_interrotta_senza_riferimenti_mancanti() {
     f.splice(i..i + 2, [0xE0u8]);
     let z = zip(&[("fabbricati.csv", f), ("unita.csv", csv(&t[1], ';'))]);
     let r = valida("flusso.zip", z, "patrimonio");
-    esattamente(&r, &[tab("fabbricati", "codifica_non_valida", ERR)]);
+    // The reference check does not run, and says so once.
+    esattamente(
+        &r,
+        &[
+            tab("fabbricati", "codifica_non_valida", ERR),
+            col("unita", "codice_fabbricato", "controllo_non_eseguito", AVV),
+        ],
+    );
+    let s = r
+        .segnalazioni
+        .iter()
+        .find(|s| s.codice == "controllo_non_eseguito")
+        .unwrap();
+    assert_eq!(
+        s.messaggio,
+        "Il controllo dei riferimenti di codice_fabbricato alla tabella fabbricati (riferimento_mancante) non è stato eseguito: la tabella fabbricati non è stata letta per intero."
+    );
 }
 
 #[test]
@@ -461,32 +477,35 @@ fn modello_csv_vuoto_della_piattaforma() {
 fn tabella_mancante() {
     let t = patrimonio(&[&[]], &[&[]]);
     let r = valida_tabelle("patrimonio", &t[1..], &opzioni());
+    // The references to the missing table are not checked: one warning, not one error per unit.
     esattamente(
         &r,
         &[
             tab("fabbricati", "tabella_mancante", ERR),
-            e(
-                "unita",
-                2,
-                "codice_fabbricato",
-                Some("F1"),
-                "riferimento_mancante",
-            ),
+            col("unita", "codice_fabbricato", "controllo_non_eseguito", AVV),
         ],
     );
+    assert_eq!(
+        r.segnalazioni[1].messaggio,
+        "Il controllo dei riferimenti di codice_fabbricato alla tabella fabbricati (riferimento_mancante) non è stato eseguito: manca la tabella fabbricati."
+    );
+    // Without units, no building is reported «senza unità»: that check does not run either.
     let r = valida_tabelle("patrimonio", &t[..1], &opzioni());
     esattamente(
         &r,
         &[
-            a(
+            col(
                 "fabbricati",
-                2,
                 "codice_fabbricato",
-                Some("F1"),
-                "senza_unita",
+                "controllo_non_eseguito",
+                AVV,
             ),
             tab("unita", "tabella_mancante", ERR),
         ],
+    );
+    assert_eq!(
+        r.segnalazioni[0].messaggio,
+        "Il controllo dei fabbricati senza unità (senza_unita) non è stato eseguito: manca la tabella unita."
     );
     // Optional tables may be missing.
     let t = contabilita(&[&[]], &[], &[], &[], &[]);
@@ -494,6 +513,72 @@ fn tabella_mancante() {
     esattamente(&r, &[]);
     let r = valida_tabelle("contabilita", &t[1..], &opzioni_contabilita());
     esattamente(&r, &[tab("interventi", "tabella_mancante", ERR)]);
+}
+
+#[test]
+fn tabella_mancante_non_sommerge_con_mille_unita() {
+    // A large flow without `fabbricati`: the one error that matters is not buried under one
+    // `riferimento_mancante` per unit.
+    let righe: Vec<Vec<(String, String)>> = (0..1000)
+        .map(|i| {
+            vec![
+                ("codice_unita".to_string(), format!("U{i}")),
+                ("subalterno".to_string(), format!("{}", i + 1)),
+            ]
+        })
+        .collect();
+    let righe: Vec<Vec<(&str, &str)>> = righe
+        .iter()
+        .map(|r| r.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+        .collect();
+    let unita: Vec<&[(&str, &str)]> = righe.iter().map(Vec::as_slice).collect();
+    let t = patrimonio(&[&[]], &unita);
+    let r = valida_tabelle("patrimonio", &t[1..], &opzioni());
+    assert_eq!(r.tabelle[0].1.righe, 1000);
+    esattamente(
+        &r,
+        &[
+            tab("fabbricati", "tabella_mancante", ERR),
+            col("unita", "codice_fabbricato", "controllo_non_eseguito", AVV),
+        ],
+    );
+}
+
+#[test]
+fn riferimenti_non_controllati_senza_la_colonna_della_chiave() {
+    // `fabbricati` without its key column: `campo_mancante` says it; the units' references
+    // cannot be checked against it.
+    let t = patrimonio(&[&[]], &[&[]]);
+    let f = t[0].clone().senza("codice_fabbricato");
+    let r = valida_tabelle("patrimonio", &[f, t[1].clone()], &opzioni());
+    esattamente(
+        &r,
+        &[
+            col("fabbricati", "codice_fabbricato", "campo_mancante", ERR),
+            col("unita", "codice_fabbricato", "controllo_non_eseguito", AVV),
+        ],
+    );
+    assert!(r.segnalazioni[1].messaggio.ends_with(
+        "non è stato eseguito: nella tabella fabbricati manca la colonna codice_fabbricato."
+    ));
+}
+
+#[test]
+fn tabella_facoltativa_mancante_resta_riferimento_mancante() {
+    // `complessi` is optional: a building naming a complesso that is nowhere is still an
+    // error (no table is missing by mistake, the reference is wrong).
+    let t = patrimonio(&[&[("codice_complesso", "C9")]], &[&[]]);
+    let r = valida_tabelle("patrimonio", &t, &opzioni());
+    esattamente(
+        &r,
+        &[e(
+            "fabbricati",
+            2,
+            "codice_complesso",
+            Some("C9"),
+            "riferimento_mancante",
+        )],
+    );
 }
 
 #[test]

@@ -52,7 +52,9 @@ pub fn leggi_csv(
         if numero.is_multiple_of(1024) {
             limiti.controlla_tempo()?;
         }
-        celle.clear();
+        // The cells of the previous row are overwritten in place: a text cell keeps its buffer,
+        // so a row costs no allocation once the first rows have been read.
+        let mut n = 0;
         for campo in rec.iter() {
             if campo.len() > limiti.max_cella {
                 return Err(ErroreLettura::Limite(format!(
@@ -66,12 +68,28 @@ pub fn leggi_csv(
                     "alla riga {numero} il testo non è in UTF-8: salvi il file come «CSV UTF-8»"
                 ))
             })?;
-            celle.push(if s.trim().is_empty() {
-                Cella::Vuota
-            } else {
-                Cella::Testo(s.to_string())
-            });
+            let vuota = s.trim().is_empty();
+            match celle.get_mut(n) {
+                Some(Cella::Testo(b)) if !vuota => {
+                    b.clear();
+                    b.push_str(s);
+                }
+                Some(c) => {
+                    *c = if vuota {
+                        Cella::Vuota
+                    } else {
+                        Cella::Testo(s.to_owned())
+                    }
+                }
+                None => celle.push(if vuota {
+                    Cella::Vuota
+                } else {
+                    Cella::Testo(s.to_owned())
+                }),
+            }
+            n += 1;
         }
+        celle.truncate(n);
         if larghezza == 0 {
             if celle.iter().all(|c| *c == Cella::Vuota) {
                 numero -= 1;
@@ -122,6 +140,8 @@ struct RigheVuote<R> {
     inizio_riga: bool,
     buf: Vec<u8>,
     pos: usize,
+    /// The bytes as read, before [`RigheVuote::trasforma`] (kept to reuse its allocation).
+    grezzo: Vec<u8>,
 }
 
 impl<R: Read> RigheVuote<R> {
@@ -133,6 +153,58 @@ impl<R: Read> RigheVuote<R> {
             inizio_riga: true,
             buf: Vec::new(),
             pos: 0,
+            grezzo: Vec::new(),
+        }
+    }
+}
+
+impl<R: Read> RigheVuote<R> {
+    /// Copies `g` into `buf`, inserting a separator before each line break that starts a line
+    /// outside quotes. Only quotes and line breaks change the state, so the bytes between them
+    /// are found with `memchr` and copied in bulk.
+    fn trasforma(&mut self, g: &[u8]) {
+        let mut i = 0;
+        while i < g.len() {
+            if self.dentro_virgolette {
+                match memchr::memchr(b'"', &g[i..]) {
+                    Some(k) => {
+                        self.buf.extend_from_slice(&g[i..=i + k]);
+                        i += k + 1;
+                        self.dentro_virgolette = false;
+                        self.inizio_riga = false;
+                    }
+                    None => {
+                        self.buf.extend_from_slice(&g[i..]);
+                        i = g.len();
+                    }
+                }
+                continue;
+            }
+            let k = memchr::memchr3(b'"', b'\n', b'\r', &g[i..]).unwrap_or(g.len() - i);
+            if k > 0 {
+                self.buf.extend_from_slice(&g[i..i + k]);
+                self.inizio_riga = false;
+                i += k;
+                continue;
+            }
+            let b = g[i];
+            match b {
+                b'"' => self.dentro_virgolette = true,
+                b'\n' => {
+                    if self.inizio_riga {
+                        self.buf.push(self.separatore);
+                    }
+                    self.inizio_riga = true;
+                }
+                _ => {
+                    if self.inizio_riga {
+                        self.buf.push(self.separatore);
+                        self.inizio_riga = false;
+                    }
+                }
+            }
+            self.buf.push(b);
+            i += 1;
         }
     }
 }
@@ -140,30 +212,17 @@ impl<R: Read> RigheVuote<R> {
 impl<R: Read> Read for RigheVuote<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         if self.pos >= self.buf.len() {
-            let mut grezzo = [0u8; 32 * 1024];
+            let mut grezzo = std::mem::take(&mut self.grezzo);
+            grezzo.resize(64 * 1024, 0);
             let n = self.r.read(&mut grezzo)?;
             if n == 0 {
+                self.grezzo = grezzo;
                 return Ok(0);
             }
             self.buf.clear();
             self.pos = 0;
-            for &b in &grezzo[..n] {
-                if !self.dentro_virgolette && self.inizio_riga && (b == b'\n' || b == b'\r') {
-                    self.buf.push(self.separatore);
-                    self.inizio_riga = false;
-                }
-                if b == b'"' {
-                    self.dentro_virgolette = !self.dentro_virgolette;
-                }
-                self.buf.push(b);
-                if !self.dentro_virgolette {
-                    if b == b'\n' {
-                        self.inizio_riga = true;
-                    } else if b != b'\r' {
-                        self.inizio_riga = false;
-                    }
-                }
-            }
+            self.trasforma(&grezzo[..n]);
+            self.grezzo = grezzo;
         }
         let n = out.len().min(self.buf.len() - self.pos);
         out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
@@ -378,4 +437,70 @@ pub fn e_xlsx(dati: &Dati) -> bool {
         .ok()
         .and_then(|f| zip::ZipArchive::new(f).ok())
         .is_some_and(|mut z| z.by_name("xl/workbook.xml").is_ok())
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    /// The adapter as it was, one byte at a time: the reference for the bulk version.
+    fn riferimento(ingresso: &[u8], separatore: u8) -> Vec<u8> {
+        let (mut dentro, mut inizio, mut out) = (false, true, Vec::new());
+        for &b in ingresso {
+            if !dentro && inizio && (b == b'\n' || b == b'\r') {
+                out.push(separatore);
+                inizio = false;
+            }
+            if b == b'"' {
+                dentro = !dentro;
+            }
+            out.push(b);
+            if !dentro {
+                if b == b'\n' {
+                    inizio = true;
+                } else if b != b'\r' {
+                    inizio = false;
+                }
+            }
+        }
+        out
+    }
+
+    /// Hands out at most `passo` bytes per read, to cross every boundary.
+    struct APezzi<'a>(&'a [u8], usize);
+    impl Read for APezzi<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn righe_vuote_come_byte_per_byte() {
+        let casi: [&[u8]; 6] = [
+            b"a;b\n\n1;2\r\n\r\n\"x\n\ny\";3\n\"\"\"q\"\"\";4\n",
+            b"\n\n\r\r\na;\"b\r\n\"\n",
+            b"\"aperta\n\nmai chiusa",
+            b"a,b\r\n,\r\n\"\",\"\"\r\n\r\n",
+            b"",
+            b"x",
+        ];
+        for caso in casi {
+            for passo in [1, 2, 3, 7, 64 * 1024] {
+                let mut r = RigheVuote::new(APezzi(caso, passo), b';');
+                let mut out = Vec::new();
+                let mut buf = [0u8; 5];
+                loop {
+                    let n = r.read(&mut buf).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    out.extend_from_slice(&buf[..n]);
+                }
+                assert_eq!(out, riferimento(caso, b';'), "caso {caso:?}, passo {passo}");
+            }
+        }
+    }
 }

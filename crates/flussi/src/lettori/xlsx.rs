@@ -614,6 +614,9 @@ struct Assemblatore<'l> {
     larghezza: Option<usize>,
     /// Header phase: the cells seen so far (up to `max_colonne`); data phase: the current row.
     celle: Vec<Cella>,
+    /// Data phase: the text buffers of the previous row's cells, by column, reused for the
+    /// next row's texts (no allocation per cell).
+    riserva: Vec<String>,
     /// Header phase: the last non-blank column within `max_colonne`.
     ultima_intestazione: Option<u32>,
     /// Header phase: the farthest non-blank column at or beyond `max_colonne`.
@@ -632,6 +635,7 @@ impl<'l> Assemblatore<'l> {
             riga_non_vuota: false,
             larghezza: None,
             celle: Vec::new(),
+            riserva: Vec::new(),
             ultima_intestazione: None,
             oltre_limite: None,
         }
@@ -652,7 +656,12 @@ impl<'l> Assemblatore<'l> {
             }
             self.riga = Some(riga);
             if let Some(larghezza) = self.larghezza {
-                self.celle.clear();
+                self.riserva.resize_with(larghezza, String::new);
+                for (c, r) in self.celle.iter_mut().zip(self.riserva.iter_mut()) {
+                    if let Cella::Testo(s) = std::mem::replace(c, Cella::Vuota) {
+                        *r = s;
+                    }
+                }
                 self.celle.resize(larghezza, Cella::Vuota);
             }
         }
@@ -667,7 +676,8 @@ impl<'l> Assemblatore<'l> {
             Some(larghezza) => {
                 // Cells beyond the header are dropped (the row still counts as data).
                 if col < larghezza {
-                    self.celle[col] = self.converti(grezza, riga, colonna)?;
+                    let buffer = std::mem::take(&mut self.riserva[col]);
+                    self.celle[col] = self.converti(grezza, riga, colonna, buffer)?;
                 }
             }
             None => {
@@ -675,7 +685,7 @@ impl<'l> Assemblatore<'l> {
                     if self.celle.len() <= col {
                         self.celle.resize(col + 1, Cella::Vuota);
                     }
-                    self.celle[col] = self.converti(grezza, riga, colonna)?;
+                    self.celle[col] = self.converti(grezza, riga, colonna, String::new())?;
                     if !vuota {
                         self.ultima_intestazione = self.ultima_intestazione.max(Some(colonna));
                     }
@@ -742,6 +752,7 @@ impl<'l> Assemblatore<'l> {
         grezza: Grezza<'_>,
         riga: u32,
         colonna: u32,
+        mut buffer: String,
     ) -> Result<Cella, ErroreLettura> {
         let testo = |s: &str| -> Result<(), ErroreLettura> {
             if s.len() > self.limiti.max_cella {
@@ -776,7 +787,9 @@ impl<'l> Assemblatore<'l> {
                     if s.is_empty() {
                         Cella::Vuota
                     } else {
-                        Cella::Testo(s.to_owned())
+                        buffer.clear();
+                        buffer.push_str(s);
+                        Cella::Testo(buffer)
                     }
                 }
                 DataRef::Float(f) => numero(f),

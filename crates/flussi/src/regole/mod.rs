@@ -13,6 +13,8 @@ pub struct Contesto<'a> {
     pub dominio: &'static Dominio,
     pub opzioni: &'a Opzioni,
     pub out: &'a mut Raccolta,
+    /// Required tables missing from the flow: checks that need them do not run.
+    pub mancanti: &'a std::collections::HashSet<&'static str>,
 }
 
 impl Contesto<'_> {
@@ -83,6 +85,24 @@ impl Contesto<'_> {
                 gravita: Gravita::Avviso,
                 messaggio,
             },
+        );
+    }
+
+    /// A check of table `tabella` that could not run, said once (instead of one issue per row
+    /// that would only repeat that a table is missing).
+    pub fn non_eseguito_su(&mut self, tabella: &str, campo: &str, messaggio: String) {
+        let ti = self.dominio.indice_tabella(tabella).unwrap_or(0);
+        let t = &self.dominio.tabelle[ti];
+        segnala(
+            self.out,
+            ti,
+            t,
+            None,
+            Some(campo),
+            None,
+            "controllo_non_eseguito",
+            Gravita::Avviso,
+            messaggio,
         );
     }
 
