@@ -154,6 +154,15 @@ struct Impostazioni {
         value_name = "SECONDI"
     )]
     posta_ritardo_s: Option<u64>,
+    /// Se questo server invia la posta in uscita; false se la invia un altro server [predefinito: true].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_POSTA_ATTIVA",
+        value_name = "true|false",
+        hide_possible_values = true
+    )]
+    posta_attiva: Option<bool>,
     /// Utente SMTP.
     #[arg(long, global = true, env = "PUSH_SMTP_UTENTE", value_name = "UTENTE")]
     smtp_utente: Option<String>,
@@ -492,6 +501,7 @@ impl Impostazioni {
             pec_mittente: self.pec_mittente.clone(),
             posta_tentativi: self.posta_tentativi,
             posta_ritardo_s: self.posta_ritardo_s,
+            posta_attiva: self.posta_attiva,
             session_secret: self.session_secret.clone().map(Segreto::new),
             durata_sessione_ore: self.durata_sessione_ore,
             log: self.log.clone(),

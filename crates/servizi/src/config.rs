@@ -82,6 +82,7 @@ pub struct Strato {
     pub pec_mittente: Option<String>,
     pub posta_tentativi: Option<u32>,
     pub posta_ritardo_s: Option<u64>,
+    pub posta_attiva: Option<bool>,
     pub session_secret: Option<Segreto>,
     pub durata_sessione_ore: Option<u32>,
     pub log: Option<String>,
@@ -130,6 +131,7 @@ impl Strato {
             pec_mittente: self.pec_mittente.or(sotto.pec_mittente),
             posta_tentativi: self.posta_tentativi.or(sotto.posta_tentativi),
             posta_ritardo_s: self.posta_ritardo_s.or(sotto.posta_ritardo_s),
+            posta_attiva: self.posta_attiva.or(sotto.posta_attiva),
             session_secret: self.session_secret.or(sotto.session_secret),
             durata_sessione_ore: self.durata_sessione_ore.or(sotto.durata_sessione_ore),
             log: self.log.or(sotto.log),
@@ -225,6 +227,8 @@ pub struct Config {
     /// The pause after a message's first failed attempt, in seconds; it doubles at each
     /// further failure, up to an hour.
     pub posta_ritardo_s: u64,
+    /// Whether this server sends the outbox's mail (`false`: another server does).
+    pub posta_attiva: bool,
     /// `None` only until [`Config::prepara_segreto`] has run.
     pub session_secret: Option<Segreto>,
     pub durata_sessione_ore: u32,
@@ -411,6 +415,7 @@ impl Config {
             pec,
             posta_tentativi: s.posta_tentativi.unwrap_or(10).max(1),
             posta_ritardo_s: s.posta_ritardo_s.unwrap_or(30).max(1),
+            posta_attiva: s.posta_attiva.unwrap_or(true),
             session_secret: s.session_secret,
             durata_sessione_ore: s.durata_sessione_ore.unwrap_or(8),
             log: s.log.unwrap_or_else(|| "info".into()),

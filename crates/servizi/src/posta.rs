@@ -444,6 +444,10 @@ impl Postino {
 /// Starts this server's sender; it runs until the returned task is aborted.
 pub fn avvia_postino(p: Piattaforma) -> Result<tokio::task::JoinHandle<()>, String> {
     let postino = Postino::new(&p.config)?;
+    if !p.config.posta_attiva {
+        tracing::info!("posta in uscita: questo server non invia (PUSH_POSTA_ATTIVA=false)");
+        return Ok(tokio::spawn(async {}));
+    }
     if p.config.modalita == Modalita::Produzione && p.config.smtp.is_none() {
         tracing::warn!(
             "nessun server SMTP configurato (--smtp-host): le notifiche restano in coda finché non lo si configura"

@@ -11,15 +11,15 @@ use servizi::token::Richiedente;
 use crate::aiuto::{Opzioni, TestApp, url_postgres};
 
 /// A `push serve` child process on the test app's database and data directory.
-struct Server {
+pub(crate) struct Server {
     figlio: Child,
-    url: String,
+    pub(crate) url: String,
     log: Arc<Mutex<String>>,
 }
 
 impl Server {
     /// Starts the process; does not wait for it to answer.
-    fn lancia(app: &TestApp, ambiente: &[(&str, &str)]) -> Server {
+    pub(crate) fn lancia(app: &TestApp, ambiente: &[(&str, &str)]) -> Server {
         let porta = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -51,7 +51,7 @@ impl Server {
         Server { figlio, url, log }
     }
 
-    async fn avvia(app: &TestApp, ambiente: &[(&str, &str)]) -> Server {
+    pub(crate) async fn avvia(app: &TestApp, ambiente: &[(&str, &str)]) -> Server {
         let mut s = Server::lancia(app, ambiente);
         for _ in 0..200 {
             if let Ok(r) = reqwest::get(format!("{}/healthz", s.url)).await
@@ -77,7 +77,7 @@ impl Server {
         panic!("il server non è terminato: {}", self.log.lock().unwrap());
     }
 
-    async fn attendi_log(&self, testo: &str) {
+    pub(crate) async fn attendi_log(&self, testo: &str) {
         for _ in 0..600 {
             if self.log.lock().unwrap().contains(testo) {
                 return;
@@ -91,7 +91,7 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown, no rollback by the process itself.
-    fn uccidi(&mut self) {
+    pub(crate) fn uccidi(&mut self) {
         let _ = self.figlio.kill();
         self.figlio.wait().unwrap();
     }
