@@ -596,6 +596,7 @@ impl Piattaforma {
         )
         .await?;
         tx.commit().await?;
+        self.posta_accodata();
         Ok(anteprime.len())
     }
 
@@ -639,12 +640,16 @@ impl Piattaforma {
                 adesso,
             )
             .await?;
-        for (indirizzo, persona) in &c.indirizzi {
+        if !c.indirizzi.is_empty() {
             crate::posta_solleciti::accoda(
                 tx,
+                if escalation_di.is_some() {
+                    "sollecito.escalation"
+                } else {
+                    "sollecito"
+                },
                 c.canale,
-                indirizzo,
-                persona.as_deref(),
+                &c.indirizzi,
                 &c.ente,
                 id,
                 &a.oggetto,
@@ -739,6 +744,9 @@ impl Piattaforma {
                 n += 1;
             }
             tx.commit().await?;
+        }
+        if n > 0 {
+            self.posta_accodata();
         }
         Ok(n)
     }

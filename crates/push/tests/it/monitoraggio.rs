@@ -410,6 +410,21 @@ async fn i_solleciti_vanno_solo_a_chi_deve_ancora_e_poi_alla_pec() {
     assert_eq!(pec[0].sollecito.ente, BRINDISI);
     assert_eq!(pec[0].sollecito.canale, "pec");
     assert!(pec[0].sollecito.destinatari.starts_with("protocollo@pec."));
+    let m = consegnati(&app, pec[0].sollecito.id).await;
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        (m[0].canale.as_str(), m[0].tipo.as_str()),
+        ("pec", "sollecito.escalation")
+    );
+    assert!(m[0].oggetto.contains("secondo sollecito"));
+    // The first reminder went by e-mail to Brindisi's two people.
+    let primo = registro
+        .iter()
+        .find(|v| v.sollecito.ente == BRINDISI && v.sollecito.escalation_di.is_none())
+        .unwrap();
+    let m = consegnati(&app, primo.sollecito.id).await;
+    assert_eq!(m.len(), 2);
+    assert!(m.iter().all(|m| m.canale == "email" && m.persona.is_some()));
     let bari_s = registro.iter().find(|v| v.sollecito.ente == BARI).unwrap();
     assert_eq!(
         bari_s.sollecito.esito_escalation.as_deref(),
@@ -453,4 +468,49 @@ async fn la_dimostrazione_completa_ha_raccolte_e_solleciti_ai_tre_pilota() {
         assert!(v.sollecito.errore.is_none());
         assert!(v.sollecito.destinatari.starts_with("protocollo@pec."));
     }
+    // Delivered to the development mailbox (no SMTP server configured), one PEC message each;
+    // the reminder's outcome says so.
+    for v in &registro {
+        let m = consegnati(&app, v.sollecito.id).await;
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].stato, "inviato");
+        assert_eq!(m[0].canale, "pec");
+        assert_eq!(m[0].trasporto.as_deref(), Some("casella"));
+        assert_eq!(m[0].destinatario, v.sollecito.destinatari);
+        assert_eq!(m[0].tipo, "sollecito");
+        assert!(
+            m[0].testo
+                .contains("la registrazione dell'ente sulla piattaforma")
+        );
+    }
+    let registro = app.p.solleciti(&s, None).await.unwrap();
+    assert!(
+        registro.iter().all(|v| v.esito == "inviato (1 su 1)"),
+        "{:?}",
+        registro.iter().map(|v| &v.esito).collect::<Vec<_>>()
+    );
+}
+
+/// The outbox messages of a reminder, once none is waiting any more.
+async fn consegnati(app: &TestApp, sollecito: i64) -> Vec<archivio::Messaggio> {
+    for _ in 0..300 {
+        let v = app
+            .p
+            .db
+            .elenco_messaggi(&archivio::FiltroMessaggi {
+                sollecito: Some(sollecito),
+                limite: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        if !v.is_empty()
+            && v.iter()
+                .all(|m| !matches!(m.stato.as_str(), "in_coda" | "in_invio"))
+        {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("messaggi del sollecito {sollecito} non consegnati");
 }
