@@ -10,6 +10,7 @@
 //! committed by construction of the services.
 
 mod audit;
+mod comunicazioni;
 mod enti;
 mod errore;
 mod flussi;
@@ -28,6 +29,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use audit::{FiltroAudit, NuovaVoce};
+pub use comunicazioni::{Allegato, Comunicazione, Lettore, NuovaComunicazione};
 pub use enti::{Ente, NuovoEnte, Registrazione};
 pub use errore::ErroreArchivio;
 pub use flussi::{

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod avvisi;
 pub mod casuale;
+pub mod comunicazioni;
 pub mod config;
 pub mod demo;
 pub mod demo_monitoraggio;

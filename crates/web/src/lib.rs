@@ -156,6 +156,17 @@ fn rotte(stato: &Stato) -> Rotte {
             get(pagine::flussi::scarica_report),
         )
         .route("/area/esame", get(pagine::flussi::coda))
+        .route("/comunicazioni", get(pagine::comunicazioni::elenco))
+        .route("/comunicazioni/{id}", get(pagine::comunicazioni::dettaglio))
+        .route(
+            "/comunicazioni/{id}/allegati/{allegato}",
+            get(pagine::comunicazioni::allegato),
+        )
+        .route("/area/comunicazioni", get(pagine::comunicazioni::gestisci))
+        .route(
+            "/area/comunicazioni/{id}/ritiro",
+            post(pagine::comunicazioni::ritira),
+        )
         .route("/area/messaggi", get(pagine::posta::miei))
         .route("/area/messaggi/{id}", get(pagine::posta::mio))
         .route("/area/enti/{codice}/messaggi", get(pagine::posta::ente))
@@ -208,6 +219,18 @@ fn rotte(stato: &Stato) -> Rotte {
             contesto::cookie_csrf,
         ))
         .layer(axum::extract::DefaultBodyLimit::disable());
+    // News with attachments: each attachment is bounded while it is received.
+    let notizie = Rotte::new()
+        .route("/area/comunicazioni", post(pagine::comunicazioni::pubblica))
+        .layer(axum::middleware::from_fn_with_state(
+            stato.clone(),
+            contesto::cookie_csrf,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            (servizi::comunicazioni::LIMITE_ALLEGATO as usize + 64 * 1024)
+                * servizi::comunicazioni::MAX_ALLEGATI
+                + 1024 * 1024,
+        ));
     let api = Rotte::new()
         .route("/api/v1/enti", get(api::enti))
         .route("/api/v1/openapi.json", get(api::openapi))
@@ -216,6 +239,7 @@ fn rotte(stato: &Stato) -> Rotte {
         .merge(pagine)
         .merge(validatore)
         .merge(caricamento)
+        .merge(notizie)
         .merge(api)
         .merge(
             api_flussi::rotte().route_layer(axum::middleware::from_fn(api::richiede_credenziali)),

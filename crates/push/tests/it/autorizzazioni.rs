@@ -113,6 +113,37 @@ const ROTTE: &[Rotta] = &[
         [200; 6],
     ),
     r(Get, "/static/../Cargo.toml", Niente, &[], [404; 6]),
+    r(Get, "/comunicazioni", Niente, &[], [200; 6]),
+    r(Get, "/comunicazioni/999999", Niente, &[], [404; 6]),
+    r(
+        Get,
+        "/comunicazioni/999999/allegati/1",
+        Niente,
+        &[],
+        [404; 6],
+    ),
+    r(
+        Get,
+        "/area/comunicazioni",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 403, 200],
+    ),
+    r(
+        Post,
+        "/area/comunicazioni",
+        Niente,
+        &[("titolo", "x")],
+        // Not multipart: refused as malformed (comunicazioni.rs checks a real form's 403).
+        [303, 400, 400, 400, 400, 400],
+    ),
+    r(
+        Post,
+        "/area/comunicazioni/999999/ritiro",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 403, 404],
+    ),
     r(Get, "/area", Niente, &[], [303, 200, 200, 200, 200, 200]),
     r(
         Get,

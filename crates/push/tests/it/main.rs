@@ -19,6 +19,7 @@ mod audit;
 mod autorizzazioni;
 mod avvio;
 mod caricamento;
+mod comunicazioni;
 mod contabilita;
 mod csrf;
 mod demo;

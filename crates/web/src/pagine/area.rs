@@ -39,7 +39,9 @@ pub async fn home(State(st): State<Stato>, cx: Contesto) -> Result<Html<String>,
         &st,
         &cx,
         "area.html",
-        context! { enti_utente => enti, in_attesa, mie, puo_registrare },
+        context! { enti_utente => enti, in_attesa, mie, puo_registrare,
+        notizie => st.p.comunicazioni(s, 5).await?, banner => st.p.banner(s).await?,
+        casella => st.p.casella_di_sviluppo() },
     )
 }
 

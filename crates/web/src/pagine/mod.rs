@@ -2,6 +2,7 @@
 
 pub mod accesso;
 pub mod area;
+pub mod comunicazioni;
 pub mod documentazione;
 pub mod flussi;
 pub mod monitoraggio;

@@ -19,7 +19,8 @@ pub async fn home(State(st): State<Stato>, cx: Contesto) -> Result<Html<String>,
         &st,
         &cx,
         "home.html",
-        context! { registrati, pilota, totale => enti.len() },
+        context! { registrati, pilota, totale => enti.len(),
+        notizie => st.p.comunicazioni(cx.soggetto(), 5).await?, banner => st.p.banner(cx.soggetto()).await? },
     )
 }
 
