@@ -526,3 +526,63 @@ test('monitoraggio: cruscotto di marzo 2018, comunicato, raccolte e solleciti', 
   await foto(p, '35-solleciti', { intera: false });
   await fine({ ctx, p, errori });
 });
+
+// News: hostile Markdown and HTML written by the Region reach the browser neutralised (no
+// script runs, none is in the DOM), with its attachment and today's banner; the outbox and the
+// development mailbox, where every message the demo sent can be read.
+test('comunicazioni ostili neutralizzate, banner, posta in uscita e casella di sviluppo', async () => {
+  const { ctx, p, errori } = await pagina();
+  const dialoghi = [];
+  p.on('dialog', d => { dialoghi.push(d.message()); d.dismiss().catch(() => {}); });
+  await accediComeTutte(p, 'Amministratore regionale');
+  await p.goto(`${base}/area/comunicazioni`);
+  await foto(p, '40-comunicazioni-gestione');
+  const ostile = [
+    'Si comunica l\'avvio della **raccolta 2026** dei flussi del patrimonio.',
+    '',
+    '<script>window.__xss = 1; alert("xss")</script>',
+    '',
+    '<img src=x onerror="window.__xss = 2; alert(2)">',
+    '',
+    '[scarica il modulo](javascript:window.__xss=3) e <a href="https://www.regione.puglia.it" onclick="window.__xss=4">sito della Regione</a>',
+    '',
+    '<iframe src="javascript:alert(5)"></iframe><svg onload="window.__xss=5"></svg><style>body{display:none}</style>',
+    '',
+    '- scadenza: 31/03/2026',
+    '- referente: Sezione Politiche Abitative',
+  ].join('\n');
+  const oggi = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Rome' }).format(new Date());
+  await p.fill('#titolo', 'Avvio della raccolta 2026 <script>alert("titolo")</script>');
+  await p.fill('#corpo', ostile);
+  await p.fill('#banner_dal', oggi);
+  await p.setInputFiles('#allegati', { name: 'nota.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 nota') });
+  await Promise.all([p.waitForURL(/\/comunicazioni\/\d+\?esito=pubblicata$/), p.click('button:has-text("Pubblica")')]);
+  assert.equal(await p.evaluate(() => window.__xss), undefined, 'nessuno script eseguito');
+  assert.equal(await p.locator('.push-corpo-notizia script, .push-corpo-notizia iframe, .push-corpo-notizia img, .push-corpo-notizia svg, .push-corpo-notizia style').count(), 0);
+  assert.equal(await p.locator('.push-corpo-notizia [onclick], .push-corpo-notizia a[href^="javascript"]').count(), 0);
+  assert.match(await p.locator('h1').innerText(), /<script>alert\("titolo"\)<\/script>/, 'il titolo resta testo');
+  assert.equal(await p.locator('.push-corpo-notizia strong').innerText(), 'raccolta 2026');
+  assert.ok(await p.locator('a:has-text("nota.pdf")').isVisible(), 'allegato');
+  await foto(p, '41-comunicazione');
+  // The banner and the news on the home page, for the public too.
+  await p.goto(`${base}/area`);
+  await esci(p);
+  await p.goto(base);
+  assert.ok(await p.locator('.push-banner-comunicazione').isVisible(), 'banner');
+  assert.match(await p.locator('#notizie').locator('..').innerText(), /Avvio della raccolta 2026/);
+  assert.equal(await p.evaluate(() => window.__xss), undefined);
+  await foto(p, '42-home-comunicazioni');
+  // The outbox and the development mailbox.
+  await accediComeTutte(p, 'Amministratore regionale');
+  await p.goto(`${base}/area/posta`);
+  await foto(p, '43-posta-in-uscita', { intera: false });
+  await p.goto(`${base}/sviluppo/posta`);
+  const righe = await p.locator('main table tbody tr a').count();
+  assert.ok(righe > 0, 'la casella di sviluppo mostra i messaggi della dimostrazione');
+  await foto(p, '44-casella-sviluppo', { intera: false });
+  await Promise.all([p.waitForURL(/\/sviluppo\/posta\/\d+$/), p.locator('main table tbody tr a').first().click()]);
+  assert.ok((await p.locator('pre.push-messaggio').innerText()).length > 20);
+  await foto(p, '45-messaggio');
+  assert.deepEqual(dialoghi, []);
+  await fine({ ctx, p, errori });
+});
