@@ -542,9 +542,22 @@ mod test {
             oidc_issuer: Some("http://x".into()),
             ..Default::default()
         };
-        let c = Config::risolvi(s).unwrap();
+        let c = Config::risolvi(Strato {
+            smtp_host: Some("smtp.x".into()),
+            smtp_utente: Some("u".into()),
+            smtp_password: Some(Segreto::new("password-smtp")),
+            pec_host: Some("pec.x".into()),
+            pec_utente: Some("p".into()),
+            pec_password: Some(Segreto::new("password-pec")),
+            ..s
+        })
+        .unwrap();
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("segretissimo"));
+        assert!(
+            !dbg.contains("password-smtp") && !dbg.contains("password-pec"),
+            "{dbg}"
+        );
         assert!(!dbg.contains(&"x".repeat(40)));
     }
 
@@ -596,6 +609,51 @@ mod test {
         );
         // development defaults to the development login
         assert!(Config::risolvi(Strato::default()).unwrap().accesso_sviluppo);
+    }
+
+    #[test]
+    fn posta_smtp_e_pec() {
+        let c = Config::risolvi(Strato {
+            smtp_host: Some("smtp.x".into()),
+            pec_host: Some("pec.x".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let smtp = c.smtp.unwrap();
+        assert_eq!((smtp.tls, smtp.port), (TlsSmtp::Starttls, 587));
+        let pec = c.pec.unwrap();
+        assert_eq!((pec.tls, pec.port), (TlsSmtp::Implicito, 465));
+        assert_eq!("IMPLICITO".parse::<TlsSmtp>(), Ok(TlsSmtp::Implicito));
+        assert!(
+            "ssl"
+                .parse::<TlsSmtp>()
+                .unwrap_err()
+                .contains("nessuno, starttls o implicito")
+        );
+        // User and password go together; a password never travels in clear in production.
+        assert!(
+            Config::risolvi(Strato {
+                smtp_host: Some("smtp.x".into()),
+                smtp_utente: Some("u".into()),
+                ..Default::default()
+            })
+            .is_err()
+        );
+        let e = Config::risolvi(Strato {
+            modalita: Some(Modalita::Produzione),
+            session_secret: Some(Segreto::new("s".repeat(40))),
+            oidc_client_secret: Some(Segreto::new("k")),
+            oidc_client_id: Some("c".into()),
+            oidc_issuer: Some("http://x".into()),
+            base_url: Some("https://push.regione.puglia.it".into()),
+            smtp_host: Some("smtp.x".into()),
+            smtp_tls: Some(TlsSmtp::Nessuno),
+            smtp_utente: Some("u".into()),
+            smtp_password: Some(Segreto::new("p")),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.0.contains("in chiaro"), "{e}");
     }
 
     #[test]
