@@ -10,9 +10,12 @@ use crate::demo::{RiepilogoDemo, Scenario};
 use crate::solleciti::Motivo;
 use crate::{ErroreServizio, Esito, Piattaforma};
 
-/// The demo PEC address of an entity: the same form as its registration's.
+/// The demo PEC address of an entity: the same form as a Comune's registration
+/// (`protocollo@pec.lecce.push-demo.invalid`).
 pub fn pec_demo(denominazione: &str) -> String {
     let slug: String = denominazione
+        .strip_prefix("Comune di ")
+        .unwrap_or(denominazione)
         .to_lowercase()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })

@@ -514,3 +514,117 @@ async fn consegnati(app: &TestApp, sollecito: i64) -> Vec<archivio::Messaggio> {
     }
     panic!("messaggi del sollecito {sollecito} non consegnati");
 }
+
+#[tokio::test]
+#[ignore = "richiede Python con aiosmtpd (PUSH_TEST_PYTHON_SMTP): lo esegue .ci/run"]
+async fn smtp_i_solleciti_arrivano_e_l_escalation_arriva_alla_pec() {
+    use crate::smtp::{Modo, ServerSmtp, porta_libera};
+    // E-mail through a relay on this host; PEC over implicit TLS with authentication (one CA
+    // setting serves both, so the e-mail relay is plain: TLS of e-mail is `posta_smtp`'s).
+    let smtp = ServerSmtp::avvia(porta_libera(), Modo::Nessuno, None);
+    let pec = ServerSmtp::avvia(
+        porta_libera(),
+        Modo::Implicito,
+        Some(("pec", "segreto-pec")),
+    );
+    let t0 = Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap();
+    let app = TestApp::con(Opzioni {
+        orologio: Some(t0),
+        impostazioni: servizi::config::Strato {
+            smtp_host: Some("127.0.0.1".into()),
+            smtp_port: Some(smtp.porta),
+            smtp_tls: Some(servizi::TlsSmtp::Nessuno),
+            smtp_ca: Some(pec.ca.clone()),
+            smtp_mittente: Some("push@regione.push-demo.invalid".into()),
+            pec_host: Some("127.0.0.1".into()),
+            pec_port: Some(pec.porta),
+            pec_tls: Some(servizi::TlsSmtp::Implicito),
+            pec_utente: Some("pec".into()),
+            pec_password: Some(servizi::Segreto::new("segreto-pec")),
+            pec_mittente: Some("push@pec.regione.push-demo.invalid".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    // The registry's PEC addresses of the demo.
+    app.p
+        .carica_monitoraggio_demo(&app.demo, Scenario::Marzo2018)
+        .await
+        .unwrap();
+    let admin = app.come(&app.admin()).await;
+    // The three unregistered pilots, at their PEC addresses.
+    let r = admin
+        .post_form(
+            "/area/solleciti",
+            "/area/solleciti",
+            &[
+                ("motivo", "pilota_non_registrato"),
+                ("enti", "071024"),
+                ("enti", "073027"),
+                ("enti", "075035"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    // Brindisi, registered without flows: by e-mail to its legal representative and referent.
+    let r = admin
+        .post_form(
+            "/area/solleciti?motivo=senza_flusso_accettato",
+            "/area/solleciti",
+            &[("motivo", "senza_flusso_accettato"), ("enti", BRINDISI)],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let e = smtp.attendi(2).await;
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert!(e.iter().all(|r| r.da == "push@regione.push-demo.invalid"));
+    assert!(
+        e.iter()
+            .all(|r| r.oggetto == "PUSH – invio dei flussi del patrimonio: Comune di Brindisi")
+    );
+    assert!(e.iter().all(|r| {
+        r.testo
+            .as_deref()
+            .unwrap()
+            .contains("Spettabile Comune di Brindisi")
+    }));
+    // Fifteen days later Brindisi still owes: the reminder goes to its PEC address.
+    app.p.orologio.imposta(t0 + Duration::days(15));
+    assert_eq!(app.p.escala_solleciti().await.unwrap(), 1);
+    app.p.posta_accodata();
+    let p = pec.attendi(4).await;
+    assert_eq!(p.len(), 4, "{p:#?}");
+    assert!(
+        p.iter()
+            .all(|r| r.tls && r.autenticato && r.da == "push@pec.regione.push-demo.invalid")
+    );
+    let mut a: Vec<String> = p.iter().flat_map(|r| r.a.clone()).collect();
+    a.sort();
+    assert_eq!(
+        a,
+        [
+            "protocollo@pec.brindisi.push-demo.invalid",
+            "protocollo@pec.foggia.push-demo.invalid",
+            "protocollo@pec.lecce.push-demo.invalid",
+            "protocollo@pec.taranto.push-demo.invalid",
+        ]
+    );
+    let escalation = p.iter().find(|r| r.a[0].contains("brindisi")).unwrap();
+    assert_eq!(
+        escalation.oggetto,
+        "PUSH – secondo sollecito: Comune di Brindisi"
+    );
+    // Every reminder's outcome is «inviato».
+    let registro = app.p.solleciti(&admin_soggetto(&app), None).await.unwrap();
+    assert_eq!(registro.len(), 5);
+    for v in &registro {
+        consegnati(&app, v.sollecito.id).await;
+    }
+    let registro = app.p.solleciti(&admin_soggetto(&app), None).await.unwrap();
+    assert!(
+        registro.iter().all(|v| v.esito.starts_with("inviato")),
+        "{:?}",
+        registro.iter().map(|v| &v.esito).collect::<Vec<_>>()
+    );
+}
