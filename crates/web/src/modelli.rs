@@ -49,6 +49,9 @@ pub fn ambiente() -> Environment<'static> {
     }
     env.add_filter("etichetta", |s: String| etichetta(&s).to_string());
     crate::formati::registra(&mut env);
+    env.add_filter("stato_messaggio", |s: String| {
+        servizi::posta::etichetta_stato(&s).to_string()
+    });
     env.add_filter("stato_flusso", |s: String| {
         dominio::StatoFlusso::parse(&s)
             .map(|x| x.etichetta().to_string())

@@ -199,6 +199,14 @@ async fn ogni_passo_del_flusso_notifica_chi_lo_ha_fatto() {
         pagina.contains(&email) && pagina.contains(&prot_html),
         "{pagina}"
     );
+    // The entity's page too, to the Region; the public sees no message and no address.
+    let (_, pagina) = admin.testo(&format!("/enti/{ANDRIA}")).await;
+    assert!(
+        pagina.contains("Messaggi inviati") && pagina.contains(&email),
+        "{pagina}"
+    );
+    let (_, pagina) = app.browser().testo(&format!("/enti/{ANDRIA}")).await;
+    assert!(!pagina.contains("Messaggi inviati") && !pagina.contains(&email));
     let pagina = admin.get("/sviluppo/posta").await.text().await.unwrap();
     assert!(pagina.contains(&prot_html), "{pagina}");
     let r = admin

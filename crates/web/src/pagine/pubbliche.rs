@@ -87,13 +87,19 @@ pub async fn ente(
     } else {
         (vec![], vec![])
     };
+    // The messages logged for the entity (notifications, reminders), with their outcome.
+    let messaggi = if riservato {
+        st.p.messaggi_ente(s, c.as_str(), 10).await?
+    } else {
+        vec![]
+    };
     pagina(
         &st,
         &cx,
         "ente.html",
         context! {
             ente => VoceRegistro::from(&e), dettaglio => e, riservato, referenti,
-            gestisce_referenti, gestisce_token, gestisce_pilota, raccolte, solleciti,
+            gestisce_referenti, gestisce_token, gestisce_pilota, raccolte, solleciti, posta_ente => messaggi,
         },
     )
 }
