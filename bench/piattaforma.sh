@@ -9,8 +9,9 @@
 #     bash bench/piattaforma.sh
 #
 # For each binary (PUSH, and PUSH_PRIMA when given, to compare two builds in one run), on a
-# fresh SQLite data directory with the demo entities (`push demo`): start `push serve`, then
-# RIPETIZIONI times upload the flow through the API as ARCA-PC and poll its state every 20 ms
+# fresh SQLite data directory with the demo entities (`push demo`) each time (the same file
+# uploaded twice would be the same flow), RIPETIZIONI times: start `push serve`, upload the flow
+# through the API as ARCA-PC and poll its state every 20 ms
 # until it is no longer `caricato` or `in_validazione`; the time is from just before the upload
 # to the first poll that sees the outcome (so it includes the HTTP upload, the queue, the row
 # estimate, the validation, the staging files and the transaction). Then RIPETIZIONI times
@@ -71,17 +72,18 @@ attendi() { # TOKEN ID → state at the end
 migliore() { sort -n | head -1; }
 
 misura() { # NAME BINARY → prints one table row
-  local nome=$1 bin=$2 dati=$LAVORO/dati-$1 tempi_p=() tempi_v=() cpu_p=() cpu_v=() stato="" server t0 c0 id i
-  rm -rf "$dati"
-  export PUSH_DATA_DIR=$dati PUSH_LOG=warn
+  local nome=$1 bin=$2 dati=$LAVORO/dati-$1 tempi_p=() tempi_v=() cpu_p=() cpu_v=() stato="" server t0 c0 id i token
   unset DATABASE_URL
-  "$bin" demo >/dev/null 2>&1
-  local token
-  token=$("$bin" token create --ente ARCA-PC --area PATRIMONIO --nome bench 2>/dev/null | tail -1)
-  "$bin" serve --listen "127.0.0.1:$PORTA" >"$LAVORO/serve-$nome.log" 2>&1 &
-  server=$!
-  until curl -fs -o /dev/null "http://127.0.0.1:$PORTA/healthz"; do sleep 0.2; done
+  export PUSH_LOG=warn
   for ((i = 1; i <= RIPETIZIONI; i++)); do
+    # A fresh platform each time: the same file uploaded again would be the same flow.
+    rm -rf "$dati"
+    export PUSH_DATA_DIR=$dati
+    "$bin" demo >/dev/null 2>&1
+    token=$("$bin" token create --ente ARCA-PC --area PATRIMONIO --nome bench 2>/dev/null | tail -1)
+    "$bin" serve --listen "127.0.0.1:$PORTA" >"$LAVORO/serve-$nome.log" 2>&1 &
+    server=$!
+    until curl -fs -o /dev/null "http://127.0.0.1:$PORTA/healthz"; do sleep 0.2; done
     t0=$(ms)
     c0=$(cpu_ms "$server")
     id=$(carica "$token" "$FLUSSO")
@@ -89,12 +91,10 @@ misura() { # NAME BINARY → prints one table row
     tempi_p+=($(($(ms) - t0)))
     cpu_p+=($(($(cpu_ms "$server") - c0)))
     echo "» $nome, piattaforma $i/$RIPETIZIONI: ${tempi_p[-1]} ms reali, ${cpu_p[-1]} ms CPU ($stato)" >&2
-    # The next upload of the same file must be validated again, not refused as a duplicate.
-    curl -fs -X POST -H "Authorization: Bearer $token" \
-      "http://127.0.0.1:$PORTA/api/v1/flussi/$id/ritiro" >/dev/null 2>&1 || true
+    kill "$server"
+    wait "$server" 2>/dev/null || true
+    rm -rf "$dati"
   done
-  kill "$server"
-  wait "$server" 2>/dev/null || true
   for ((i = 1; i <= RIPETIZIONI; i++)); do
     t0=$(ms)
     /usr/bin/time -f "%U %S" -o "$LAVORO/time.txt" "$bin" validate --dominio patrimonio --formato json "$FLUSSO" >"$LAVORO/validate-$nome.json" || true
@@ -108,7 +108,6 @@ misura() { # NAME BINARY → prints one table row
   pc=$(printf '%s\n' "${cpu_p[@]}" | migliore)
   vc=$(printf '%s\n' "${cpu_v[@]}" | migliore)
   echo "| $nome | $pc | $vc | $(awk -v a="$pc" -v b="$vc" 'BEGIN { printf "%.2f", a / b }') × | $p | $v | $(awk -v a="$p" -v b="$v" 'BEGIN { printf "%.2f", a / b }') × | $stato |"
-  rm -rf "$dati"
 }
 
 {

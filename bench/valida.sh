@@ -44,6 +44,7 @@
 #   RIGHE_XLSX=100000  RIPETIZIONI=3  SEME=1  ENTE=ARCA-PC
 #   RIPETIZIONI_GRANDE=1         repetitions of the large flows
 #   LAVORO=target/bench          folder of the generated files and of the outputs
+#   VENV=target/bench-venv       the virtualenv of frictionless
 #   CARGO_TARGET_DIR             honoured by every build (default: target)
 #   PUSH=<binary>                measure this binary instead of building the release one
 #   PUSH_PRIMA=<binary>          an older build measured beside it ("prima")
@@ -66,7 +67,7 @@ SEME=${SEME:-1}
 ENTE=${ENTE:-ARCA-PC}
 LAVORO=${LAVORO:-target/bench}
 TARGET=${CARGO_TARGET_DIR:-target}
-VENV=target/bench-venv
+VENV=${VENV:-target/bench-venv}
 
 mkdir -p "$LAVORO"
 LAVORO=$(cd "$LAVORO" && pwd)
@@ -364,7 +365,7 @@ fi
     echo "- macchina: $(nproc) CPU, $(lscpu | awk -F': *' '/Model name/ { print $2; exit }'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
     echo "- $(rustc --version), frictionless $F_VERSIONE, seme $SEME, ente $ENTE"
     echo "- carico medio a 1 minuto: $CARICO_INIZIO all'inizio, $(carico) alla fine (su $(nproc) CPU: oltre ~0.3 altri processi hanno disturbato le misure)"
-    echo "- tempo: il migliore di $RIPETIZIONI esecuzioni (tempo reale del processo, avvio compreso); RSS: il massimo dei picchi"
+    echo "- tempi (CPU e reale): il migliore di $RIPETIZIONI esecuzioni, avvio compreso; righe/s e rapporti sul tempo CPU; RSS: il massimo dei picchi"
     cat "$RISULTATI.corpo"
 } >"$RISULTATI"
 rm -f "$RISULTATI.corpo"
