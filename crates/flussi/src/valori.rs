@@ -297,12 +297,12 @@ pub(crate) fn interpreta_in(
             }
         },
         Tipo::Numero { .. } | Tipo::Denaro => {
-            let (n, dec) = match cella {
-                Cella::Numero(n) => (*n, None),
+            let (n, dec, letto) = match cella {
+                Cella::Numero(n) => (*n, None, None),
                 _ => {
                     let s = testo_da_cella(cella, &c.tipo)?;
                     match parse_numero(&s) {
-                        Some(n) => (n, Some(decimali(&s))),
+                        Some(n) => (n, Some(decimali(&s)), Some(s)),
                         None => {
                             return Err(problema(
                                 "tipo",
@@ -329,7 +329,14 @@ pub(crate) fn interpreta_in(
                         ),
                     ));
                 }
-                Valore::Denaro(centesimi as i64)
+                // Money is never a float (issue 9): written text is read digit by digit into
+                // cents; only a spreadsheet's numeric cell, a binary float in the file itself,
+                // is rounded to the cent.
+                let esatti = letto
+                    .as_deref()
+                    .and_then(|s| dominio::Importo::parse(s).ok())
+                    .map(dominio::Importo::centesimi);
+                Valore::Denaro(esatti.unwrap_or(centesimi as i64))
             } else {
                 if let Tipo::Numero { passo: Some(p) } = c.tipo {
                     let k = n / p;
@@ -626,6 +633,15 @@ mod test {
         assert_eq!(
             u("superficie_utile_mq", t("65,5")).unwrap(),
             Some(Valore::Numero(65.5))
+        );
+        // Money from text is exact to the cent, beyond what a float holds (2^53 cents).
+        let finanziato = {
+            let t = crate::spec::contabilita::dominio().tabella("interventi").unwrap();
+            &t.campi[t.indice("importo_finanziato").unwrap()]
+        };
+        assert_eq!(
+            interpreta(finanziato, &t("90071992547409.93"), oggi()).unwrap(),
+            Some(Valore::Denaro(9_007_199_254_740_993))
         );
         assert_eq!(
             u("canone_mensile", t("120,50")).unwrap(),
