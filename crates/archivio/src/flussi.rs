@@ -2,6 +2,7 @@
 //! counter.
 
 use chrono::{DateTime, Utc};
+use dominio::{CodiceEnte, DominioFlusso, StatoFlusso};
 use serde::Serialize;
 
 use crate::{Archivio, ErroreArchivio, Pool, Risultato, Tx, TxInner, su_pool, su_tx};
@@ -10,10 +11,10 @@ use crate::{Archivio, ErroreArchivio, Pool, Risultato, Tx, TxInner, su_pool, su_
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct Flusso {
     pub id: i64,
-    pub ente: String,
+    pub ente: CodiceEnte,
     pub denominazione_ente: String,
-    pub dominio: String,
-    pub stato: String,
+    pub dominio: DominioFlusso,
+    pub stato: StatoFlusso,
     pub nome_file: String,
     pub sha256: String,
     pub dimensione: i64,
@@ -53,7 +54,7 @@ const SELEZIONE: &str = "SELECT f.id, f.ente, e.denominazione AS denominazione_e
 /// A new flow, just stored.
 pub struct NuovoFlusso<'a> {
     pub ente: &'a str,
-    pub dominio: &'a str,
+    pub dominio: DominioFlusso,
     pub nome_file: &'a str,
     pub sha256: &'a str,
     pub dimensione: i64,
@@ -63,9 +64,9 @@ pub struct NuovoFlusso<'a> {
 /// Filters of the flow list.
 #[derive(Clone, Debug, Default)]
 pub struct FiltroFlussi {
-    pub ente: Option<String>,
-    pub dominio: Option<String>,
-    pub stato: Option<String>,
+    pub ente: Option<CodiceEnte>,
+    pub dominio: Option<DominioFlusso>,
+    pub stato: Option<StatoFlusso>,
     /// Only flows with `id` below this (paging backwards from the newest).
     pub prima_di: Option<i64>,
     pub limite: i64,
@@ -145,7 +146,7 @@ impl Archivio {
     pub async fn flusso_per_contenuto(
         &self,
         ente: &str,
-        dominio: &str,
+        dominio: DominioFlusso,
         sha256: &str,
     ) -> Risultato<Option<Flusso>> {
         let sql = format!("{SELEZIONE} WHERE f.ente = $1 AND f.dominio = $2 AND f.sha256 = $3");
@@ -160,13 +161,17 @@ impl Archivio {
              AND ($3 IS NULL OR f.stato = $3) AND ($4 IS NULL OR f.id < $4) ORDER BY f.id DESC LIMIT $5"
         );
         let v = su_pool!(self, p => sqlx::query_as::<_, Flusso>(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(&f.ente).bind(&f.dominio).bind(&f.stato).bind(f.prima_di).bind(f.limite)
+            .bind(&f.ente).bind(f.dominio).bind(f.stato).bind(f.prima_di).bind(f.limite)
             .fetch_all(p).await)?;
         Ok(v)
     }
 
     /// The last accepted flow of an entity and domain (the one the register reflects).
-    pub async fn ultimo_accettato(&self, ente: &str, dominio: &str) -> Risultato<Option<i64>> {
+    pub async fn ultimo_accettato(
+        &self,
+        ente: &str,
+        dominio: DominioFlusso,
+    ) -> Risultato<Option<i64>> {
         let v: Option<i64> = su_pool!(self, p => sqlx::query_scalar(
             "SELECT MAX(id) FROM flussi WHERE ente = $1 AND dominio = $2 AND stato = 'accettato'")
             .bind(ente).bind(dominio).fetch_one(p).await)?;
@@ -349,7 +354,12 @@ impl Tx {
     }
 
     /// Moves a flow from one state to another; `NonTrovato` if it was not in `da`.
-    pub async fn cambia_stato_flusso(&mut self, id: i64, da: &str, a: &str) -> Risultato<()> {
+    pub async fn cambia_stato_flusso(
+        &mut self,
+        id: i64,
+        da: StatoFlusso,
+        a: StatoFlusso,
+    ) -> Risultato<()> {
         let n = su_tx!(self, c => sqlx::query("UPDATE flussi SET stato = $3 WHERE id = $1 AND stato = $2")
             .bind(id).bind(da).bind(a).execute(c).await.map(|r| r.rows_affected()))?;
         if n == 0 {
@@ -371,7 +381,11 @@ impl Tx {
         firmatario: Option<&str>,
         ora: DateTime<Utc>,
     ) -> Risultato<()> {
-        let stato = if valido { "valido" } else { "non_valido" };
+        let stato = if valido {
+            StatoFlusso::Valido
+        } else {
+            StatoFlusso::NonValido
+        };
         let n = su_tx!(self, c => sqlx::query(
             "UPDATE flussi SET stato = $2, valido = $3, errori = $4, avvisi = $5, righe = $6, righe_lette = $6, \
              firmatario = $7, validato_il = $8 WHERE id = $1 AND stato = 'in_validazione'")
@@ -508,7 +522,7 @@ impl Tx {
     pub async fn esito_flusso(
         &mut self,
         id: i64,
-        stato: &str,
+        stato: StatoFlusso,
         da: &str,
         motivazione: Option<&str>,
         ora: DateTime<Utc>,
@@ -527,7 +541,7 @@ impl Tx {
     pub async fn supera_flussi(
         &mut self,
         ente: &str,
-        dominio: &str,
+        dominio: DominioFlusso,
         nuovo: i64,
     ) -> Risultato<Vec<i64>> {
         let v: Vec<i64> = su_tx!(self, c => sqlx::query_scalar(

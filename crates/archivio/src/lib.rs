@@ -42,7 +42,8 @@ pub use monitoraggio::{
 };
 pub use persone::{IncaricoRiga, Persona};
 pub use posta::{ContiPosta, FiltroMessaggi, Messaggio, NuovoMessaggio};
-pub use registro::{FiltroRegistro, NuovaVersione, Tavola, Versione, copia_campo};
+pub use registro::{FiltroRegistro, NuovaVersione, Ricerca, Tavola, Versione, copia_campo};
+
 pub use sessioni::{AccessoOidc, Sessione};
 pub use token::TokenRiga;
 

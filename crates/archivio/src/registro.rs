@@ -1,9 +1,12 @@
-//! The shared registers with history: one table `reg_<tabella>` per spec table, one row per
-//! version. A version is valid on day D when `valido_dal <= D` and (`valido_al` is NULL or
-//! `valido_al > D`); the current version has `valido_al` NULL. Nothing is deleted.
+//! The shared registers with history: one table `reg_<tabella>` per register table of a
+//! domain, one row per version. A version is valid on day D when `valido_dal <= D` and
+//! (`valido_al` is NULL or `valido_al > D`); the current version has `valido_al` NULL. Nothing is
+//! deleted.
 //!
-//! The field columns come from the spec (the service layer passes them in a [`Tavola`]); the
-//! names are checked here against a closed list before any SQL is built with them.
+//! The tables are not written in a migration: they are generated from the domains' definitions
+//! (`flussi::spec::registro`, turned into [`Tavola`]s by the service layer) and created or
+//! completed at start by [`Archivio::prepara_registro`]. Names are checked here (lower-case
+//! letters and `_`) before any SQL is built with them.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -12,35 +15,101 @@ use sqlx::Row;
 use crate::flussi::Segnaposti;
 use crate::{Archivio, ErroreArchivio, Pool, Risultato, Tx, TxInner, su_pool, su_tx};
 
-/// The register tables that exist in the migrations.
-const TAVOLE: &[&str] = &["complessi", "fabbricati", "unita"];
+/// What a register list's free-text search looks at, besides the key.
+#[derive(Clone, Debug)]
+pub enum Ricerca {
+    Campo(&'static str),
+    /// Fields joined by `/`.
+    Unione(Vec<&'static str>),
+    /// A field of the parent record (valid on the same day).
+    Genitore(&'static str),
+}
 
-/// A register table: its spec name and its field columns (in the spec's order).
+/// A register table: its storage name, its field columns (in the spec's order) and what the
+/// engine needs to build its storage and its queries.
 #[derive(Clone, Debug)]
 pub struct Tavola {
     nome: &'static str,
+    sql: String,
     campi: Vec<&'static str>,
-    /// Whether the table keeps the cadastral key column (`reg_unita`).
-    catasto: bool,
+    /// A cross-entity key column (indexed on current versions), e.g. `catasto`.
+    incrocio: Option<&'static str>,
+    /// The parent's storage name and the field of this table that holds the parent's key.
+    genitore: Option<(String, &'static str)>,
+    ricerca: Vec<Ricerca>,
+    /// Fields with an index of their own.
+    indicizzati: Vec<&'static str>,
+}
+
+/// A name safe to put in SQL: lower-case ASCII letters, digits after the first, `_`.
+fn nome_sicuro(n: &str) -> bool {
+    n.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && n.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && n.len() <= 60
+}
+
+fn corrotto(cosa: &str, n: &str) -> ErroreArchivio {
+    ErroreArchivio::Corrotto(format!("{cosa} di registro non valido: {n}"))
 }
 
 impl Tavola {
-    /// Checks the name against the migrations and the columns' spelling.
-    pub fn new(nome: &'static str, campi: Vec<&'static str>) -> Risultato<Self> {
-        let ok = TAVOLE.contains(&nome)
-            && campi
-                .iter()
-                .all(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
-        if !ok {
-            return Err(ErroreArchivio::Corrotto(format!(
-                "tabella di registro sconosciuta: {nome}"
-            )));
+    /// A register table `nome` stored in `sql`, with these field columns.
+    pub fn new(nome: &'static str, sql: String, campi: Vec<&'static str>) -> Risultato<Self> {
+        if !nome_sicuro(nome) || !nome_sicuro(&sql) {
+            return Err(corrotto("tabella", &sql));
+        }
+        if let Some(c) = campi
+            .iter()
+            .find(|c| !nome_sicuro(c) || COLONNE_FISSE.contains(c))
+        {
+            return Err(corrotto("campo", c));
         }
         Ok(Self {
             nome,
+            sql,
             campi,
-            catasto: nome == "unita",
+            incrocio: None,
+            genitore: None,
+            ricerca: Vec::new(),
+            indicizzati: Vec::new(),
         })
+    }
+    pub fn con_incrocio(mut self, colonna: &'static str) -> Risultato<Self> {
+        if !nome_sicuro(colonna) || self.campi.contains(&colonna) {
+            return Err(corrotto("campo", colonna));
+        }
+        self.incrocio = Some(colonna);
+        Ok(self)
+    }
+    /// Records hang from a record of `genitore` (storage name) through field `campo`.
+    pub fn con_genitore(mut self, genitore: String, campo: &'static str) -> Risultato<Self> {
+        if !nome_sicuro(&genitore) || self.indice(campo).is_none() {
+            return Err(corrotto("genitore", &genitore));
+        }
+        self.genitore = Some((genitore, campo));
+        Ok(self)
+    }
+    pub fn con_ricerca(mut self, r: Vec<Ricerca>) -> Risultato<Self> {
+        for x in &r {
+            let ok = match x {
+                Ricerca::Campo(c) => self.indice(c).is_some(),
+                Ricerca::Unione(v) => v.iter().all(|c| self.indice(c).is_some()),
+                Ricerca::Genitore(c) => self.genitore.is_some() && nome_sicuro(c),
+            };
+            if !ok {
+                return Err(corrotto("campo di ricerca", &format!("{x:?}")));
+            }
+        }
+        self.ricerca = r;
+        Ok(self)
+    }
+    pub fn con_indici(mut self, campi: Vec<&'static str>) -> Risultato<Self> {
+        if let Some(c) = campi.iter().find(|c| self.indice(c).is_none()) {
+            return Err(corrotto("indice", c));
+        }
+        self.indicizzati = campi;
+        Ok(self)
     }
     pub fn nome(&self) -> &'static str {
         self.nome
@@ -51,8 +120,12 @@ impl Tavola {
     pub fn indice(&self, campo: &str) -> Option<usize> {
         self.campi.iter().position(|c| *c == campo)
     }
-    fn sql(&self) -> String {
-        format!("reg_{}", self.nome)
+    /// The storage table's name.
+    pub fn nome_archivio(&self) -> &str {
+        &self.sql
+    }
+    fn sql(&self) -> &str {
+        &self.sql
     }
     fn colonne(&self, alias: &str) -> String {
         let mut s = format!(
@@ -65,7 +138,84 @@ impl Tavola {
         }
         s
     }
+
+    /// The indexes the engine needs besides the current-version and history ones:
+    /// (name, `CREATE INDEX` text).
+    fn indici(&self) -> Vec<(String, String)> {
+        let t = &self.sql;
+        let mut v = vec![
+            (
+                format!("{t}_corrente"),
+                format!(
+                    "CREATE UNIQUE INDEX IF NOT EXISTS {t}_corrente ON {t} (ente, chiave) WHERE valido_al IS NULL"
+                ),
+            ),
+            (
+                format!("{t}_storia"),
+                format!("CREATE INDEX IF NOT EXISTS {t}_storia ON {t} (ente, chiave, valido_dal)"),
+            ),
+        ];
+        // A parent's page lists its children; the parent filters and search join on it.
+        if let Some((_, c)) = &self.genitore {
+            v.push((
+                format!("{t}_{c}"),
+                format!("CREATE INDEX IF NOT EXISTS {t}_{c} ON {t} (ente, {c})"),
+            ));
+        }
+        for c in &self.indicizzati {
+            v.push((
+                format!("{t}_{c}"),
+                format!("CREATE INDEX IF NOT EXISTS {t}_{c} ON {t} ({c})"),
+            ));
+        }
+        if let Some(c) = self.incrocio {
+            v.push((
+                format!("{t}_{c}"),
+                format!("CREATE INDEX IF NOT EXISTS {t}_{c} ON {t} ({c}) WHERE valido_al IS NULL"),
+            ));
+        }
+        v
+    }
+
+    /// The `CREATE TABLE` of this register table on a backend.
+    pub fn ddl(&self, postgres: bool) -> String {
+        let id = if postgres {
+            "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+        } else {
+            "INTEGER PRIMARY KEY"
+        };
+        // No foreign keys: rows are written only by the merge, which holds the entity and the
+        // flow locked, and entities and flows are never deleted; the per-row checks halved the
+        // speed of loading a million units (bench/registro.sh).
+        let mut s = format!(
+            "CREATE TABLE IF NOT EXISTS {} (id {id}, ente TEXT NOT NULL, chiave TEXT NOT NULL,              impronta BIGINT NOT NULL, valido_dal DATE NOT NULL, valido_al DATE,              flusso_dal BIGINT NOT NULL, flusso_al BIGINT",
+            self.sql
+        );
+        for c in self.incrocio.iter().chain(&self.campi) {
+            s.push_str(", ");
+            s.push_str(c);
+            s.push_str(" TEXT");
+        }
+        s.push(')');
+        s
+    }
 }
+
+/// The columns every register table has before its fields.
+const COLONNE_FISSE: &[&str] = &[
+    "id",
+    "ente",
+    "chiave",
+    "impronta",
+    "valido_dal",
+    "valido_al",
+    "flusso_dal",
+    "flusso_al",
+];
+
+/// The PostgreSQL advisory lock that serializes servers preparing the register at start
+/// ("PUSHREG" in ASCII).
+const BLOCCO_PREPARAZIONE: i64 = 0x50_55_53_48_52_45_47;
 
 /// One version of a record.
 #[derive(Clone, Debug, Serialize)]
@@ -86,7 +236,8 @@ pub struct Versione {
 pub struct NuovaVersione {
     pub chiave: String,
     pub impronta: i64,
-    pub catasto: Option<String>,
+    /// The cross-entity key, for tables that keep one.
+    pub incrocio: Option<String>,
     pub campi: Vec<Option<String>>,
 }
 
@@ -96,9 +247,9 @@ pub struct FiltroRegistro {
     pub ente: Option<String>,
     /// Field = value (fields of the table, checked).
     pub uguale: Vec<(String, String)>,
-    /// Units only: the building's comune (as of the same date).
-    pub comune_unita: Option<String>,
-    /// Case-insensitive substring over codes (and, for units, the building's address).
+    /// Field of the parent record = value (the parent as valid on the same day).
+    pub genitore: Vec<(String, String)>,
+    /// Case-insensitive substring over the key and the table's searched fields.
     pub cerca: Option<String>,
     /// The register as it was on that day; `None` = now.
     pub alla_data: Option<NaiveDate>,
@@ -207,12 +358,97 @@ impl Archivio {
         Ok(out)
     }
 
-    /// The current cadastral keys of units of other entities: (key, entity).
-    pub async fn catasti_altrui(&self, ente: &str) -> Risultato<Vec<(String, String)>> {
-        let v: Vec<(String, String)> = su_pool!(self, p => sqlx::query_as(
-            "SELECT catasto, ente FROM reg_unita WHERE valido_al IS NULL AND ente <> $1 AND catasto IS NOT NULL")
+    /// The current cross-entity keys of other entities' records of a table: (key, entity).
+    pub async fn incroci_altrui(&self, t: &Tavola, ente: &str) -> Risultato<Vec<(String, String)>> {
+        let Some(c) = t.incrocio else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {c}, ente FROM {} WHERE valido_al IS NULL AND ente <> $1 AND {c} IS NOT NULL",
+            t.sql()
+        );
+        let v: Vec<(String, String)> = su_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(ente).fetch_all(p).await)?;
         Ok(v)
+    }
+
+    /// The column names of a register table as stored (empty if it does not exist).
+    pub async fn colonne_registro(&self, t: &Tavola) -> Risultato<Vec<String>> {
+        let v: Vec<String> = match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
+                    .bind(t.sql())
+                    .fetch_all(p)
+                    .await?
+            }
+            Pool::Pg(p) => {
+                sqlx::query_scalar(
+                    "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND table_name = $1",
+                )
+                .bind(t.sql())
+                .fetch_all(p)
+                .await?
+            }
+        };
+        Ok(v)
+    }
+
+    /// The index names of a register table as stored.
+    pub async fn indici_registro(&self, t: &Tavola) -> Risultato<Vec<String>> {
+        let v: Vec<String> = match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::query_scalar("SELECT name FROM pragma_index_list($1)")
+                    .bind(t.sql())
+                    .fetch_all(p)
+                    .await?
+            }
+            Pool::Pg(p) => {
+                sqlx::query_scalar(
+                    "SELECT CAST(indexname AS TEXT) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1",
+                )
+                .bind(t.sql())
+                .fetch_all(p)
+                .await?
+            }
+        };
+        Ok(v)
+    }
+
+    /// Creates the register tables that do not exist yet, adds the columns of fields the
+    /// definitions gained since, and the indexes the engine needs. Idempotent; servers starting
+    /// together queue on a lock (PostgreSQL) or on the write lock (SQLite). A column is never
+    /// dropped: a field removed from a definition keeps its history.
+    pub async fn prepara_registro(&self, tavole: &[Tavola]) -> Risultato<()> {
+        let postgres = self.is_postgres();
+        let mut esistenti = Vec::with_capacity(tavole.len());
+        for t in tavole {
+            esistenti.push(self.colonne_registro(t).await?);
+        }
+        let mut tx = self.inizia().await?;
+        if let TxInner::Pg(c) = &mut tx.inner {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(BLOCCO_PREPARAZIONE)
+                .execute(&mut **c)
+                .await?;
+        }
+        for (t, colonne) in tavole.iter().zip(esistenti) {
+            let mut comandi = Vec::new();
+            if colonne.is_empty() {
+                comandi.push(t.ddl(postgres));
+            } else {
+                for c in t.incrocio.iter().chain(&t.campi) {
+                    if !colonne.iter().any(|x| x == c) {
+                        comandi.push(format!("ALTER TABLE {} ADD COLUMN {c} TEXT", t.sql()));
+                    }
+                }
+            }
+            comandi.extend(t.indici().into_iter().map(|(_, ddl)| ddl));
+            for sql in comandi {
+                su_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(c).await.map(|r| r.rows_affected()))?;
+            }
+        }
+        tx.commit().await
     }
 
     /// Every version of one record, oldest first.
@@ -253,12 +489,25 @@ impl Archivio {
             par.push(Par::T(valore.clone()));
             dove.push(format!("r.{campo} = ${}", par.len()));
         }
-        let fabbricati_validi = valida_a("b.", data);
-        if let Some(c) = &f.comune_unita {
-            par.push(Par::T(c.clone()));
+        let genitore_valido = valida_a("b.", data);
+        if !f.genitore.is_empty() {
+            let Some((tg, campo)) = &t.genitore else {
+                return Err(ErroreArchivio::Corrotto(format!(
+                    "{}: filtro sul genitore senza genitore",
+                    t.nome
+                )));
+            };
+            let mut cond = Vec::new();
+            for (c, valore) in &f.genitore {
+                if !nome_sicuro(c) {
+                    return Err(corrotto("campo", c));
+                }
+                par.push(Par::T(valore.clone()));
+                cond.push(format!("b.{c} = ${}", par.len()));
+            }
             dove.push(format!(
-                "r.codice_fabbricato IN (SELECT b.chiave FROM reg_fabbricati b WHERE b.ente = r.ente AND b.comune_istat = ${} AND {fabbricati_validi})",
-                par.len()
+                "r.{campo} IN (SELECT b.chiave FROM {tg} b WHERE b.ente = r.ente AND {} AND {genitore_valido})",
+                cond.join(" AND ")
             ));
         }
         if let Some(q) = f.cerca.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
@@ -272,23 +521,24 @@ impl Archivio {
             par.push(Par::T(like));
             let k = par.len();
             let mut o = vec![format!("lower(r.chiave) LIKE ${k} ESCAPE '\\'")];
-            for c in [
-                "codice_fabbricato",
-                "codice_complesso",
-                "indirizzo",
-                "denominazione",
-            ] {
-                if t.indice(c).is_some() {
-                    o.push(format!("lower(r.{c}) LIKE ${k} ESCAPE '\\'"));
+            for x in &t.ricerca {
+                match x {
+                    Ricerca::Campo(c) => o.push(format!("lower(r.{c}) LIKE ${k} ESCAPE '\\'")),
+                    Ricerca::Unione(v) => {
+                        let unione: Vec<String> = v.iter().map(|c| format!("r.{c}")).collect();
+                        o.push(format!(
+                            "lower({}) LIKE ${k} ESCAPE '\\'",
+                            unione.join(" || '/' || ")
+                        ));
+                    }
+                    Ricerca::Genitore(c) => {
+                        if let Some((tg, campo)) = &t.genitore {
+                            o.push(format!(
+                                "r.{campo} IN (SELECT b.chiave FROM {tg} b WHERE b.ente = r.ente AND lower(b.{c}) LIKE ${k} ESCAPE '\\' AND {genitore_valido})"
+                            ));
+                        }
+                    }
                 }
-            }
-            if t.nome == "unita" {
-                o.push(format!(
-                    "r.codice_fabbricato IN (SELECT b.chiave FROM reg_fabbricati b WHERE b.ente = r.ente AND lower(b.indirizzo) LIKE ${k} ESCAPE '\\' AND {fabbricati_validi})"
-                ));
-                o.push(format!(
-                    "lower(r.foglio || '/' || r.particella || '/' || r.subalterno) LIKE ${k} ESCAPE '\\'"
-                ));
             }
             dove.push(format!("({})", o.join(" OR ")));
         }
@@ -419,8 +669,9 @@ impl Tx {
             return Ok(());
         }
         let mut colonne = String::from("ente, valido_dal, flusso_dal, chiave, impronta");
-        if t.catasto {
-            colonne.push_str(", catasto");
+        if let Some(c) = t.incrocio {
+            colonne.push_str(", ");
+            colonne.push_str(c);
         }
         for c in &t.campi {
             colonne.push_str(", ");
@@ -440,9 +691,9 @@ impl Tx {
                     copia_campo(&mut testo, Some(&r.chiave));
                     testo.push('\t');
                     testo.push_str(&r.impronta.to_string());
-                    if t.catasto {
+                    if t.incrocio.is_some() {
                         testo.push('\t');
-                        copia_campo(&mut testo, r.catasto.as_deref());
+                        copia_campo(&mut testo, r.incrocio.as_deref());
                     }
                     for v in &r.campi {
                         testo.push('\t');
@@ -456,7 +707,7 @@ impl Tx {
                 copia.finish().await?;
             }
             TxInner::Sqlite(c) => {
-                let per_riga = 5 + usize::from(t.catasto) + t.campi.len();
+                let per_riga = 5 + usize::from(t.incrocio.is_some()) + t.campi.len();
                 // SQLite allows 32 766 parameters per statement.
                 let per_blocco = (30_000 / per_riga).max(1);
                 for blocco in righe.chunks(per_blocco) {
@@ -470,8 +721,8 @@ impl Tx {
                             .bind(flusso)
                             .bind(&r.chiave)
                             .bind(r.impronta);
-                        if t.catasto {
-                            q = q.bind(&r.catasto);
+                        if t.incrocio.is_some() {
+                            q = q.bind(&r.incrocio);
                         }
                         for v in &r.campi {
                             q = q.bind(v);

@@ -78,6 +78,23 @@ impl fmt::Display for CodiceEnte {
         f.write_str(&self.0)
     }
 }
+/// A code reads as its text wherever a `&str` is expected (SQL binds, maps keyed by code).
+impl std::ops::Deref for CodiceEnte {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+impl PartialEq<&str> for CodiceEnte {
+    fn eq(&self, altro: &&str) -> bool {
+        self.0 == *altro
+    }
+}
+impl PartialEq<str> for CodiceEnte {
+    fn eq(&self, altro: &str) -> bool {
+        self.0 == altro
+    }
+}
 impl fmt::Debug for CodiceEnte {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "CodiceEnte({})", self.0)

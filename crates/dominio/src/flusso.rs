@@ -120,6 +120,29 @@ impl StatoFlusso {
     }
 }
 
+/// Comparing with the stored text (`f.stato == "accettato"`), for tests and templates' data.
+macro_rules! confronta_testo {
+    ($t:ty) => {
+        impl PartialEq<&str> for $t {
+            fn eq(&self, altro: &&str) -> bool {
+                self.as_str() == *altro
+            }
+        }
+        impl PartialEq<str> for $t {
+            fn eq(&self, altro: &str) -> bool {
+                self.as_str() == altro
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+confronta_testo!(DominioFlusso);
+confronta_testo!(StatoFlusso);
+
 #[cfg(test)]
 mod test {
     use super::*;

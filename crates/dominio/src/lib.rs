@@ -16,6 +16,8 @@ pub mod intervento;
 pub mod orologio;
 pub mod politica;
 pub mod segnaposto;
+#[cfg(feature = "sqlx")]
+mod sqlx_testo;
 pub mod valori;
 
 pub use codice_fiscale::CodiceFiscale;

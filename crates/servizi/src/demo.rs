@@ -563,8 +563,8 @@ impl Piattaforma {
         let inviati = self
             .db
             .elenco_flussi(&archivio::FiltroFlussi {
-                ente: Some(ente.as_str().to_string()),
-                dominio: Some("patrimonio".into()),
+                ente: Some(ente.clone()),
+                dominio: Some(dominio::DominioFlusso::Patrimonio),
                 limite: 1000,
                 ..Default::default()
             })

@@ -52,14 +52,12 @@ impl ConteggiDifferenza {
     }
 }
 
-/// The Italian name of a register table, plural, for sentences.
-pub fn nome_tabella(t: &str) -> &str {
-    match t {
-        "complessi" => "complessi",
-        "fabbricati" => "fabbricati",
-        "unita" => "unità immobiliari",
-        altro => altro,
-    }
+/// The Italian name of a register table, plural, for sentences («unità immobiliari»), from
+/// its domain's definition.
+pub fn nome_tabella(t: &str) -> String {
+    registro::tavola_di(t)
+        .map(|r| r.def.etichetta.to_lowercase())
+        .unwrap_or_else(|| t.to_string())
 }
 
 /// The most differences of one kind and table kept as a list (the counts are always whole).
@@ -72,14 +70,11 @@ fn vede_altri_enti(s: &Soggetto) -> bool {
 }
 
 fn stato(f: &Flusso) -> Esito<StatoFlusso> {
-    StatoFlusso::parse(&f.stato).map_err(|_| ErroreServizio::Interno(format!("stato {}", f.stato)))
+    Ok(f.stato)
 }
 
 fn chiavi(f: &Flusso) -> Esito<(CodiceEnte, DominioFlusso)> {
-    let e = CodiceEnte::parse(&f.ente).map_err(|_| ErroreServizio::Interno("ente".into()))?;
-    let d =
-        DominioFlusso::parse(&f.dominio).map_err(|_| ErroreServizio::Interno("dominio".into()))?;
-    Ok((e, d))
+    Ok((f.ente.clone(), f.dominio))
 }
 
 fn conflitto_accettazione(s: StatoFlusso) -> ErroreServizio {
@@ -135,7 +130,7 @@ impl Piattaforma {
             .collect();
         if let Some(f) = self
             .db
-            .flusso_per_contenuto(ente.as_str(), dominio.as_str(), &file.sha256)
+            .flusso_per_contenuto(ente.as_str(), dominio, &file.sha256)
             .await?
         {
             return Ok(Caricamento {
@@ -157,7 +152,7 @@ impl Piattaforma {
             .crea_flusso(
                 &NuovoFlusso {
                     ente: ente.as_str(),
-                    dominio: dominio.as_str(),
+                    dominio,
                     nome_file: &nome_file,
                     sha256: &sha,
                     dimensione,
@@ -175,7 +170,7 @@ impl Piattaforma {
                 drop(tx);
                 let f = self
                     .db
-                    .flusso_per_contenuto(ente.as_str(), dominio.as_str(), &sha)
+                    .flusso_per_contenuto(ente.as_str(), dominio, &sha)
                     .await?
                     .ok_or(ErroreServizio::NonTrovato)?;
                 return Ok(Caricamento {
@@ -244,11 +239,8 @@ impl Piattaforma {
                     )));
                 }
             };
-            match f.dominio.as_deref() {
-                Some(d) => autorizza(
-                    s,
-                    &Azione::VedereDatiArea(&ente, DominioFlusso::parse(d)?.area()),
-                )?,
+            match f.dominio {
+                Some(d) => autorizza(s, &Azione::VedereDatiArea(&ente, d.area()))?,
                 // Without a domain: the flows of the domains the subject may see (a referent of
                 // one area sees that area's flows only).
                 None => {
@@ -263,12 +255,12 @@ impl Piattaforma {
                         [] => {
                             autorizza(s, &Azione::VedereDatiArea(&ente, dominio::Area::Patrimonio))?
                         }
-                        [d] => f.dominio = Some(d.as_str().to_string()),
+                        [d] => f.dominio = Some(*d),
                         _ => {}
                     }
                 }
             }
-            f.ente = Some(ente.as_str().to_string());
+            f.ente = Some(ente);
         }
         f.limite = f.limite.clamp(1, 1000);
         Ok(self.db.elenco_flussi(&f).await?)
@@ -280,7 +272,7 @@ impl Piattaforma {
         let mut v = self
             .db
             .elenco_flussi(&FiltroFlussi {
-                stato: Some("inviato".into()),
+                stato: Some(StatoFlusso::Inviato),
                 limite: 1000,
                 ..Default::default()
             })
@@ -389,7 +381,7 @@ impl Piattaforma {
             .map_err(|e| ErroreServizio::Interno(format!("riepilogo differenze: {e}")))?;
         let base = self
             .db
-            .ultimo_accettato(&f.ente, &f.dominio)
+            .ultimo_accettato(&f.ente, f.dominio)
             .await?
             .unwrap_or(0);
         let attuale = f.differenze_base == Some(base);
@@ -441,7 +433,7 @@ impl Piattaforma {
             .ok_or(ErroreServizio::NonTrovato)?;
         let base = self
             .db
-            .ultimo_accettato(&f.ente, &f.dominio)
+            .ultimo_accettato(&f.ente, f.dominio)
             .await?
             .unwrap_or(0);
         let conteggi = match attuale(&f, base) {
@@ -688,8 +680,14 @@ impl Piattaforma {
         }
         self.notifica_esito(&mut tx, &f, destinatari, Some(motivazione.as_str()), adesso)
             .await?;
-        tx.esito_flusso(id, "respinto", &attore, Some(motivazione.as_str()), adesso)
-            .await?;
+        tx.esito_flusso(
+            id,
+            StatoFlusso::Respinto,
+            &attore,
+            Some(motivazione.as_str()),
+            adesso,
+        )
+        .await?;
         tx.audit(
             NuovaVoce {
                 attore: &attore,
@@ -732,17 +730,18 @@ impl Piattaforma {
         if st != StatoFlusso::Inviato {
             return Err(conflitto_accettazione(st));
         }
-        let spec = flussi::spec::dominio(&f.dominio)
+        let spec = flussi::spec::dominio(f.dominio.as_str())
             .ok_or_else(|| ErroreServizio::Interno(format!("dominio {}", f.dominio)))?;
         let lavoro = self
             .deposito
             .lavoro()
             .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
         let mut conteggi: Vec<(String, ConteggiDifferenza)> = Vec::new();
-        for (t, tav) in registro::tavole(spec) {
+        for reg in registro::tavole(spec) {
+            let (t, tav) = (reg.tabella, &reg.tavola);
             let staging = self.staging(id, t.nome, lavoro.path())?;
             let correnti: HashMap<String, (i64, i64)> = tx
-                .chiavi_correnti(&tav, &f.ente)
+                .chiavi_correnti(tav, &f.ente)
                 .await?
                 .into_iter()
                 .map(|(k, id, imp)| (k, (id, imp)))
@@ -759,7 +758,7 @@ impl Piattaforma {
                 .chain(c.rimossi.iter())
                 .map(|(_, id)| *id)
                 .collect();
-            tx.chiudi_versioni(&tav, &chiudi, data, id).await?;
+            tx.chiudi_versioni(tav, &chiudi, data, id).await?;
             conteggi.push((
                 t.nome.to_string(),
                 ConteggiDifferenza {
@@ -775,13 +774,13 @@ impl Piattaforma {
                 .prossimo()
                 .map_err(|e| ErroreServizio::Interno(format!("righe del flusso: {e}")))?
             {
-                tx.inserisci_versioni(&tav, &f.ente, data, id, &b).await?;
+                tx.inserisci_versioni(tav, &f.ente, data, id, &b).await?;
             }
         }
         self.pausa_di_prova_nella_fusione(id).await;
-        tx.esito_flusso(id, "accettato", attore, None, adesso)
+        tx.esito_flusso(id, StatoFlusso::Accettato, attore, None, adesso)
             .await?;
-        let superati = tx.supera_flussi(&f.ente, &f.dominio, id).await?;
+        let superati = tx.supera_flussi(&f.ente, f.dominio, id).await?;
         self.notifica_esito(&mut tx, &f, destinatari, None, adesso)
             .await?;
         tx.audit(
@@ -812,7 +811,10 @@ impl Piattaforma {
             .await?
             .ok_or(ErroreServizio::NonTrovato)?;
         match &f.inviato_da {
-            Some(chi) => self.destinatari_flusso(&f.ente, &f.dominio, chi).await,
+            Some(chi) => {
+                self.destinatari_flusso(&f.ente, f.dominio.as_str(), chi)
+                    .await
+            }
             None => Ok(vec![]),
         }
     }
@@ -875,11 +877,11 @@ impl Piattaforma {
             .flusso(id)
             .await?
             .ok_or(ErroreServizio::NonTrovato)?;
-        let spec = flussi::spec::dominio(&f.dominio)
+        let spec = flussi::spec::dominio(f.dominio.as_str())
             .ok_or_else(|| ErroreServizio::Interno(format!("dominio {}", f.dominio)))?;
         let base = self
             .db
-            .ultimo_accettato(&f.ente, &f.dominio)
+            .ultimo_accettato(&f.ente, f.dominio)
             .await?
             .unwrap_or(0);
         let lavoro = self
@@ -888,11 +890,12 @@ impl Piattaforma {
             .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
         let mut conteggi: Vec<(String, ConteggiDifferenza)> = Vec::new();
         let mut elenco: Vec<Differenza> = Vec::new();
-        for (t, tav) in registro::tavole(spec) {
+        for reg in registro::tavole(spec) {
+            let (t, tav) = (reg.tabella, &reg.tavola);
             let staging = self.staging(id, t.nome, lavoro.path())?;
             let correnti: HashMap<String, (i64, i64)> = self
                 .db
-                .chiavi_correnti(&tav, &f.ente)
+                .chiavi_correnti(tav, &f.ente)
                 .await?
                 .into_iter()
                 .map(|(k, id, imp)| (k, (id, imp)))
@@ -955,7 +958,7 @@ impl Piattaforma {
                     .take(n)
                     .map(|(k, _)| k.clone())
                     .collect();
-                for v in self.db.versioni_correnti(&tav, &f.ente, &chiavi).await? {
+                for v in self.db.versioni_correnti(tav, &f.ente, &chiavi).await? {
                     let Some(nuovi) = nuove.get(&v.chiave) else {
                         continue;
                     };

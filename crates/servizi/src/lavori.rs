@@ -386,7 +386,7 @@ impl Piattaforma {
             messaggio: messaggio.clone(),
         };
         let rep = flussi::report::Report {
-            dominio: f.dominio.clone(),
+            dominio: f.dominio.to_string(),
             valido: false,
             errori: 1,
             avvisi: 0,
@@ -475,7 +475,7 @@ impl Piattaforma {
             tx.chiudi_lavoro(l.id, esecutore, None, ora()).await?;
             return Ok(tx.commit().await?);
         }
-        let spec = flussi::spec::dominio(&f.dominio)
+        let spec = flussi::spec::dominio(f.dominio.as_str())
             .ok_or_else(|| ErroreServizio::Interno(format!("dominio {}", f.dominio)))?;
         if self.lavori.aborto_di_prova {
             tracing::warn!(
@@ -513,18 +513,21 @@ impl Piattaforma {
         // What the platform's own checks need from the shared database.
         let mut cx = Contesto::default();
         if f.dominio == "patrimonio"
-            && let Some((_, unita)) = registro::tavole(spec)
-                .into_iter()
-                .find(|(t, _)| t.nome == "unita")
+            && let Some(unita) = registro::tavola_di("unita")
         {
             cx.unita_attuali = self
                 .db
-                .chiavi_correnti(&unita, &f.ente)
+                .chiavi_correnti(&unita.tavola, &f.ente)
                 .await?
                 .into_iter()
                 .map(|(k, _, _)| k)
                 .collect();
-            cx.catasti_altrui = self.db.catasti_altrui(&f.ente).await?.into_iter().collect();
+            cx.catasti_altrui = self
+                .db
+                .incroci_altrui(&unita.tavola, &f.ente)
+                .await?
+                .into_iter()
+                .collect();
         }
 
         let lette: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
@@ -548,7 +551,7 @@ impl Piattaforma {
         let nome_file = f.nome_file.clone();
         let ancore = self.config.firme_ancore.clone();
         let mut compito = tokio::task::spawn_blocking(move || {
-            let mut r = Raccoglitore::new(cartella.clone(), cx)?;
+            let mut r = Raccoglitore::new(spec, cartella.clone(), cx)?;
             let rep = flussi::valida_file_con(
                 &nome_file,
                 Dati::File(percorso),
@@ -624,7 +627,7 @@ impl Piattaforma {
         // Stored as the sentence people read: who signed, and whether that is verified.
         let firmatario = rep.firma.as_ref().map(|f| f.verifica());
         if let Some((ente, ms)) = &self.lavori.pausa_di_prova
-            && *ente == f.ente
+            && f.ente == ente.as_str()
         {
             tracing::warn!(
                 flusso = id,
@@ -635,7 +638,7 @@ impl Piattaforma {
         }
         let adesso = ora();
         let destinatari = self
-            .destinatari_flusso(&f.ente, &f.dominio, &f.caricato_da)
+            .destinatari_flusso(&f.ente, f.dominio.as_str(), &f.caricato_da)
             .await?;
         let mut tx = self.db.inizia().await?;
         // Withdrawn meanwhile by its entity: the validation's outcome is not needed.

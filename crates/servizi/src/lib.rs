@@ -74,6 +74,8 @@ impl Piattaforma {
         let db = Archivio::connetti(config.database_url.esponi()).await?;
         db.migra().await?;
         let p = Self::con_archivio(db, config);
+        // The register's storage comes from the domains' definitions, not from a migration.
+        p.prepara_registro().await?;
         p.carica_riferimento().await?;
         Ok(p)
     }

@@ -283,14 +283,14 @@ impl Piattaforma {
     ) -> Esito<()> {
         let oggetto = format!(
             "PUSH: flusso {} n. {} {}",
-            nome_dominio(&f.dominio),
+            nome_dominio(f.dominio.as_str()),
             f.id,
             if valido { "valido" } else { "non valido" }
         );
         let (testo, html) = rendi(
             "flusso_validato",
             &oggetto,
-            context! { dominio => nome_dominio(&f.dominio), id => f.id, ente => f.denominazione_ente,
+            context! { dominio => nome_dominio(f.dominio.as_str()), id => f.id, ente => f.denominazione_ente,
             nome_file => f.nome_file, caricato_il => data_ora_it(f.caricato_il), data => data_ora_it(adesso),
             valido, righe => intero_it(righe), errori => intero_it(errori), avvisi => intero_it(avvisi),
             link => self.link(&format!("/area/flussi/{}", f.id)) },
@@ -320,13 +320,13 @@ impl Piattaforma {
         let protocollo = f.protocollo.clone().unwrap_or_default();
         let oggetto = format!(
             "PUSH: ricevuta del flusso {} n. {}, protocollo {protocollo}",
-            nome_dominio(&f.dominio),
+            nome_dominio(f.dominio.as_str()),
             f.id
         );
         let (testo, html) = rendi(
             "flusso_inviato",
             &oggetto,
-            context! { dominio => nome_dominio(&f.dominio), id => f.id, ente => f.denominazione_ente,
+            context! { dominio => nome_dominio(f.dominio.as_str()), id => f.id, ente => f.denominazione_ente,
             nome_file => f.nome_file, protocollo, data => data_ora_it(adesso),
             righe => intero_it(f.righe.unwrap_or(0)), avvisi => intero_it(f.avvisi_confermati.unwrap_or(0)),
             inviato_da, link => self.link(&format!("/area/flussi/{}/ricevuta", f.id)) },
@@ -357,14 +357,14 @@ impl Piattaforma {
         let protocollo = f.protocollo.clone().unwrap_or_default();
         let oggetto = format!(
             "PUSH: flusso {} n. {} (protocollo {protocollo}) {}",
-            nome_dominio(&f.dominio),
+            nome_dominio(f.dominio.as_str()),
             f.id,
             if accettato { "accettato" } else { "respinto" }
         );
         let (testo, html) = rendi(
             "flusso_esito",
             &oggetto,
-            context! { dominio => nome_dominio(&f.dominio), id => f.id, ente => f.denominazione_ente,
+            context! { dominio => nome_dominio(f.dominio.as_str()), id => f.id, ente => f.denominazione_ente,
             protocollo, accettato, motivazione => motivazione.unwrap_or(""), data => data_ora_it(adesso),
             link => self.link(&format!("/area/flussi/{}", f.id)) },
         )?;
@@ -403,7 +403,7 @@ impl Piattaforma {
                 tipo: tipo.into(),
                 canale: Canale::Email,
                 destinatari,
-                ente: Some(f.ente.clone()),
+                ente: Some(f.ente.to_string()),
                 flusso: Some(f.id),
                 sollecito: None,
                 oggetto,

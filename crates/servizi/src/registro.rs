@@ -9,8 +9,11 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use archivio::{NuovaVersione, RigaErrata, Tavola, copia_campo};
+pub use archivio::{FiltroRegistro, NuovaVersione, Tavola, Versione};
+use archivio::{Ricerca, RigaErrata, copia_campo};
+use flussi::spec::registro::{Cerca, ChiaveRegistro, RegistroTabella};
 use flussi::spec::{Dominio, Tabella};
 use flussi::valori::Valore;
 use flussi::{Aggiunta, Osservatore};
@@ -19,25 +22,93 @@ use sha2::{Digest, Sha256};
 /// The most rows in error kept with their values (as the report keeps 10 000 issues).
 pub const MAX_RIGHE_ERRATE: usize = 10_000;
 
-/// The register table of a spec table, if the domain has a register.
-pub fn tavola(t: &'static Tabella) -> Option<Tavola> {
-    if t.chiave.is_empty() {
-        return None;
+/// A register table: its domain, its spec table, its register definition and its storage.
+#[derive(Debug)]
+pub struct TavolaRegistro {
+    pub dominio: &'static Dominio,
+    pub tabella: &'static Tabella,
+    pub def: &'static RegistroTabella,
+    pub tavola: Tavola,
+}
+
+/// The storage description of a register table, from its definition.
+fn costruisci(
+    d: &'static Dominio,
+    t: &'static Tabella,
+    r: &'static RegistroTabella,
+) -> archivio::Risultato<Tavola> {
+    let mut v = Tavola::new(
+        t.nome,
+        r.nome_archivio(),
+        t.campi.iter().map(|c| c.nome).collect(),
+    )?;
+    if let Some(c) = r.incrocio {
+        v = v.con_incrocio(c)?;
     }
-    Tavola::new(t.nome, t.campi.iter().map(|c| c.nome).collect()).ok()
-}
-
-/// The tables of a domain that have a register, in the spec's order.
-pub fn tavole(d: &'static Dominio) -> Vec<(&'static Tabella, Tavola)> {
-    d.tabelle
+    if let Some(g) = r.genitore {
+        let genitore = d
+            .registro_di(g.tabella)
+            .map(RegistroTabella::nome_archivio)
+            .unwrap_or_default();
+        v = v.con_genitore(genitore, g.campo)?;
+    }
+    let ricerca = r
+        .cercati
         .iter()
-        .filter_map(|t| tavola(t).map(|v| (t, v)))
-        .collect()
+        .map(|c| match c {
+            Cerca::Campo(c) => Ricerca::Campo(c),
+            Cerca::Unione(v) => Ricerca::Unione(v.to_vec()),
+            Cerca::Genitore(c) => Ricerca::Genitore(c),
+        })
+        .collect();
+    v.con_ricerca(ricerca)?.con_indici(r.indicizzati.to_vec())
 }
 
-/// Whether the platform can merge flows of this domain (it has register tables).
-pub fn ha_registro(d: &'static Dominio) -> bool {
-    !tavole(d).is_empty()
+/// Every register table of every domain, in each domain's spec order (the merge order). A
+/// definition the store refuses is a programming error, caught by the tests at once.
+pub fn tavole_registro() -> &'static [TavolaRegistro] {
+    static T: OnceLock<Vec<TavolaRegistro>> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut v = Vec::new();
+        for nome in flussi::spec::DOMINI {
+            let Some(d) = flussi::spec::dominio(nome) else {
+                continue;
+            };
+            for t in &d.tabelle {
+                if let Some(r) = d.registro_di(t.nome) {
+                    match costruisci(d, t, r) {
+                        Ok(tavola) => v.push(TavolaRegistro {
+                            dominio: d,
+                            tabella: t,
+                            def: r,
+                            tavola,
+                        }),
+                        Err(e) => tracing::error!(tabella = t.nome, errore = %e, "definizione di registro rifiutata"),
+                    }
+                }
+            }
+        }
+        v
+    })
+}
+
+/// A register table by name (names are unique across domains).
+pub fn tavola_di(nome: &str) -> Option<&'static TavolaRegistro> {
+    tavole_registro().iter().find(|t| t.tabella.nome == nome)
+}
+
+/// The register tables of a domain, in the spec's order.
+pub fn tavole(d: &Dominio) -> impl Iterator<Item = &'static TavolaRegistro> {
+    let nome = d.nome;
+    tavole_registro()
+        .iter()
+        .filter(move |t| t.dominio.nome == nome)
+}
+
+/// Whether the platform takes flows of this domain: it has register tables to merge them
+/// into, and its definition says its platform checks exist (`RegistroDominio::aperto`).
+pub fn ha_registro(d: &Dominio) -> bool {
+    d.registro.as_ref().is_some_and(|r| r.aperto) && tavole(d).next().is_some()
 }
 
 /// The fingerprint of a record's canonical values (stable across versions of Rust: SHA-256).
@@ -59,11 +130,28 @@ pub fn impronta(campi: &[Option<String>]) -> i64 {
     i64::from_be_bytes(b)
 }
 
-/// The key of a record: its key fields joined by `|`.
-fn chiave(t: &Tabella, campi: &[Option<String>]) -> Option<String> {
-    let mut parti = Vec::with_capacity(t.chiave.len());
-    for k in t.chiave {
+/// The key of a record: its key fields joined by `|`; for a table keyed by content, the
+/// listed fields and the fingerprint (a repeated identical row is told apart by `ripetizioni`).
+fn chiave(
+    t: &Tabella,
+    r: &RegistroTabella,
+    campi: &[Option<String>],
+    ripetizioni: &mut HashMap<String, u32>,
+) -> Option<String> {
+    let nomi = match r.chiave {
+        ChiaveRegistro::Campi => t.chiave,
+        ChiaveRegistro::Contenuto(v) => v,
+    };
+    let mut parti = Vec::with_capacity(nomi.len() + 1);
+    for k in nomi {
         parti.push(campi.get(t.indice(k)?)?.clone()?);
+    }
+    if let ChiaveRegistro::Contenuto(_) = r.chiave {
+        parti.push(format!("{:016x}", impronta(campi)));
+        let k = parti.join("|");
+        let n = ripetizioni.entry(k.clone()).or_insert(0);
+        *n += 1;
+        return Some(if *n == 1 { k } else { format!("{k}#{n}") });
     }
     Some(parti.join("|"))
 }
@@ -99,11 +187,11 @@ pub fn leggi_riga(linea: &str) -> Option<NuovaVersione> {
     let mut parti = linea.split('\t');
     let chiave = leggi_campo(parti.next()?)?;
     let impronta = parti.next()?.parse().ok()?;
-    let catasto = leggi_campo(parti.next()?);
+    let incrocio = leggi_campo(parti.next()?);
     Some(NuovaVersione {
         chiave,
         impronta,
-        catasto,
+        incrocio,
         campi: parti.map(leggi_campo).collect(),
     })
 }
@@ -134,6 +222,9 @@ pub struct Contesto {
 /// table with a register to staging files, keeps the rows in error with their values, and
 /// adds `catasto_conteso` and `rimozione`.
 pub struct Raccoglitore {
+    dominio: &'static Dominio,
+    /// Per table keyed by content, how many times each key was seen.
+    ripetizioni: HashMap<&'static str, HashMap<String, u32>>,
     cartella: PathBuf,
     file: HashMap<&'static str, BufWriter<std::fs::File>>,
     pub righe_errate: Vec<RigaErrata>,
@@ -151,9 +242,15 @@ pub struct Raccoglitore {
 }
 
 impl Raccoglitore {
-    pub fn new(cartella: PathBuf, cx: Contesto) -> std::io::Result<Self> {
+    pub fn new(
+        dominio: &'static Dominio,
+        cartella: PathBuf,
+        cx: Contesto,
+    ) -> std::io::Result<Self> {
         std::fs::create_dir_all(&cartella)?;
         Ok(Self {
+            dominio,
+            ripetizioni: HashMap::new(),
             cartella,
             file: HashMap::new(),
             righe_errate: Vec::new(),
@@ -222,14 +319,18 @@ impl Osservatore for Raccoglitore {
                 });
             }
         }
-        if t.chiave.is_empty() || self.errore_io.is_some() {
+        let Some(r) = self.dominio.registro_di(t.nome) else {
+            return;
+        };
+        if self.errore_io.is_some() {
             return;
         }
         let campi: Vec<Option<String>> = valori
             .iter()
             .map(|v| v.as_ref().map(Valore::canonico))
             .collect();
-        let Some(k) = chiave(t, &campi) else {
+        let ripetizioni = self.ripetizioni.entry(t.nome).or_default();
+        let Some(k) = chiave(t, r, &campi, ripetizioni) else {
             return;
         };
         let campo = |n: &str| {
@@ -407,24 +508,44 @@ impl Blocchi {
     }
 }
 
-/// A register table of `patrimonio` by name (`complessi`, `fabbricati`, `unita`).
-pub fn tavola_patrimonio(nome: &str) -> Option<Tavola> {
-    let d = flussi::spec::dominio("patrimonio")?;
-    tavole(d)
-        .into_iter()
-        .find(|(t, _)| t.nome == nome)
-        .map(|(_, v)| v)
+/// The area whose people see a register table's data.
+fn area(t: &TavolaRegistro) -> dominio::Area {
+    dominio::DominioFlusso::parse(t.dominio.nome)
+        .map(dominio::DominioFlusso::area)
+        .unwrap_or(dominio::Area::Patrimonio)
 }
 
 impl crate::Piattaforma {
-    /// Which entity a subject's register query covers: the Region any (or all, `None`); an
-    /// entity's people and tokens only their own (given, or implied when they have one).
+    /// Prepares the register storage of every domain from the definitions (at start).
+    pub(crate) async fn prepara_registro(&self) -> archivio::Risultato<()> {
+        let tavole: Vec<Tavola> = tavole_registro().iter().map(|t| t.tavola.clone()).collect();
+        self.db.prepara_registro(&tavole).await
+    }
+
+    /// The stored columns and indexes of a register table (for the checks that every field of
+    /// a definition has its storage).
+    pub async fn archivio_registro(
+        &self,
+        tabella: &str,
+    ) -> crate::Esito<(Vec<String>, Vec<String>)> {
+        let t = tavola_di(tabella).ok_or(crate::ErroreServizio::NonTrovato)?;
+        Ok((
+            self.db.colonne_registro(&t.tavola).await?,
+            self.db.indici_registro(&t.tavola).await?,
+        ))
+    }
+
+    /// Which entity a subject's query of a register table covers: the Region any (or all,
+    /// `None`); an entity's people and tokens only their own (given, or implied when they have
+    /// one), with the area of the table's domain.
     pub fn ambito_registro(
         &self,
         s: &dominio::Soggetto,
+        tabella: &str,
         ente: Option<&str>,
     ) -> crate::Esito<Option<String>> {
         use dominio::politica::{Azione, autorizza};
+        let t = tavola_di(tabella).ok_or(crate::ErroreServizio::NonTrovato)?;
         let ente = ente.map(str::trim).filter(|e| !e.is_empty());
         if s.is_regione() {
             return Ok(ente.map(str::to_string));
@@ -442,42 +563,40 @@ impl crate::Piattaforma {
                 }
             }
         };
-        autorizza(s, &Azione::VedereDatiArea(&e, dominio::Area::Patrimonio))?;
+        autorizza(s, &Azione::VedereDatiArea(&e, area(t)))?;
         Ok(Some(e.as_str().to_string()))
     }
 
-    /// A page of a `patrimonio` register list, for the subject (see [`Self::ambito_registro`]).
+    /// A page of a register list, for the subject (see [`Self::ambito_registro`]).
     pub async fn elenco_registro(
         &self,
         s: &dominio::Soggetto,
         tabella: &str,
-        mut filtro: archivio::FiltroRegistro,
-    ) -> crate::Esito<(Tavola, Vec<archivio::Versione>)> {
-        let t = tavola_patrimonio(tabella).ok_or(crate::ErroreServizio::NonTrovato)?;
-        filtro.ente = self.ambito_registro(s, filtro.ente.as_deref())?;
-        let v = self.db.elenco_registro(&t, &filtro).await?;
+        mut filtro: FiltroRegistro,
+    ) -> crate::Esito<(&'static TavolaRegistro, Vec<Versione>)> {
+        let t = tavola_di(tabella).ok_or(crate::ErroreServizio::NonTrovato)?;
+        filtro.ente = self.ambito_registro(s, tabella, filtro.ente.as_deref())?;
+        let v = self.db.elenco_registro(&t.tavola, &filtro).await?;
         Ok((t, v))
     }
 
-    /// Every version of one record of an entity's register (owner and Region).
+    /// Every version of one record of an entity's register (owner and Region), oldest first.
     pub async fn storia_registro(
         &self,
         s: &dominio::Soggetto,
         tabella: &str,
         ente: &str,
         chiave: &str,
-    ) -> crate::Esito<(Tavola, Vec<archivio::Versione>)> {
-        let t = tavola_patrimonio(tabella).ok_or(crate::ErroreServizio::NonTrovato)?;
+    ) -> crate::Esito<(&'static TavolaRegistro, Vec<Versione>)> {
+        let t = tavola_di(tabella).ok_or(crate::ErroreServizio::NonTrovato)?;
         let e = dominio::CodiceEnte::parse(ente).map_err(|_| crate::ErroreServizio::NonTrovato)?;
-        dominio::politica::autorizza(
-            s,
-            &dominio::Azione::VedereDatiArea(&e, dominio::Area::Patrimonio),
-        )
-        .map_err(|n| match n {
-            dominio::Negato::NonAutenticato => crate::ErroreServizio::Negato(n),
-            _ => crate::ErroreServizio::NonTrovato,
-        })?;
-        let v = self.db.storia(&t, e.as_str(), chiave).await?;
+        dominio::politica::autorizza(s, &dominio::Azione::VedereDatiArea(&e, area(t))).map_err(
+            |n| match n {
+                dominio::Negato::NonAutenticato => crate::ErroreServizio::Negato(n),
+                _ => crate::ErroreServizio::NonTrovato,
+            },
+        )?;
+        let v = self.db.storia(&t.tavola, e.as_str(), chiave).await?;
         if v.is_empty() {
             return Err(crate::ErroreServizio::NonTrovato);
         }
@@ -488,6 +607,33 @@ impl crate::Piattaforma {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    /// A table without a key (`erogazioni`) is keyed by its intervention and content: the same
+    /// row twice gets two records, a changed row a new key.
+    #[test]
+    fn chiave_per_contenuto() {
+        let t = tavola_di("erogazioni").expect("erogazioni nel registro");
+        let riga = |importo: &str| {
+            let mut v = vec![None; t.tabella.campi.len()];
+            v[t.tabella.indice("cup").unwrap()] = Some("B51H10000010002".to_string());
+            v[t.tabella.indice("importo").unwrap()] = Some(importo.to_string());
+            v
+        };
+        let mut rip = HashMap::new();
+        let a = chiave(t.tabella, t.def, &riga("10.00"), &mut rip).unwrap();
+        let b = chiave(t.tabella, t.def, &riga("10.00"), &mut rip).unwrap();
+        let c = chiave(t.tabella, t.def, &riga("11.00"), &mut rip).unwrap();
+        assert!(a.starts_with("B51H10000010002|"), "{a}");
+        assert_eq!(b, format!("{a}#2"));
+        assert_ne!(c, a);
+        let u = tavola_di("unita").unwrap();
+        let mut v = vec![None; u.tabella.campi.len()];
+        v[u.tabella.indice("codice_unita").unwrap()] = Some("U/1".to_string());
+        assert_eq!(
+            chiave(u.tabella, u.def, &v, &mut rip).as_deref(),
+            Some("U/1")
+        );
+    }
 
     #[test]
     fn riga_di_lavoro_si_rilegge_uguale() {
@@ -504,7 +650,7 @@ mod test {
         }
         let r = leggi_riga(&l).unwrap();
         assert_eq!(r.chiave, "K|1");
-        assert_eq!(r.catasto, None);
+        assert_eq!(r.incrocio, None);
         assert_eq!(r.campi, campi);
         assert_eq!(r.impronta, impronta(&campi));
         assert_ne!(impronta(&[None]), impronta(&[Some(String::new())]));

@@ -70,9 +70,9 @@ impl From<archivio::Flusso> for FlussoApi {
         let percentuale = percentuale(&f);
         Self {
             id: f.id,
-            ente: f.ente,
-            dominio: f.dominio,
-            stato: f.stato,
+            ente: f.ente.to_string(),
+            dominio: f.dominio.to_string(),
+            stato: f.stato.to_string(),
             valido: f.valido,
             errori: f.errori,
             avvisi: f.avvisi,
@@ -219,15 +219,24 @@ pub async fn elenco(
     Query(q): Query<FiltriFlussi>,
 ) -> Result<Response, ErroreApi> {
     let s = soggetto_api(&st, &headers).await?;
-    if let Some(d) = &q.dominio {
-        DominioFlusso::parse(d).map_err(ErroreServizio::from)?;
-    }
-    if let Some(x) = &q.stato {
-        dominio::StatoFlusso::parse(x).map_err(ErroreServizio::from)?;
-    }
-    if let Some(e) = &q.ente {
-        CodiceEnte::parse(e).map_err(ErroreServizio::from)?;
-    }
+    let dominio = q
+        .dominio
+        .as_deref()
+        .map(DominioFlusso::parse)
+        .transpose()
+        .map_err(ErroreServizio::from)?;
+    let stato = q
+        .stato
+        .as_deref()
+        .map(dominio::StatoFlusso::parse)
+        .transpose()
+        .map_err(ErroreServizio::from)?;
+    let ente = q
+        .ente
+        .as_deref()
+        .map(CodiceEnte::parse)
+        .transpose()
+        .map_err(ErroreServizio::from)?;
     let limite = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limite) {
         return Err(ErroreApi::RichiestaNonValida(
@@ -238,9 +247,9 @@ pub async fn elenco(
         st.p.elenco_flussi(
             &s,
             archivio::FiltroFlussi {
-                ente: q.ente.clone(),
-                dominio: q.dominio.clone(),
-                stato: q.stato.clone(),
+                ente,
+                dominio,
+                stato,
                 prima_di: q.cursor,
                 limite: limite + 1,
             },

@@ -167,6 +167,7 @@ async fn elenco(
     })?;
     let ordina = filtro.ordina.clone();
     let (t, mut v) = st.p.elenco_registro(&s, tabella, filtro).await?;
+    let t = t.tavola.clone();
     let altre = if chiesti > limite {
         v.len() > limite
     } else {
@@ -313,6 +314,7 @@ pub async fn storia_unita(
 ) -> Result<Response, ErroreApi> {
     let s = soggetto_api(&st, &headers).await?;
     let (t, v) = st.p.storia_registro(&s, "unita", &ente, &codice).await?;
+    let t = t.tavola.clone();
     if vuole_csv(&headers) {
         let mut out = csv_intestazione(&t, true);
         csv_righe(&mut out, &v, true);

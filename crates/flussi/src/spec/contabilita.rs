@@ -2,6 +2,9 @@
 
 use std::sync::OnceLock;
 
+use super::registro::{
+    Cerca, ChiaveRegistro, Filtro, Fusione, Genitore, RegistroDominio, RegistroTabella,
+};
 use super::{Campo, Controllo, Dominio, Gravita, Limite, Obbligo, Riferimento, Tabella, Tipo};
 
 pub const TIPI_INTERVENTO: &[&str] = &[
@@ -147,7 +150,169 @@ pub fn dominio() -> &'static Dominio {
                 Controllo { codice: "programma_sconosciuto", gravita: Gravita::Errore, regola: "codice_programma che non è tra i programmi della Regione" },
                 Controllo { codice: "fabbricato_sconosciuto", gravita: Gravita::Avviso, regola: "codice_fabbricato che non è nel patrimonio dell'ente" },
                 Controllo { codice: "fuori_territorio", gravita: Gravita::Avviso, regola: "come per il patrimonio, su comune_istat dell'intervento" },
-            ],
+            ],            registro: Some(registro()),
         }
     })
+}
+
+const DELL_INTERVENTO: Option<Genitore> = Some(Genitore {
+    tabella: "interventi",
+    campo: "cup",
+});
+
+/// The register of interventions and their accounting: every child table hangs from its
+/// intervention by `cup`.
+fn registro() -> RegistroDominio {
+    RegistroDominio {
+        fusione: Fusione::Istantanea,
+        aperto: false,
+        etichette_campi: &[
+            ("cup", "CUP"),
+            ("cig", "CIG"),
+            ("codice_programma", "Codice del programma"),
+            ("comune_istat", "Comune (codice ISTAT)"),
+            ("tipo_intervento", "Tipo di intervento"),
+            ("alloggi_previsti", "Alloggi previsti"),
+            ("alloggi_realizzati", "Alloggi realizzati"),
+            ("importo_finanziato", "Importo finanziato (€)"),
+            ("importo_cofinanziamento", "Cofinanziamento (€)"),
+            ("importo_totale", "Importo totale (€)"),
+            ("impresa_esecutrice", "Impresa esecutrice"),
+            ("piva_impresa", "Partita IVA dell'impresa"),
+            ("ribasso_percentuale", "Ribasso (%)"),
+            ("data_aggiudicazione", "Data di aggiudicazione"),
+            ("data_inizio_lavori", "Inizio dei lavori"),
+            ("data_fine_prevista", "Fine prevista"),
+            ("data_fine_effettiva", "Fine effettiva"),
+            ("data_collaudo", "Data del collaudo"),
+            ("numero_sal", "Numero del SAL"),
+            ("data_sal", "Data del SAL"),
+            ("importo_sal", "Importo del SAL (€)"),
+            ("importo_cumulato", "Importo cumulato (€)"),
+            ("percentuale_avanzamento", "Avanzamento (%)"),
+            ("data_erogazione", "Data dell'erogazione"),
+            ("importo", "Importo (€)"),
+            ("numero_mandato", "Numero del mandato"),
+            ("data_mandato", "Data del mandato"),
+            ("piva_beneficiario", "Partita IVA del beneficiario"),
+            ("codice_fabbricato", "Codice del fabbricato"),
+        ],
+        etichette_valori: &[("SAL", "SAL")],
+        tabelle: vec![
+            RegistroTabella {
+                tabella: "interventi",
+                etichetta: "Interventi",
+                con_articolo: "l'intervento",
+                singolare: "Intervento",
+                chiave: ChiaveRegistro::Campi,
+                genitore: None,
+                elencati: &[
+                    "titolo",
+                    "codice_programma",
+                    "comune_istat",
+                    "tipo_intervento",
+                    "stato",
+                    "importo_finanziato",
+                ],
+                filtri: &[
+                    Filtro::Campo("codice_programma"),
+                    Filtro::Campo("comune_istat"),
+                    Filtro::Campo("stato"),
+                    Filtro::Campo("tipo_intervento"),
+                ],
+                ordinabili: &["titolo", "codice_programma", "comune_istat", "stato"],
+                cercati: &[
+                    Cerca::Campo("titolo"),
+                    Cerca::Campo("cig"),
+                    Cerca::Campo("impresa_esecutrice"),
+                ],
+                descrittivi: &["titolo"],
+                posizione: None,
+                indicizzati: &["codice_programma"],
+                incrocio: None,
+            },
+            RegistroTabella {
+                tabella: "sal",
+                etichetta: "Stati di avanzamento lavori",
+                con_articolo: "il SAL",
+                singolare: "Stato di avanzamento lavori",
+                chiave: ChiaveRegistro::Campi,
+                genitore: DELL_INTERVENTO,
+                elencati: &[
+                    "cup",
+                    "numero_sal",
+                    "data_sal",
+                    "importo_sal",
+                    "importo_cumulato",
+                    "percentuale_avanzamento",
+                ],
+                filtri: &[Filtro::Campo("cup")],
+                ordinabili: &["cup"],
+                cercati: &[Cerca::Campo("cup")],
+                descrittivi: &["data_sal"],
+                posizione: None,
+                indicizzati: &[],
+                incrocio: None,
+            },
+            RegistroTabella {
+                tabella: "erogazioni",
+                etichetta: "Erogazioni",
+                con_articolo: "l'erogazione",
+                singolare: "Erogazione",
+                chiave: ChiaveRegistro::Contenuto(&["cup"]),
+                genitore: DELL_INTERVENTO,
+                elencati: &["cup", "data_erogazione", "importo", "tipo", "atto"],
+                filtri: &[Filtro::Campo("cup"), Filtro::Campo("tipo")],
+                ordinabili: &["cup", "tipo"],
+                cercati: &[Cerca::Campo("cup"), Cerca::Campo("atto")],
+                descrittivi: &["data_erogazione", "atto"],
+                posizione: None,
+                indicizzati: &[],
+                incrocio: None,
+            },
+            RegistroTabella {
+                tabella: "pagamenti",
+                etichetta: "Pagamenti",
+                con_articolo: "il pagamento",
+                singolare: "Pagamento",
+                chiave: ChiaveRegistro::Campi,
+                genitore: DELL_INTERVENTO,
+                elencati: &[
+                    "cup",
+                    "numero_mandato",
+                    "data_mandato",
+                    "importo",
+                    "beneficiario",
+                    "causale",
+                ],
+                filtri: &[Filtro::Campo("cup"), Filtro::Campo("causale")],
+                ordinabili: &["cup", "beneficiario", "causale"],
+                cercati: &[
+                    Cerca::Campo("cup"),
+                    Cerca::Campo("beneficiario"),
+                    Cerca::Campo("numero_mandato"),
+                ],
+                descrittivi: &["data_mandato", "beneficiario"],
+                posizione: None,
+                indicizzati: &[],
+                incrocio: None,
+            },
+            RegistroTabella {
+                tabella: "interventi_fabbricati",
+                etichetta: "Fabbricati degli interventi",
+                con_articolo: "il fabbricato dell'intervento",
+                singolare: "Fabbricato dell'intervento",
+                chiave: ChiaveRegistro::Campi,
+                genitore: DELL_INTERVENTO,
+                elencati: &["cup", "codice_fabbricato"],
+                filtri: &[Filtro::Campo("cup"), Filtro::Campo("codice_fabbricato")],
+                ordinabili: &["cup", "codice_fabbricato"],
+                cercati: &[Cerca::Campo("cup"), Cerca::Campo("codice_fabbricato")],
+                descrittivi: &["codice_fabbricato"],
+                posizione: None,
+                indicizzati: &[],
+                incrocio: None,
+            },
+        ],
+    }
 }

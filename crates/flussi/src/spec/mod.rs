@@ -6,6 +6,7 @@
 pub mod contabilita;
 pub mod patrimonio;
 pub mod programmi;
+pub mod registro;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -272,6 +273,8 @@ pub struct Dominio {
     pub descrizione: &'static str,
     pub tabelle: Vec<Tabella>,
     pub controlli: Vec<Controllo>,
+    /// How its accepted data is kept and shown (`None`: the platform keeps no register of it).
+    pub registro: Option<registro::RegistroDominio>,
 }
 
 impl Dominio {

@@ -2,6 +2,9 @@
 
 use std::sync::OnceLock;
 
+use super::registro::{
+    Cerca, ChiaveRegistro, Filtro, Fusione, Genitore, Posizione, RegistroDominio, RegistroTabella,
+};
 use super::{
     Campo, Controllo, Dominio, Gravita, Limite, Modello, Obbligo, Riferimento, Tabella, Tipo,
 };
@@ -180,9 +183,154 @@ pub fn dominio() -> &'static Dominio {
                 Controllo { codice: "fuori_territorio", gravita: Gravita::Avviso, regola: "solo se l'ente dichiarante è noto: un Comune che dichiara un fabbricato in un altro comune, un'ARCA fuori dalle sue province" },
                 Controllo { codice: "catasto_conteso", gravita: Gravita::Avviso, regola: "solo nella piattaforma: la stessa unità catastale è nel patrimonio accettato di un altro ente" },
                 Controllo { codice: "rimozione", gravita: Gravita::Avviso, regola: "solo nella piattaforma: un'unità del patrimonio attuale dell'ente manca nel flusso e sarà chiusa all'accettazione" },
-            ],
+            ],            registro: Some(registro()),
         }
     })
+}
+
+/// The asset register: complexes, buildings (located by their coordinates) and units (located
+/// where their building is; `catasto` is their cadastral identity across entities).
+fn registro() -> RegistroDominio {
+    RegistroDominio {
+        fusione: Fusione::Istantanea,
+        aperto: true,
+        etichette_campi: &[
+            ("codice_complesso", "Codice del complesso"),
+            ("codice_fabbricato", "Codice del fabbricato"),
+            ("codice_unita", "Codice dell'unità"),
+            ("comune_istat", "Comune (codice ISTAT)"),
+            ("numero_civico", "Numero civico"),
+            ("cap", "CAP"),
+            ("anno_costruzione", "Anno di costruzione"),
+            ("numero_piani", "Numero di piani"),
+            ("titolo_possesso", "Titolo di possesso"),
+            ("cf_proprietario", "Codice fiscale del proprietario"),
+            ("stato_conservazione", "Stato di conservazione"),
+            ("sezione_urbana", "Sezione urbana"),
+            ("categoria_catastale", "Categoria catastale"),
+            ("rendita_catastale", "Rendita catastale (€)"),
+            ("superficie_utile_mq", "Superficie utile (m²)"),
+            ("numero_vani", "Numero di vani"),
+            ("classe_energetica", "Classe energetica"),
+            (
+                "accessibile_disabili",
+                "Accessibile a persone con disabilità",
+            ),
+            ("stato_occupazione", "Stato di occupazione"),
+            ("data_assegnazione", "Data di assegnazione"),
+            ("canone_mensile", "Canone mensile (€)"),
+            ("numero_occupanti", "Numero di occupanti"),
+            ("anno_ultimo_intervento", "Anno dell'ultimo intervento"),
+            ("cup_ultimo_intervento", "CUP dell'ultimo intervento"),
+        ],
+        etichette_valori: &[
+            ("PROPRIETA", "Proprietà"),
+            ("COMPROPRIETA", "Comproprietà"),
+            ("ERS", "ERS"),
+            ("ERP_SOVVENZIONATA", "ERP sovvenzionata"),
+            ("ERP_AGEVOLATA", "ERP agevolata"),
+        ],
+        tabelle: vec![
+            RegistroTabella {
+                tabella: "fabbricati",
+                etichetta: "Fabbricati",
+                con_articolo: "il fabbricato",
+                singolare: "Fabbricato",
+                chiave: ChiaveRegistro::Campi,
+                genitore: None,
+                elencati: &[
+                    "comune_istat",
+                    "indirizzo",
+                    "numero_civico",
+                    "codice_complesso",
+                    "anno_costruzione",
+                    "titolo_possesso",
+                    "stato_conservazione",
+                ],
+                filtri: &[
+                    Filtro::Campo("comune_istat"),
+                    Filtro::Campo("titolo_possesso"),
+                    Filtro::Campo("stato_conservazione"),
+                ],
+                ordinabili: &[
+                    "comune_istat",
+                    "indirizzo",
+                    "codice_complesso",
+                    "stato_conservazione",
+                ],
+                cercati: &[Cerca::Campo("codice_complesso"), Cerca::Campo("indirizzo")],
+                descrittivi: &["indirizzo", "numero_civico"],
+                posizione: Some(Posizione::Coordinate {
+                    latitudine: "latitudine",
+                    longitudine: "longitudine",
+                }),
+                indicizzati: &["comune_istat"],
+                incrocio: None,
+            },
+            RegistroTabella {
+                tabella: "unita",
+                etichetta: "Unità immobiliari",
+                con_articolo: "l'unità",
+                singolare: "Unità immobiliare",
+                chiave: ChiaveRegistro::Campi,
+                genitore: Some(Genitore {
+                    tabella: "fabbricati",
+                    campo: "codice_fabbricato",
+                }),
+                elencati: &[
+                    "codice_fabbricato",
+                    "tipologia",
+                    "sezione_urbana",
+                    "foglio",
+                    "particella",
+                    "subalterno",
+                    "categoria_catastale",
+                    "superficie_utile_mq",
+                    "regime",
+                    "stato_occupazione",
+                ],
+                filtri: &[
+                    Filtro::Genitore("comune_istat"),
+                    Filtro::Campo("codice_fabbricato"),
+                    Filtro::Campo("tipologia"),
+                    Filtro::Campo("stato_occupazione"),
+                    Filtro::Campo("regime"),
+                ],
+                ordinabili: &[
+                    "codice_fabbricato",
+                    "tipologia",
+                    "categoria_catastale",
+                    "regime",
+                    "stato_occupazione",
+                ],
+                cercati: &[
+                    Cerca::Campo("codice_fabbricato"),
+                    Cerca::Genitore("indirizzo"),
+                    Cerca::Unione(&["foglio", "particella", "subalterno"]),
+                ],
+                descrittivi: &["tipologia", "categoria_catastale"],
+                posizione: Some(Posizione::DelGenitore),
+                indicizzati: &[],
+                incrocio: Some("catasto"),
+            },
+            RegistroTabella {
+                tabella: "complessi",
+                etichetta: "Complessi",
+                con_articolo: "il complesso",
+                singolare: "Complesso",
+                chiave: ChiaveRegistro::Campi,
+                genitore: None,
+                elencati: &["denominazione", "comune_istat"],
+                filtri: &[Filtro::Campo("comune_istat")],
+                ordinabili: &["denominazione", "comune_istat"],
+                cercati: &[Cerca::Campo("denominazione")],
+                descrittivi: &["denominazione"],
+                posizione: None,
+                indicizzati: &[],
+                incrocio: None,
+            },
+        ],
+    }
 }
 
 #[cfg(test)]

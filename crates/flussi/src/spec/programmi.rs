@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use super::registro::{Cerca, ChiaveRegistro, Filtro, Fusione, RegistroDominio, RegistroTabella};
 use super::{Campo, Controllo, Dominio, Gravita, Limite, Obbligo, Tabella, Tipo};
 
 pub const TIPI: &[&str] = &["SEMPLICE", "COMPLESSO"];
@@ -47,7 +48,42 @@ pub fn dominio() -> &'static Dominio {
             controlli: vec![
                 Controllo { codice: "chiave_duplicata", gravita: Gravita::Errore, regola: "codice_programma ripetuto" },
                 Controllo { codice: "data_futura", gravita: Gravita::Errore, regola: "data_atto successiva alla data di validazione" },
-            ],
+            ],            registro: Some(RegistroDominio {
+                fusione: Fusione::Istantanea,
+        aperto: false,
+                etichette_campi: &[
+                    ("codice_programma", "Codice del programma"),
+                    ("data_atto", "Data dell'atto"),
+                    ("importo_programma", "Importo del programma (€)"),
+                ],
+                etichette_valori: &[
+                    ("L457_1978", "Legge 457/1978"),
+                    ("PRU", "PRU"),
+                    ("PRUSST", "PRUSST"),
+                    ("PNRR_PINQUA", "PNRR PINQuA"),
+                    ("PNRR_SVS", "PNRR SVS"),
+                    ("FSC", "FSC"),
+                    ("POR_FESR", "POR FESR"),
+                    ("UE", "UE"),
+                    ("PNRR", "PNRR"),
+                ],
+                tabelle: vec![RegistroTabella {
+                    tabella: "programmi",
+                    etichetta: "Programmi",
+                    con_articolo: "il programma",
+                    singolare: "Programma",
+                    chiave: ChiaveRegistro::Campi,
+                    genitore: None,
+                    elencati: &["denominazione", "tipo", "strumento", "fonte", "atto", "importo_programma"],
+                    filtri: &[Filtro::Campo("tipo"), Filtro::Campo("strumento"), Filtro::Campo("fonte")],
+                    ordinabili: &["denominazione", "strumento", "fonte"],
+                    cercati: &[Cerca::Campo("denominazione"), Cerca::Campo("atto")],
+                    descrittivi: &["denominazione"],
+                    posizione: None,
+                    indicizzati: &[],
+                    incrocio: None,
+                }],
+            }),
         }
     })
 }

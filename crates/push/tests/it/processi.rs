@@ -335,9 +335,9 @@ async fn due_server_un_database_nessun_lavoro_doppio_nessun_aggiornamento_perso(
         app.p.db.flusso(ids[dopo]).await.unwrap().unwrap().stato,
         "accettato"
     );
-    let unita = servizi::registro::tavola_patrimonio("unita").unwrap();
+    let unita = &servizi::registro::tavola_di("unita").unwrap().tavola;
     // Andria's current register is exactly the later flow's units.
-    let correnti = app.p.db.chiavi_correnti(&unita, "110001").await.unwrap();
+    let correnti = app.p.db.chiavi_correnti(unita, "110001").await.unwrap();
     let rep: serde_json::Value = serde_json::from_slice(
         &std::fs::read(
             app.data_dir

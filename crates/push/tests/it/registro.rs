@@ -146,3 +146,43 @@ async fn il_registro_alla_data_resta_aprendo_fabbricati_e_unita() {
         400
     );
 }
+
+/// The register's storage comes from the domains' definitions: every field of every register
+/// table of every domain (`contabilita` and `programmi` too) has its column, and each table has
+/// the indexes the engine uses and no others (an index more slows every merge).
+#[tokio::test]
+async fn ogni_campo_delle_definizioni_ha_la_sua_colonna() {
+    let app = TestApp::nuova().await;
+    let mut domini = std::collections::BTreeSet::new();
+    for t in servizi::registro::tavole_registro() {
+        let nome = t.tabella.nome;
+        let (colonne, indici) = app.p.archivio_registro(nome).await.unwrap();
+        for c in &t.tabella.campi {
+            assert!(
+                colonne.iter().any(|x| x == c.nome),
+                "{nome}.{} senza colonna: {colonne:?}",
+                c.nome
+            );
+        }
+        let a = t.tavola.nome_archivio();
+        let mut attesi = vec![format!("{a}_corrente"), format!("{a}_storia")];
+        attesi.extend(t.def.genitore.map(|g| format!("{a}_{}", g.campo)));
+        attesi.extend(t.def.indicizzati.iter().map(|c| format!("{a}_{c}")));
+        attesi.extend(t.def.incrocio.map(|c| format!("{a}_{c}")));
+        let mut trovati: Vec<String> = indici
+            .into_iter()
+            .filter(|i| !i.ends_with("_pkey"))
+            .collect();
+        trovati.sort();
+        attesi.sort();
+        assert_eq!(trovati, attesi, "{nome}");
+        domini.insert(t.dominio.nome);
+    }
+    assert_eq!(
+        domini.into_iter().collect::<Vec<_>>(),
+        ["contabilita", "patrimonio", "programmi"]
+    );
+    // The indexes migration 0002 wrote by hand now have the generated names (no second copy).
+    let (_, indici) = app.p.archivio_registro("unita").await.unwrap();
+    assert!(!indici.iter().any(|i| i == "reg_unita_fabbricato"));
+}

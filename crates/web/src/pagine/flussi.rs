@@ -71,16 +71,23 @@ async fn mostra_elenco(
     let s = cx.soggetto();
     let ente = q.ente.clone().filter(|e| !e.is_empty());
     let stato = q.stato.clone().filter(|e| !e.is_empty());
-    if let Some(x) = &stato {
-        StatoFlusso::parse(x).map_err(ErroreServizio::from)?;
-    }
+    let stato_filtro = stato
+        .as_deref()
+        .map(StatoFlusso::parse)
+        .transpose()
+        .map_err(ErroreServizio::from)?;
+    let ente_filtro = ente
+        .as_deref()
+        .map(CodiceEnte::parse)
+        .transpose()
+        .map_err(ErroreServizio::from)?;
     let flussi =
         st.p.elenco_flussi(
             s,
             archivio::FiltroFlussi {
-                ente: ente.clone(),
+                ente: ente_filtro,
                 dominio: None,
-                stato: stato.clone(),
+                stato: stato_filtro,
                 prima_di: q.prima_di,
                 limite: PER_PAGINA + 1,
             },
@@ -247,9 +254,9 @@ pub async fn dettaglio(
 ) -> Result<Html<String>, ErrorePagina> {
     let s = cx.soggetto();
     let f = st.p.flusso_visibile(s, id).await?;
-    let stato = StatoFlusso::parse(&f.stato).map_err(ErroreServizio::from)?;
-    let ente = CodiceEnte::parse(&f.ente).map_err(ErroreServizio::from)?;
-    let dom = DominioFlusso::parse(&f.dominio).map_err(ErroreServizio::from)?;
+    let stato = f.stato;
+    let ente = f.ente.clone();
+    let dom = f.dominio;
     let puo_inviare = autorizza(s, &Azione::OperareFlusso(&ente, dom)).is_ok();
     let puo_esaminare = autorizza(s, &Azione::EsaminareFlusso(dom)).is_ok();
     let puo_ritirare = puo_inviare && stato.ritirabile();
@@ -345,7 +352,7 @@ pub async fn dettaglio(
             campi_errati, conteggi, differenze, differenze_aggiornate, nomi_enti,
             differenze_tabelle, serve_motivazione,
             filtro_tabella => filtro.tabella, filtro_codice => filtro.codice, filtro_gravita => filtro.gravita,
-            tabelle => flussi::spec::dominio(&f.dominio).map(|d| d.tabelle.iter().map(|t| t.nome).collect::<Vec<_>>()).unwrap_or_default(),
+            tabelle => flussi::spec::dominio(f.dominio.as_str()).map(|d| d.tabelle.iter().map(|t| t.nome).collect::<Vec<_>>()).unwrap_or_default(),
         },
     )
 }

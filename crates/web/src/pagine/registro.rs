@@ -234,7 +234,7 @@ pub fn filtro_da(tabella: &str, f: &Filtri, limite: usize) -> Result<FiltroRegis
     if !f.comune_istat.trim().is_empty() {
         let c = leggi_comune(&f.comune_istat)?;
         if tabella == "unita" {
-            filtro.comune_unita = Some(c);
+            filtro.genitore.push(("comune_istat".into(), c));
         } else {
             filtro.uguale.push(("comune_istat".into(), c));
         }
@@ -615,6 +615,7 @@ impl Sfoglia {
             .p
             .elenco_registro(&self.s, self.tabella, self.filtro.clone())
             .await?;
+        let t = t.tavola.clone();
         if v.len() < BLOCCO {
             self.finito = true;
         }
@@ -710,6 +711,7 @@ async fn elenco(
         filtro_da(tabella, &f, RIGHE_PAGINA + 1).map_err(ErrorePagina::RichiestaNonValida)?;
     let ordina = filtro.ordina.clone();
     let (t, mut v) = st.p.elenco_registro(cx.soggetto(), tabella, filtro).await?;
+    let t = t.tavola.clone();
     let successiva = if v.len() > RIGHE_PAGINA {
         v.truncate(RIGHE_PAGINA);
         v.last().map(|u| {
@@ -922,6 +924,7 @@ pub async fn fabbricato(
     let (t, storia) =
         st.p.storia_registro(cx.soggetto(), "fabbricati", &ente, &codice)
             .await?;
+    let t = t.tavola.clone();
     let ente = storia[0].ente.clone();
     let attuale = valida_il(&storia, data);
     // Without a version valid on that day, show the last one known (marked as such).
@@ -977,6 +980,7 @@ pub async fn fabbricato(
         ..Default::default()
     };
     let (tu, mut u) = st.p.elenco_registro(cx.soggetto(), "unita", filtro).await?;
+    let tu = tu.tavola.clone();
     let altre_unita = u.len() > MAX_UNITA_FABBRICATO;
     u.truncate(MAX_UNITA_FABBRICATO);
     let unita: Vec<_> = u.iter().map(|x| vista(&tu, x, &comuni, data)).collect();
@@ -1020,6 +1024,7 @@ pub async fn unita(
     let (t, storia) =
         st.p.storia_registro(cx.soggetto(), "unita", &ente, &codice)
             .await?;
+    let t = t.tavola.clone();
     let ente = storia[0].ente.clone();
     let nomi = nomi(&st).await?;
     let comuni: HashMap<String, String> = nomi.comuni.iter().cloned().collect();
@@ -1129,7 +1134,9 @@ async fn esporta(
     let prima = sf.prossima().await?;
     let t = match sf.tavola() {
         Some(t) => t.clone(),
-        None => servizi::registro::tavola_patrimonio(tabella).ok_or(ErroreServizio::NonTrovato)?,
+        None => servizi::registro::tavola_di(tabella)
+            .map(|t| t.tavola.clone())
+            .ok_or(ErroreServizio::NonTrovato)?,
     };
     let giorno = data
         .unwrap_or_else(|| st.p.orologio.oggi())
@@ -1186,11 +1193,7 @@ async fn esporta(
                     let fb = FiltroRegistro {
                         ente: filtro.ente.clone(),
                         alla_data: filtro.alla_data,
-                        uguale: filtro
-                            .comune_unita
-                            .clone()
-                            .map(|c| vec![("comune_istat".to_string(), c)])
-                            .unwrap_or_default(),
+                        uguale: filtro.genitore.clone(),
                         ..Default::default()
                     };
                     let mut sb = Sfoglia::new(st2, s2, "fabbricati", fb);
@@ -1403,7 +1406,10 @@ mod test {
     use super::*;
 
     fn tavola() -> Tavola {
-        servizi::registro::tavola_patrimonio("fabbricati").expect("tavola fabbricati")
+        servizi::registro::tavola_di("fabbricati")
+            .expect("tavola fabbricati")
+            .tavola
+            .clone()
     }
 
     fn versione(t: &Tavola, valori: &[(&str, &str)]) -> Versione {
@@ -1473,8 +1479,8 @@ mod test {
             ..Default::default()
         };
         assert_eq!(
-            filtro_da("unita", &f, 10).unwrap().comune_unita.as_deref(),
-            Some("072006")
+            filtro_da("unita", &f, 10).unwrap().genitore,
+            vec![("comune_istat".to_string(), "072006".to_string())]
         );
         for sbagliato in [
             Filtri {
@@ -1562,7 +1568,10 @@ mod test {
     fn modelli_si_compongono() {
         let env = crate::modelli::ambiente();
         let t = tavola();
-        let tu = servizi::registro::tavola_patrimonio("unita").expect("tavola unita");
+        let tu = servizi::registro::tavola_di("unita")
+            .expect("tavola unita")
+            .tavola
+            .clone();
         let comuni: HashMap<String, String> = [("072006".to_string(), "Bari".to_string())].into();
         let mut a = versione(
             &t,
