@@ -213,6 +213,53 @@ const COLONNE_FISSE: &[&str] = &[
     "flusso_al",
 ];
 
+/// The query of a table's column names (parameter: the table).
+fn sql_colonne(postgres: bool) -> String {
+    if postgres {
+        "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = $1"
+            .into()
+    } else {
+        "SELECT name FROM pragma_table_info($1)".into()
+    }
+}
+
+/// The query of a table's index names (parameter: the table).
+fn sql_indici(postgres: bool) -> String {
+    if postgres {
+        "SELECT CAST(indexname AS TEXT) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1".into()
+    } else {
+        "SELECT name FROM pragma_index_list($1)".into()
+    }
+}
+
+/// What a register table's storage lacks, as DDL: the table, its missing columns, its missing
+/// indexes.
+fn comandi_registro(
+    t: &Tavola,
+    colonne: &[String],
+    indici: &[String],
+    postgres: bool,
+) -> Vec<String> {
+    let mut v = Vec::new();
+    if colonne.is_empty() {
+        v.push(t.ddl(postgres));
+    } else {
+        for c in t.incrocio.iter().chain(&t.campi) {
+            if !colonne.iter().any(|x| x == c) {
+                v.push(format!("ALTER TABLE {} ADD COLUMN {c} TEXT", t.sql()));
+            }
+        }
+    }
+    v.extend(
+        t.indici()
+            .into_iter()
+            .filter(|(nome, _)| !indici.contains(nome))
+            .map(|(_, ddl)| ddl),
+    );
+    v
+}
+
 /// The PostgreSQL advisory lock that serializes servers preparing the register at start
 /// ("PUSHREG" in ASCII).
 const BLOCCO_PREPARAZIONE: i64 = 0x50_55_53_48_52_45_47;
@@ -374,57 +421,34 @@ impl Archivio {
 
     /// The column names of a register table as stored (empty if it does not exist).
     pub async fn colonne_registro(&self, t: &Tavola) -> Risultato<Vec<String>> {
-        let v: Vec<String> = match &self.pool {
-            Pool::Sqlite(p) => {
-                sqlx::query_scalar("SELECT name FROM pragma_table_info($1)")
-                    .bind(t.sql())
-                    .fetch_all(p)
-                    .await?
-            }
-            Pool::Pg(p) => {
-                sqlx::query_scalar(
-                    "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
-                     WHERE table_schema = current_schema() AND table_name = $1",
-                )
-                .bind(t.sql())
-                .fetch_all(p)
-                .await?
-            }
-        };
+        let v: Vec<String> = su_pool!(self, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql_colonne(self.is_postgres())))
+            .bind(t.sql()).fetch_all(p).await)?;
         Ok(v)
     }
 
     /// The index names of a register table as stored.
     pub async fn indici_registro(&self, t: &Tavola) -> Risultato<Vec<String>> {
-        let v: Vec<String> = match &self.pool {
-            Pool::Sqlite(p) => {
-                sqlx::query_scalar("SELECT name FROM pragma_index_list($1)")
-                    .bind(t.sql())
-                    .fetch_all(p)
-                    .await?
-            }
-            Pool::Pg(p) => {
-                sqlx::query_scalar(
-                    "SELECT CAST(indexname AS TEXT) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1",
-                )
-                .bind(t.sql())
-                .fetch_all(p)
-                .await?
-            }
-        };
+        let v: Vec<String> = su_pool!(self, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql_indici(self.is_postgres())))
+            .bind(t.sql()).fetch_all(p).await)?;
         Ok(v)
     }
 
     /// Creates the register tables that do not exist yet, adds the columns of fields the
-    /// definitions gained since, and the indexes the engine needs. Idempotent; servers starting
-    /// together queue on a lock (PostgreSQL) or on the write lock (SQLite). A column is never
-    /// dropped: a field removed from a definition keeps its history.
+    /// definitions gained since, and the indexes the engine needs. A column is never dropped: a
+    /// field removed from a definition keeps its history. When everything is in place (every
+    /// start but the first after a change) it only reads; otherwise servers starting together
+    /// queue on a lock (PostgreSQL) or on the write lock (SQLite) and look again inside it.
     pub async fn prepara_registro(&self, tavole: &[Tavola]) -> Risultato<()> {
-        let postgres = self.is_postgres();
-        let mut esistenti = Vec::with_capacity(tavole.len());
+        let mut manca = false;
         for t in tavole {
-            esistenti.push(self.colonne_registro(t).await?);
+            let colonne = self.colonne_registro(t).await?;
+            let indici = self.indici_registro(t).await?;
+            manca |= !comandi_registro(t, &colonne, &indici, self.is_postgres()).is_empty();
         }
+        if !manca {
+            return Ok(());
+        }
+        let postgres = self.is_postgres();
         let mut tx = self.inizia().await?;
         if let TxInner::Pg(c) = &mut tx.inner {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -432,19 +456,12 @@ impl Archivio {
                 .execute(&mut **c)
                 .await?;
         }
-        for (t, colonne) in tavole.iter().zip(esistenti) {
-            let mut comandi = Vec::new();
-            if colonne.is_empty() {
-                comandi.push(t.ddl(postgres));
-            } else {
-                for c in t.incrocio.iter().chain(&t.campi) {
-                    if !colonne.iter().any(|x| x == c) {
-                        comandi.push(format!("ALTER TABLE {} ADD COLUMN {c} TEXT", t.sql()));
-                    }
-                }
-            }
-            comandi.extend(t.indici().into_iter().map(|(_, ddl)| ddl));
-            for sql in comandi {
+        for t in tavole {
+            let colonne: Vec<String> = su_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql_colonne(postgres)))
+                .bind(t.sql()).fetch_all(c).await)?;
+            let indici: Vec<String> = su_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql_indici(postgres)))
+                .bind(t.sql()).fetch_all(c).await)?;
+            for sql in comandi_registro(t, &colonne, &indici, postgres) {
                 su_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(c).await.map(|r| r.rows_affected()))?;
             }
         }

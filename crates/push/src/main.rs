@@ -600,7 +600,7 @@ async fn esegui(comando: Comando, config: Config) -> anyhow::Result<ExitCode> {
     let p = Piattaforma::avvia(config).await?;
     match comando {
         Comando::Serve { demo } => {
-            if demo && p.db.senza_dati().await? {
+            if demo && p.senza_dati().await? {
                 p.carica_demo(Scenario::Completo, false).await?;
                 tracing::info!("dati dimostrativi caricati");
             }
@@ -610,7 +610,7 @@ async fn esegui(comando: Comando, config: Config) -> anyhow::Result<ExitCode> {
             let indirizzo = listener.local_addr()?;
             tracing::info!(modalita = ?p.config.modalita, accesso_sviluppo = p.accesso_sviluppo_attivo(), "PUSH in ascolto su http://{indirizzo}");
             web::servi(p.clone(), listener, segnale_di_arresto()).await?;
-            p.db.chiudi().await;
+            p.chiudi().await;
             Ok(ExitCode::SUCCESS)
         }
         Comando::Migrate => {

@@ -1,6 +1,6 @@
 //! Reading and verifying the audit log.
 
-use archivio::FiltroAudit;
+pub use archivio::FiltroAudit;
 use dominio::audit::{Rottura, VoceAudit};
 use dominio::politica::{Azione, Soggetto, autorizza};
 

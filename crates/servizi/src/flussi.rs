@@ -7,8 +7,9 @@
 
 use std::collections::HashMap;
 
-use archivio::{
-    Differenza, FiltroFlussi, FiltroSegnalazioni, Flusso, NuovaVoce, NuovoFlusso, RigaErrata,
+use archivio::NuovoFlusso;
+pub use archivio::{
+    Differenza, FiltroFlussi, FiltroSegnalazioni, Flusso, LavoroRiga, NuovaVoce, RigaErrata,
     SegnalazioneRiga,
 };
 use chrono::NaiveDate;
@@ -592,6 +593,20 @@ impl Piattaforma {
             return Err(conflitto_accettazione(st));
         }
         Ok((f, conteggi, aggiornate))
+    }
+
+    /// The jobs of a flow the subject may see, oldest first (its page tells a validation given
+    /// up from one still running).
+    pub async fn lavori_flusso(&self, s: &Soggetto, id: i64) -> Esito<Vec<LavoroRiga>> {
+        self.flusso_visibile(s, id).await?;
+        Ok(self.db.lavori_di(id).await?)
+    }
+
+    /// Per entity and domain, the date of the last accepted flow (the entity registry).
+    pub async fn ultimi_accettati(
+        &self,
+    ) -> Esito<Vec<(String, String, chrono::DateTime<chrono::Utc>)>> {
+        Ok(self.db.ultimi_accettati().await?)
     }
 
     /// Accepts a submitted flow: merges it into the register today.

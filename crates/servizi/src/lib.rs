@@ -40,7 +40,9 @@ pub use errore::{ErroreServizio, Esito};
 /// Everything a use case needs: the store and the configuration.
 #[derive(Clone)]
 pub struct Piattaforma {
-    pub db: Archivio,
+    /// The store: private, so that the web layer and the binary reach it only through the use
+    /// cases below (the compiler enforces the layering).
+    db: Archivio,
     pub config: Arc<Config>,
     pub oidc: Arc<oidc::ClienteOidc>,
     /// Where flow files live.
@@ -78,6 +80,28 @@ impl Piattaforma {
         p.prepara_registro().await?;
         p.carica_riferimento().await?;
         Ok(p)
+    }
+
+    /// The store, for the integration tests only (feature `prove`, a dev-dependency of the
+    /// binary's tests): production code cannot call it.
+    #[cfg(feature = "prove")]
+    pub fn db(&self) -> &Archivio {
+        &self.db
+    }
+
+    /// A cheap round trip to the database, for `/healthz`.
+    pub async fn ping(&self) -> Result<(), archivio::ErroreArchivio> {
+        self.db.ping().await
+    }
+
+    /// Whether the database holds no data of people and flows yet (the demo may load).
+    pub async fn senza_dati(&self) -> Result<bool, archivio::ErroreArchivio> {
+        self.db.senza_dati().await
+    }
+
+    /// Closes the database's connections (at the end of a command).
+    pub async fn chiudi(&self) {
+        self.db.chiudi().await
     }
 
     pub fn con_archivio(db: Archivio, config: Config) -> Self {

@@ -23,7 +23,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use archivio::{FiltroMessaggi, Messaggio, NuovoMessaggio, Tx};
+pub use archivio::{ContiPosta, FiltroMessaggi, Messaggio};
+use archivio::{NuovoMessaggio, Tx};
 use dominio::politica::{Azione, Soggetto, autorizza};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -268,6 +269,12 @@ impl Piattaforma {
     }
 
     /// The whole outbox, filtered: the Region only.
+    /// The outbox's counts by state (Region administrators).
+    pub async fn conti_posta(&self, s: &Soggetto) -> Esito<ContiPosta> {
+        autorizza(s, &Azione::GestirePosta)?;
+        Ok(self.db.conti_posta().await?)
+    }
+
     pub async fn messaggi(&self, s: &Soggetto, f: &FiltroMessaggi) -> Esito<Vec<Messaggio>> {
         autorizza(s, &Azione::GestirePosta)?;
         Ok(self.db.elenco_messaggi(f).await?)

@@ -163,10 +163,8 @@ pub async fn enti(
         .collect();
     let successivo = (resto.len() > limite).then(|| resto[limite - 1].codice.clone());
     let ultimi: std::collections::HashMap<(String, String), String> = if completo {
-        st.p.db
-            .ultimi_accettati()
-            .await
-            .map_err(ErroreServizio::from)?
+        st.p.ultimi_accettati()
+            .await?
             .into_iter()
             .map(|(e, d, il)| ((e, d), dominio::orologio::oggi_a(il).to_string()))
             .collect()
@@ -268,7 +266,7 @@ fn csv_enti(righe: &[EnteApi], completo: bool) -> Result<Response, ErroreApi> {
 /// is alive and showing signs of life; else 503 with the reason in Italian (`dettaglio`).
 #[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Database raggiungibile, esecutori dei lavori attivi"), (status = 503, description = "Database non raggiungibile, o un esecutore dei lavori in background non è attivo")))]
 pub async fn healthz(State(st): State<Stato>) -> Response {
-    let database = st.p.db.ping().await;
+    let database = st.p.ping().await;
     if let Err(e) = &database {
         tracing::warn!(errore = %e, "healthz: database non raggiungibile");
     }

@@ -53,7 +53,7 @@ pub struct FlussoApi {
 }
 
 /// Progress percentage of a validation (100 once validated).
-pub fn percentuale(f: &archivio::Flusso) -> Option<i64> {
+pub fn percentuale(f: &servizi::flussi::Flusso) -> Option<i64> {
     match f.stato.as_str() {
         "caricato" => Some(0),
         "in_validazione" => f
@@ -64,8 +64,8 @@ pub fn percentuale(f: &archivio::Flusso) -> Option<i64> {
     }
 }
 
-impl From<archivio::Flusso> for FlussoApi {
-    fn from(f: archivio::Flusso) -> Self {
+impl From<servizi::flussi::Flusso> for FlussoApi {
+    fn from(f: servizi::flussi::Flusso) -> Self {
         let ts = |d: chrono::DateTime<chrono::Utc>| d.to_rfc3339();
         let percentuale = percentuale(&f);
         Self {
@@ -246,7 +246,7 @@ pub async fn elenco(
     let v =
         st.p.elenco_flussi(
             &s,
-            archivio::FiltroFlussi {
+            servizi::flussi::FiltroFlussi {
                 ente,
                 dominio,
                 stato,
@@ -431,7 +431,7 @@ pub async fn originale(
 /// memory), with a file name that cannot break the header: an ASCII fallback and the exact
 /// name in RFC 6266/5987 form.
 pub async fn risposta_originale(
-    f: &archivio::Flusso,
+    f: &servizi::flussi::Flusso,
     p: &std::path::Path,
 ) -> Result<Response, ErroreServizio> {
     let file = tokio::fs::File::open(p)

@@ -1,14 +1,18 @@
-//! The shared databases of `api.md` ("Shared databases (read)"): the register of buildings and
-//! units, as of today or of a past date, and the history of a unit.
+//! The shared databases of `api.md` ("Shared databases (read)"), one implementation for every
+//! domain: `GET /api/v1/{area}/{tabella}` (a list, as of today or of a past date),
+//! `…/{tabella}/{ente}/{chiave}` (one record) and `…/{ente}/{chiave}/storia` (its versions),
+//! where the area is `patrimonio` or `programmi` and the table any register table of a domain of
+//! that area. The contract paths of `patrimonio` (`/fabbricati`, `/unita`,
+//! `/unita/{ente}/{codice_unita}/storia`) are the same handlers, documented one by one.
 //!
 //! Lists are JSON arrays of objects keyed by the spec's field names plus `ente`, `valido_dal`,
 //! `valido_al`; paged with `?limit=` and `?cursor=` (next page in the `Link` header);
-//! `Accept: text/csv` gives CSV. Filters, cursor and CSV come from [`crate::pagine::registro`],
-//! so the pages and the API cannot drift apart.
+//! `Accept: text/csv` gives CSV. Filters, cursor and CSV come from [`crate::registro`], so the
+//! pages and the API cannot drift apart.
 
 use std::collections::BTreeMap;
 
-use crate::estrattori::Path;
+use crate::estrattori::{Path, Query};
 use crate::rotte::{Rotte, get};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -21,9 +25,10 @@ use utoipa::{IntoParams, ToSchema};
 use crate::Stato;
 use crate::api::{LIMITE_MASSIMO, LIMITE_PREDEFINITO, soggetto_api};
 use crate::errore::ErroreApi;
-use crate::pagine::registro::{
-    Filtri, codifica_cursore, csv_intestazione, csv_righe, cursore_dopo, filtro_da,
+use crate::registro::{
+    Filtri, codifica_cursore, csv_intestazione, csv_righe, cursore_dopo, filtro_da, leggi_data,
 };
+use servizi::registro::{TavolaRegistro, Versione, tavola_di};
 
 pub fn rotte() -> Rotte {
     Rotte::new()
@@ -33,6 +38,40 @@ pub fn rotte() -> Rotte {
             "/api/v1/patrimonio/unita/{ente}/{codice_unita}/storia",
             get(storia_unita),
         )
+        .route(
+            "/api/v1/patrimonio/{tabella}",
+            get(|st, h, p, q| elenco_generico(st, h, p, q, dominio::Area::Patrimonio)),
+        )
+        .route(
+            "/api/v1/programmi/{tabella}",
+            get(|st, h, p, q| elenco_generico(st, h, p, q, dominio::Area::Programmi)),
+        )
+        .route(
+            "/api/v1/patrimonio/{tabella}/{ente}/{chiave}",
+            get(|st, h, p, q| record(st, h, p, q, dominio::Area::Patrimonio)),
+        )
+        .route(
+            "/api/v1/programmi/{tabella}/{ente}/{chiave}",
+            get(|st, h, p, q| record(st, h, p, q, dominio::Area::Programmi)),
+        )
+        .route(
+            "/api/v1/patrimonio/{tabella}/{ente}/{chiave}/storia",
+            get(|st, h, p| storia(st, h, p, dominio::Area::Patrimonio)),
+        )
+        .route(
+            "/api/v1/programmi/{tabella}/{ente}/{chiave}/storia",
+            get(|st, h, p| storia(st, h, p, dominio::Area::Programmi)),
+        )
+}
+
+/// The register table of a path, if it belongs to a domain of that area (404 otherwise).
+fn tavola_dell_area(
+    tabella: &str,
+    area: dominio::Area,
+) -> Result<&'static TavolaRegistro, ErroreApi> {
+    tavola_di(tabella)
+        .filter(|t| dominio::DominioFlusso::parse(t.dominio.nome).is_ok_and(|d| d.area() == area))
+        .ok_or_else(|| ErroreServizio::NonTrovato.into())
 }
 
 /// A version of a register record: `ente`, the spec's fields of the table (values as strings
@@ -63,10 +102,11 @@ pub struct RecordRegistro {
     pub flusso: Option<i64>,
 }
 
-fn record(t: &archivio::Tavola, v: &archivio::Versione, storia: bool) -> RecordRegistro {
+fn oggetto(t: &TavolaRegistro, v: &Versione, storia: bool) -> RecordRegistro {
     RecordRegistro {
         ente: v.ente.clone(),
         campi: t
+            .tavola
             .campi()
             .iter()
             .zip(&v.campi)
@@ -81,6 +121,9 @@ fn record(t: &archivio::Tavola, v: &archivio::Versione, storia: bool) -> RecordR
 /// Filters of `GET /api/v1/patrimonio/fabbricati`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+// Read by utoipa for the documentation and by serde to refuse a malformed query; the generic
+// list reads the parameters itself.
+#[allow(dead_code)]
 pub struct ParametriFabbricati {
     /// Codice dell'ente. La Regione vede tutti gli enti (o quello indicato); un ente solo sé stesso.
     ente: Option<String>,
@@ -101,6 +144,9 @@ pub struct ParametriFabbricati {
 /// Filters of `GET /api/v1/patrimonio/unita`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+// Read by utoipa for the documentation and by serde to refuse a malformed query; the generic
+// list reads the parameters itself.
+#[allow(dead_code)]
 pub struct ParametriUnita {
     /// Codice dell'ente. La Regione vede tutti gli enti (o quello indicato); un ente solo sé stesso.
     ente: Option<String>,
@@ -152,7 +198,7 @@ fn vuole_csv(headers: &HeaderMap) -> bool {
 async fn elenco(
     st: &Stato,
     headers: &HeaderMap,
-    tabella: &'static str,
+    t: &'static TavolaRegistro,
     percorso: &str,
     f: Filtri,
     limit: Option<&str>,
@@ -162,12 +208,11 @@ async fn elenco(
     // One row more than asked tells whether there is a next page (the store returns at most
     // LIMITE_MASSIMO rows: at the maximum a full page means "maybe more").
     let chiesti = (limite + 1).min(LIMITE_MASSIMO);
-    let filtro = filtro_da(tabella, &f, chiesti).map_err(|m| {
+    let filtro = filtro_da(t, &f, chiesti).map_err(|m| {
         ErroreApi::RichiestaNonValida(m.replace("Il cursore della pagina", "Il parametro cursor"))
     })?;
     let ordina = filtro.ordina.clone();
-    let (t, mut v) = st.p.elenco_registro(&s, tabella, filtro).await?;
-    let t = t.tavola.clone();
+    let (t, mut v) = st.p.elenco_registro(&s, t.tabella.nome, filtro).await?;
     let altre = if chiesti > limite {
         v.len() > limite
     } else {
@@ -177,15 +222,15 @@ async fn elenco(
     let successivo = altre
         .then(|| {
             v.last()
-                .map(|u| codifica_cursore(&cursore_dopo(&t, ordina.as_deref(), u)))
+                .map(|u| codifica_cursore(&cursore_dopo(t, ordina.as_deref(), u)))
         })
         .flatten();
     let mut r = if vuole_csv(headers) {
-        let mut out = csv_intestazione(&t, true);
+        let mut out = csv_intestazione(t, true);
         csv_righe(&mut out, &v, true);
         ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response()
     } else {
-        let righe: Vec<RecordRegistro> = v.iter().map(|x| record(&t, x, false)).collect();
+        let righe: Vec<RecordRegistro> = v.iter().map(|x| oggetto(t, x, false)).collect();
         axum::Json(righe).into_response()
     };
     if let Some(c) = successivo {
@@ -196,7 +241,7 @@ async fn elenco(
                 .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
         {
             let mut q = url.query_pairs_mut();
-            for (k, v) in url::form_urlencoded::parse(f.query().as_bytes()) {
+            for (k, v) in url::form_urlencoded::parse(f.query(t).as_bytes()) {
                 q.append_pair(&k, &v);
             }
             q.append_pair("limit", &limite.to_string())
@@ -229,22 +274,14 @@ pub async fn fabbricati(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ErroreApi> {
-    let p: ParametriFabbricati = leggi_query(q.as_deref())?;
-    let f = Filtri {
-        ente: p.ente.unwrap_or_default(),
-        comune_istat: p.comune_istat.unwrap_or_default(),
-        alla_data: p.alla_data.unwrap_or_default(),
-        cursore: p.cursor.unwrap_or_default(),
-        ordina: p.ordina.unwrap_or_default(),
-        ..Default::default()
-    };
-    elenco(
-        &st,
-        &headers,
-        "fabbricati",
-        "/api/v1/patrimonio/fabbricati",
-        f,
-        p.limit.as_deref(),
+    // Checked for the documented parameters' types; the generic list reads them all.
+    let _: ParametriFabbricati = leggi_query(q.as_deref())?;
+    elenco_generico(
+        State(st),
+        headers,
+        Path("fabbricati".to_string()),
+        RawQuery(q),
+        dominio::Area::Patrimonio,
     )
     .await
 }
@@ -269,24 +306,13 @@ pub async fn unita(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ErroreApi> {
-    let p: ParametriUnita = leggi_query(q.as_deref())?;
-    let f = Filtri {
-        ente: p.ente.unwrap_or_default(),
-        codice_fabbricato: p.codice_fabbricato.unwrap_or_default(),
-        stato_occupazione: p.stato_occupazione.unwrap_or_default(),
-        tipologia: p.tipologia.unwrap_or_default(),
-        alla_data: p.alla_data.unwrap_or_default(),
-        cursore: p.cursor.unwrap_or_default(),
-        ordina: p.ordina.unwrap_or_default(),
-        ..Default::default()
-    };
-    elenco(
-        &st,
-        &headers,
-        "unita",
-        "/api/v1/patrimonio/unita",
-        f,
-        p.limit.as_deref(),
+    let _: ParametriUnita = leggi_query(q.as_deref())?;
+    elenco_generico(
+        State(st),
+        headers,
+        Path("unita".to_string()),
+        RawQuery(q),
+        dominio::Area::Patrimonio,
     )
     .await
 }
@@ -312,14 +338,90 @@ pub async fn storia_unita(
     headers: HeaderMap,
     Path((ente, codice)): Path<(String, String)>,
 ) -> Result<Response, ErroreApi> {
+    storia(
+        State(st),
+        headers,
+        Path(("unita".to_string(), ente, codice)),
+        dominio::Area::Patrimonio,
+    )
+    .await
+}
+
+/// A list's parameters: `limit`, `cursor` (the API's names) and the filters of the table.
+fn filtri_api(q: Option<&str>) -> Result<(Filtri, Option<String>), ErroreApi> {
+    let mut m: std::collections::BTreeMap<String, String> = leggi_query(q)?;
+    let limit = m.remove("limit");
+    if let Some(c) = m.remove("cursor") {
+        m.insert("cursore".into(), c);
+    }
+    m.remove("cursore_pagina");
+    Ok((Filtri(m), limit))
+}
+
+/// `GET /api/v1/{area}/{tabella}`: a list of any register table of the area's domains.
+pub async fn elenco_generico(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Path(tabella): Path<String>,
+    RawQuery(q): RawQuery,
+    area: dominio::Area,
+) -> Result<Response, ErroreApi> {
+    let t = tavola_dell_area(&tabella, area)?;
+    let (f, limit) = filtri_api(q.as_deref())?;
+    let percorso = format!(
+        "/api/v1/{}/{}",
+        area.as_str().to_lowercase(),
+        t.tabella.nome
+    );
+    elenco(&st, &headers, t, &percorso, f, limit.as_deref()).await
+}
+
+/// `?alla_data=` of a record.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AllaData {
+    alla_data: String,
+}
+
+/// `GET /api/v1/{area}/{tabella}/{ente}/{chiave}`: one record, as today (or `?alla_data=`).
+pub async fn record(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Path((tabella, ente, chiave)): Path<(String, String, String)>,
+    Query(q): Query<AllaData>,
+    area: dominio::Area,
+) -> Result<Response, ErroreApi> {
+    let t = tavola_dell_area(&tabella, area)?;
+    let data = leggi_data(&q.alla_data).map_err(ErroreApi::RichiestaNonValida)?;
     let s = soggetto_api(&st, &headers).await?;
-    let (t, v) = st.p.storia_registro(&s, "unita", &ente, &codice).await?;
-    let t = t.tavola.clone();
+    let (t, v) =
+        st.p.storia_registro(&s, t.tabella.nome, &ente, &chiave)
+            .await?;
+    let valida = v.iter().rev().find(|x| match data {
+        Some(d) => x.valido_dal <= d && x.valido_al.is_none_or(|a| a > d),
+        None => x.valido_al.is_none(),
+    });
+    let x = valida.ok_or(ErroreServizio::NonTrovato)?;
+    Ok(axum::Json(oggetto(t, x, true)).into_response())
+}
+
+/// `GET /api/v1/{area}/{tabella}/{ente}/{chiave}/storia`: every version of a record.
+pub async fn storia(
+    State(st): State<Stato>,
+    headers: HeaderMap,
+    Path((tabella, ente, chiave)): Path<(String, String, String)>,
+    area: dominio::Area,
+) -> Result<Response, ErroreApi> {
+    let t = tavola_dell_area(&tabella, area)?;
+    let s = soggetto_api(&st, &headers).await?;
+    let (t, v) =
+        st.p.storia_registro(&s, t.tabella.nome, &ente, &chiave)
+            .await?;
     if vuole_csv(&headers) {
-        let mut out = csv_intestazione(&t, true);
+        let mut out = csv_intestazione(t, true);
         csv_righe(&mut out, &v, true);
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response());
     }
-    let righe: Vec<RecordRegistro> = v.iter().map(|x| record(&t, x, true)).collect();
+    let righe: Vec<RecordRegistro> = v.iter().map(|x| oggetto(t, x, true)).collect();
     Ok(axum::Json(righe).into_response())
 }

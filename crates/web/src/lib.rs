@@ -20,6 +20,7 @@ pub mod grafici;
 pub mod grafico;
 pub mod modelli;
 pub mod pagine;
+pub mod registro;
 pub mod rotte;
 pub mod tempo_corpo;
 

@@ -133,7 +133,7 @@ async fn healthz_e_openapi() {
 #[tokio::test]
 async fn database_chiuso_503_con_codice_richiesta() {
     let app = TestApp::nuova().await;
-    app.p.db.chiudi().await;
+    app.p.db().chiudi().await;
     let r = api(&app, "/healthz", None).await;
     assert_eq!(r.status(), 503);
     let r = app.browser().get("/enti").await;

@@ -132,7 +132,7 @@ async fn un_secondo_file_e_rifiutato_e_nessuno_resta() {
         0,
         "file rimasti nella cartella dei dati"
     );
-    assert!(app.p.db.flusso(1).await.unwrap().is_none());
+    assert!(app.p.db().flusso(1).await.unwrap().is_none());
 }
 
 #[tokio::test]

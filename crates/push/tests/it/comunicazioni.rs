@@ -151,7 +151,12 @@ async fn comunicazioni_per_destinatari_con_allegati_e_banner() {
     }
 
     // The attachment: a download with its (cleaned) name and exact bytes.
-    let n = app.p.db.allegati_comunicazione(pubblica_id).await.unwrap();
+    let n = app
+        .p
+        .db()
+        .allegati_comunicazione(pubblica_id)
+        .await
+        .unwrap();
     let r = anonimo
         .get(&format!(
             "/comunicazioni/{pubblica_id}/allegati/{}",
@@ -263,7 +268,7 @@ async fn comunicazioni_rifiutate_con_il_motivo() {
     assert_eq!(r.status(), 413);
     assert!(r.text().await.unwrap().contains("Un allegato supera"));
     assert!(
-        app.p.db.tutte_comunicazioni(10).await.unwrap().is_empty(),
+        app.p.db().tutte_comunicazioni(10).await.unwrap().is_empty(),
         "nulla pubblicato"
     );
     // Only the Region's administrators publish.

@@ -46,7 +46,7 @@ async fn richiesta(
 }
 
 async fn token_di_andria(app: &TestApp) -> usize {
-    app.p.db.elenco_token(Some("110001")).await.unwrap().len()
+    app.p.db().elenco_token(Some("110001")).await.unwrap().len()
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use crate::aiuto::{Opzioni, TestApp};
 #[tokio::test]
 async fn scenario_marzo_2018() {
     let app = TestApp::nuova().await;
-    let enti = app.p.db.enti().await.unwrap();
+    let enti = app.p.db().enti().await.unwrap();
     let registrati: Vec<_> = enti.iter().filter(|e| e.registrato_il.is_some()).collect();
     assert_eq!(registrati.len(), 13);
     let pilota: Vec<_> = enti.iter().filter(|e| e.pilota).collect();
@@ -26,7 +26,7 @@ async fn scenario_marzo_2018() {
     let annuncio = chrono::NaiveDate::from_ymd_opt(2018, 3, 12).unwrap();
     for e in &registrati {
         assert!(e.registrato_il.unwrap().date_naive() < annuncio);
-        let inc = app.p.db.incarichi_ente(&e.codice).await.unwrap();
+        let inc = app.p.db().incarichi_ente(&e.codice).await.unwrap();
         assert_eq!(
             inc.iter()
                 .filter(|i| i.ruolo == "LEGALE_RAPPRESENTANTE")
@@ -46,14 +46,14 @@ async fn scenario_marzo_2018() {
     }
     assert!(
         app.p
-            .db
+            .db()
             .registrazioni(Some("IN_ATTESA"))
             .await
             .unwrap()
             .is_empty()
     );
     // Every person is fictitious and valid.
-    for p in app.p.db.persone().await.unwrap() {
+    for p in app.p.db().persone().await.unwrap() {
         assert!(p.cf.starts_with("DMO"), "{}", p.cf);
         dominio::CodiceFiscale::parse(&p.cf).unwrap();
         assert!(p.email.unwrap().ends_with(".invalid"));
@@ -72,7 +72,7 @@ async fn demo_rifiuta_un_database_con_dati() {
     // The full demo adds a pending request to decide.
     assert_eq!(
         app.p
-            .db
+            .db()
             .registrazioni(Some("IN_ATTESA"))
             .await
             .unwrap()
@@ -94,7 +94,7 @@ async fn demo_su_database_vuoto_dalla_riga_di_comando() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         app.p
-            .db
+            .db()
             .enti()
             .await
             .unwrap()

@@ -150,7 +150,7 @@ async fn validatore_pubblico_senza_conservare_nulla() {
     let app = TestApp::nuova().await;
     let voci_prima = app
         .p
-        .db
+        .db()
         .voci_audit(&archivio::FiltroAudit {
             limite: 100_000,
             ..Default::default()
@@ -245,7 +245,7 @@ async fn validatore_pubblico_senza_conservare_nulla() {
     // Nothing was stored: no audit entry, no file in the data directory.
     let voci_dopo = app
         .p
-        .db
+        .db()
         .voci_audit(&archivio::FiltroAudit {
             limite: 100_000,
             ..Default::default()

@@ -488,7 +488,7 @@ async fn registro_patrimonio_da_capo_a_fondo() {
     assert!(html.contains("000002"), "{html}");
 
     // Every step is in the audit trail.
-    let voci = app.p.db.azioni_audit().await.unwrap();
+    let voci = app.p.db().azioni_audit().await.unwrap();
     for a in [
         "flusso.caricato",
         "flusso.validato",
@@ -774,7 +774,7 @@ async fn invii_concorrenti_protocolli_senza_buchi() {
     assert_eq!(numeri, vec!["000001", "000002", "000003", "000004"]);
     // Each validation ran once.
     for id in ids {
-        let l = app.p.db.lavori_di(id).await.unwrap();
+        let l = app.p.db().lavori_di(id).await.unwrap();
         assert!(
             l.iter().all(|l| l.tentativi == 1 && l.stato == "fatto"),
             "{l:?}"
@@ -1034,7 +1034,7 @@ async fn ritiro_prima_dell_invio_e_file_originale() {
     app.p.esegui_coda().await.unwrap();
     let f = json(api(&app, &format!("/api/v1/flussi/{id}"), Some(&andria)).await).await;
     assert_eq!(f["stato"], "ritirato", "{f}");
-    let l = app.p.db.lavori_di(id).await.unwrap();
+    let l = app.p.db().lavori_di(id).await.unwrap();
     assert_eq!(l[0].stato, "fatto", "{l:?}");
     let p = json(post(&app, &format!("/api/v1/flussi/{id}/invio"), &andria, None).await).await;
     assert_eq!(p["status"], 409, "{p}");
@@ -1121,6 +1121,6 @@ async fn ritiro_prima_dell_invio_e_file_originale() {
             .unwrap()
             .contains("già stato inviato"),
     );
-    let voci = app.p.db.azioni_audit().await.unwrap();
+    let voci = app.p.db().azioni_audit().await.unwrap();
     assert!(voci.iter().any(|v| v == "flusso.ritirato"), "{voci:?}");
 }

@@ -157,7 +157,7 @@ async fn i_file_dei_dati_sono_leggibili_solo_dal_proprietario() {
         .await
         .unwrap();
     p.esegui_coda().await.unwrap();
-    let f = p.db.flusso(c.flusso.id).await.unwrap().unwrap();
+    let f = p.db().flusso(c.flusso.id).await.unwrap().unwrap();
     assert_eq!(f.stato, "valido");
     let n = controlla_permessi(&data_dir);
     let attesi = if url_postgres().is_some() { 3 } else { 5 };
@@ -167,7 +167,7 @@ async fn i_file_dei_dati_sono_leggibili_solo_dal_proprietario() {
         assert!(data_dir.join("push.sqlite").exists());
         assert!(data_dir.join("segreto-sessione").exists());
     }
-    p.db.chiudi().await;
+    p.db().chiudi().await;
     if let Some(admin) = url_postgres() {
         elimina_database(&admin, p.config.database_url.esponi()).await;
     }

@@ -12,7 +12,7 @@ async fn prese_da_esecutori_morti(app: &TestApp, n: usize) {
         let prima = chrono::Utc::now() - chrono::Duration::seconds(120);
         let l = app
             .p
-            .db
+            .db()
             .prendi_lavoro(&format!("morto-{k}"), prima, prima)
             .await
             .unwrap()
@@ -53,7 +53,7 @@ async fn lavoro_avviato_troppe_volte_chiude_il_flusso_con_la_spiegazione() {
         (f["valido"].as_bool(), f["errori"].as_i64()),
         (Some(false), Some(1))
     );
-    let lavori = app.p.db.lavori_di(id).await.unwrap();
+    let lavori = app.p.db().lavori_di(id).await.unwrap();
     assert_eq!(lavori.len(), 1);
     assert_eq!(
         (lavori[0].stato.as_str(), lavori[0].tentativi),
@@ -81,7 +81,7 @@ async fn lavoro_avviato_troppe_volte_chiude_il_flusso_con_la_spiegazione() {
         assert!(html.contains("non si è mai conclusa"), "{html}");
         assert!(!html.contains("errore interno della piattaforma"), "{html}");
     }
-    let voci = app.p.db.azioni_audit().await.unwrap();
+    let voci = app.p.db().azioni_audit().await.unwrap();
     assert!(
         voci.iter().any(|v| v == "flusso.non_elaborabile"),
         "{voci:?}"

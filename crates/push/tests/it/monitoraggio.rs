@@ -496,7 +496,7 @@ async fn consegnati(app: &TestApp, sollecito: i64) -> Vec<archivio::Messaggio> {
     for _ in 0..300 {
         let v = app
             .p
-            .db
+            .db()
             .elenco_messaggi(&archivio::FiltroMessaggi {
                 sollecito: Some(sollecito),
                 limite: 100,

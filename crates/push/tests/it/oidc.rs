@@ -149,7 +149,7 @@ async fn accesso_spid_con_i_tre_nomi_del_codice_fiscale() {
     }
     let voci = app
         .p
-        .db
+        .db()
         .voci_audit(&archivio::FiltroAudit {
             azione: Some("accesso".into()),
             limite: 10,
@@ -175,7 +175,7 @@ async fn nuova_persona_e_codice_fiscale_mancante_o_non_valido() {
     );
     assert_eq!(
         app.p
-            .db
+            .db()
             .persona("RSSMRA80A01H501U")
             .await
             .unwrap()

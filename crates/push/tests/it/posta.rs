@@ -51,7 +51,7 @@ pub(crate) async fn carica_e_invia_come(
         .unwrap();
     let id = c.flusso.id;
     for _ in 0..600 {
-        let f = app.p.db.flusso(id).await.unwrap().unwrap();
+        let f = app.p.db().flusso(id).await.unwrap().unwrap();
         if f.stato == "valido" {
             break;
         }
@@ -74,7 +74,7 @@ pub(crate) async fn consegnati(
     for _ in 0..600 {
         let v = app
             .p
-            .db
+            .db()
             .elenco_messaggi(&archivio::FiltroMessaggi {
                 limite: 1000,
                 ..filtro.clone()
@@ -108,7 +108,7 @@ async fn ogni_passo_del_flusso_notifica_chi_lo_ha_fatto() {
         )
         .await
         .unwrap();
-    let f = app.p.db.flusso(id).await.unwrap().unwrap();
+    let f = app.p.db().flusso(id).await.unwrap().unwrap();
     let protocollo = f.protocollo.clone().unwrap();
     let v = consegnati(
         &app,
@@ -124,7 +124,15 @@ async fn ogni_passo_del_flusso_notifica_chi_lo_ha_fatto() {
         ["flusso.validato", "flusso.inviato", "flusso.respinto"],
         "{v:#?}"
     );
-    let email = app.p.db.persona(&rp).await.unwrap().unwrap().email.unwrap();
+    let email = app
+        .p
+        .db()
+        .persona(&rp)
+        .await
+        .unwrap()
+        .unwrap()
+        .email
+        .unwrap();
     for m in &v {
         assert_eq!(m.destinatario, email);
         assert_eq!(m.persona.as_deref(), Some(rp.as_str()));
@@ -251,7 +259,7 @@ async fn con_un_token_notifica_i_referenti_dell_area() {
 async fn la_decisione_sulla_registrazione_e_l_accreditamento_sono_notificati() {
     let app = TestApp::nuova().await;
     let ora = servizi::ora();
-    let mut tx = app.p.db.inizia().await.unwrap();
+    let mut tx = app.p.db().inizia().await.unwrap();
     let richiedente = app.senza_ruolo();
     let id = tx
         .crea_registrazione(
@@ -289,7 +297,7 @@ async fn la_decisione_sulla_registrazione_e_l_accreditamento_sono_notificati() {
 #[tokio::test]
 async fn una_busta_respinta_con_la_transazione_non_esiste() {
     let app = TestApp::nuova().await;
-    let mut tx = app.p.db.inizia().await.unwrap();
+    let mut tx = app.p.db().inizia().await.unwrap();
     let b = servizi::posta::Busta {
         tipo: "prova".into(),
         canale: servizi::posta::Canale::Pec,
@@ -310,10 +318,10 @@ async fn una_busta_respinta_con_la_transazione_non_esiste() {
     assert_eq!(ids.len(), 1);
     drop(tx);
     assert!(
-        app.p.db.messaggio(ids[0]).await.unwrap().is_none(),
+        app.p.db().messaggio(ids[0]).await.unwrap().is_none(),
         "rollback: nessun messaggio"
     );
-    let mut tx = app.p.db.inizia().await.unwrap();
+    let mut tx = app.p.db().inizia().await.unwrap();
     let ids = servizi::posta::accoda(&mut tx, &b, servizi::ora())
         .await
         .unwrap();

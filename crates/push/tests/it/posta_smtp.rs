@@ -36,7 +36,7 @@ fn busta(i: usize, canale: Canale) -> Busta {
 }
 
 async fn accoda(app: &TestApp, buste: &[Busta]) -> Vec<i64> {
-    let mut tx = app.p.db.inizia().await.unwrap();
+    let mut tx = app.p.db().inizia().await.unwrap();
     let mut ids = Vec::new();
     for b in buste {
         ids.extend(
@@ -152,7 +152,7 @@ async fn posta_smtp_ogni_notifica_arriva_su_starttls_con_autenticazione() {
         ],
         [2, 2, 1, 1, 1]
     );
-    let f = app.p.db.flusso(id).await.unwrap().unwrap();
+    let f = app.p.db().flusso(id).await.unwrap().unwrap();
     let ricevuta = arrivati
         .iter()
         .find(|r| r.oggetto.contains("ricevuta") && r.oggetto.contains(&format!("n. {id},")))
@@ -281,13 +281,13 @@ async fn posta_smtp_riprova_dopo_il_guasto_anche_dopo_un_riavvio() {
     let ids = accoda(&app, &[busta(1, Canale::Email)]).await;
     // The SMTP server is down: the message stays queued, with the attempt and the error.
     let mut primo = server(&app, porta).await;
-    let mut m = app.p.db.messaggio(ids[0]).await.unwrap().unwrap();
+    let mut m = app.p.db().messaggio(ids[0]).await.unwrap().unwrap();
     for _ in 0..200 {
         if m.tentativi >= 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        m = app.p.db.messaggio(ids[0]).await.unwrap().unwrap();
+        m = app.p.db().messaggio(ids[0]).await.unwrap().unwrap();
     }
     assert!(m.tentativi >= 2, "{m:?}");
     assert!(matches!(m.stato.as_str(), "in_coda" | "in_invio"), "{m:?}");

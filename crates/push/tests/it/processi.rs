@@ -154,7 +154,7 @@ async fn carica(base: &str, t: &str, byte: Vec<u8>) -> i64 {
 
 async fn attendi_stato(app: &TestApp, id: i64, stato: &str) {
     for _ in 0..600 {
-        if app.p.db.flusso(id).await.unwrap().unwrap().stato == stato {
+        if app.p.db().flusso(id).await.unwrap().unwrap().stato == stato {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -228,7 +228,7 @@ async fn sigkill_durante_la_fusione_lascia_il_registro_com_era() {
     // Exactly as before; the flow can be accepted again, by a restarted server.
     assert_eq!(istantanea(&app).await, prima);
     assert_eq!(
-        app.p.db.flusso(id1).await.unwrap().unwrap().stato,
+        app.p.db().flusso(id1).await.unwrap().unwrap().stato,
         "inviato"
     );
     let s2 = Server::avvia(&app, &[]).await;
@@ -245,7 +245,7 @@ async fn sigkill_durante_la_fusione_lascia_il_registro_com_era() {
     for (a, b) in prima.iter().zip(&dopo) {
         assert_eq!((a.0, &a.1, &a.2, a.4), (b.0, &b.1, &b.2, b.4));
     }
-    assert!(app.p.db.verifica_audit().await.unwrap().is_ok());
+    assert!(app.p.db().verifica_audit().await.unwrap().is_ok());
 }
 
 #[tokio::test]
@@ -328,16 +328,16 @@ async fn due_server_un_database_nessun_lavoro_doppio_nessun_aggiornamento_perso(
     assert_eq!(esiti[dopo].0, 200, "{}", esiti[dopo].1);
     assert!(matches!(esiti[prima].0, 200 | 409), "{:?}", esiti[prima]);
     assert_eq!(
-        app.p.db.flusso(ids[prima]).await.unwrap().unwrap().stato,
+        app.p.db().flusso(ids[prima]).await.unwrap().unwrap().stato,
         "superato"
     );
     assert_eq!(
-        app.p.db.flusso(ids[dopo]).await.unwrap().unwrap().stato,
+        app.p.db().flusso(ids[dopo]).await.unwrap().unwrap().stato,
         "accettato"
     );
     let unita = &servizi::registro::tavola_di("unita").unwrap().tavola;
     // Andria's current register is exactly the later flow's units.
-    let correnti = app.p.db.chiavi_correnti(unita, "110001").await.unwrap();
+    let correnti = app.p.db().chiavi_correnti(unita, "110001").await.unwrap();
     let rep: serde_json::Value = serde_json::from_slice(
         &std::fs::read(
             app.data_dir
@@ -353,12 +353,12 @@ async fn due_server_un_database_nessun_lavoro_doppio_nessun_aggiornamento_perso(
 
     // Every validation ran exactly once, whichever server took it.
     for id in &ids {
-        let l = app.p.db.lavori_di(*id).await.unwrap();
+        let l = app.p.db().lavori_di(*id).await.unwrap();
         let v: Vec<_> = l.iter().filter(|l| l.tipo == "validazione").collect();
         assert_eq!(v.len(), 1);
         assert_eq!((v[0].tentativi, v[0].stato.as_str()), (1, "fatto"), "{l:?}");
     }
-    assert!(app.p.db.verifica_audit().await.unwrap().is_ok());
+    assert!(app.p.db().verifica_audit().await.unwrap().is_ok());
 }
 
 /// A test app whose own server runs no background worker: the child processes take the jobs.
@@ -386,7 +386,7 @@ async fn un_file_che_fa_cadere_il_server_non_lo_fa_cadere_per_sempre() {
         let mut s = Server::lancia(&app, &ambiente);
         let esito = s.attendi_fine(Duration::from_secs(60)).await;
         assert!(!esito.success(), "tentativo {tentativo}: {esito}");
-        let l = app.p.db.lavori_di(id).await.unwrap();
+        let l = app.p.db().lavori_di(id).await.unwrap();
         assert_eq!(l[0].tentativi, tentativo, "{l:?}");
     }
     // The fourth server takes it, does not start it again, and stays up.
@@ -460,7 +460,7 @@ async fn esecutore_caduto_riavviato_e_segnalato_da_healthz() {
         .unwrap();
     assert_eq!(h["stato"], "ok", "{h}");
     assert_eq!(h["esecutori"][0]["riavvii"], 2, "{h}");
-    let l = app.p.db.lavori_di(id).await.unwrap();
+    let l = app.p.db().lavori_di(id).await.unwrap();
     assert_eq!((l[0].tentativi, l[0].stato.as_str()), (3, "fatto"), "{l:?}");
 }
 
@@ -486,7 +486,7 @@ async fn un_flusso_piccolo_non_aspetta_quello_grande_di_un_altro_ente() {
     // Andria's oldest, the other preferred Bari's over Andria's second.
     attendi_stato(&app, b, "valido").await;
     for id in [a1, a2] {
-        let st = app.p.db.flusso(id).await.unwrap().unwrap().stato;
+        let st = app.p.db().flusso(id).await.unwrap().unwrap().stato;
         assert!(
             matches!(st.as_str(), "caricato" | "in_validazione"),
             "{id}: {st}"
@@ -514,7 +514,7 @@ async fn un_ente_con_molti_flussi_non_occupa_tutti_gli_esecutori() {
     // Andria's small flow comes afterwards: a worker must still be free for it.
     let a = carica(&app.url, &andria, flusso("110001", 20, 0)).await;
     attendi_stato(&app, a, "valido").await;
-    let st = app.p.db.flusso(b2).await.unwrap().unwrap().stato;
+    let st = app.p.db().flusso(b2).await.unwrap().unwrap().stato;
     assert_eq!(
         st, "caricato",
         "il secondo flusso di Bari non aspetta il primo"

@@ -29,7 +29,7 @@ async fn registrazione_approvata_poi_referente_accreditato_e_revocato() {
     assert!(html.contains("numero di telefono"));
     assert!(
         app.p
-            .db
+            .db()
             .registrazioni(None)
             .await
             .unwrap()
@@ -63,7 +63,7 @@ async fn registrazione_approvata_poi_referente_accreditato_e_revocato() {
     // Only the Region administrator decides.
     let id = app
         .p
-        .db
+        .db()
         .registrazioni(Some("IN_ATTESA"))
         .await
         .unwrap()
@@ -93,7 +93,7 @@ async fn registrazione_approvata_poi_referente_accreditato_e_revocato() {
         .await;
     assert_eq!(r.status(), 403);
     assert_eq!(
-        app.p.db.registrazione(id).await.unwrap().unwrap().stato,
+        app.p.db().registrazione(id).await.unwrap().unwrap().stato,
         "IN_ATTESA"
     );
 
@@ -122,7 +122,7 @@ async fn registrazione_approvata_poi_referente_accreditato_e_revocato() {
         )
         .await;
     assert_eq!(r.status(), 303);
-    let e = app.p.db.ente(lecce).await.unwrap().unwrap();
+    let e = app.p.db().ente(lecce).await.unwrap().unwrap();
     assert!(e.registrato_il.is_some());
     // Deciding twice is a conflict.
     let r = admin
@@ -178,7 +178,12 @@ async fn registrazione_approvata_poi_referente_accreditato_e_revocato() {
         )
         .await;
     assert_eq!(r.status(), 303);
-    let inc = app.p.db.incarichi_attivi("RSSMRA80A01H501U").await.unwrap();
+    let inc = app
+        .p
+        .db()
+        .incarichi_attivi("RSSMRA80A01H501U")
+        .await
+        .unwrap();
     assert_eq!(inc.len(), 1);
     assert_eq!(inc[0].aree, "PATRIMONIO,PROGRAMMI");
     // Accrediting the same person again is a clear conflict.
@@ -216,7 +221,7 @@ async fn registrazione_approvata_poi_referente_accreditato_e_revocato() {
     // Every step is in the audit log.
     let voci = app
         .p
-        .db
+        .db()
         .voci_audit(&archivio::FiltroAudit {
             ente: Some(lecce.into()),
             limite: 100,
@@ -258,7 +263,7 @@ async fn registrazione_respinta_mostra_la_motivazione() {
         )
         .await;
     assert_eq!(r.status(), 303);
-    let id = app.p.db.registrazioni(Some("IN_ATTESA")).await.unwrap()[0].id;
+    let id = app.p.db().registrazioni(Some("IN_ATTESA")).await.unwrap()[0].id;
     let admin = app.come(&app.admin()).await;
     let r = admin
         .post_form(
@@ -275,7 +280,7 @@ async fn registrazione_respinta_mostra_la_motivazione() {
     assert!(html.contains("Manca la delibera di nomina"));
     assert!(
         app.p
-            .db
+            .db()
             .ente(foggia)
             .await
             .unwrap()
@@ -338,7 +343,7 @@ async fn accreditamento_solo_dal_legale_rappresentante() {
     );
     assert!(
         app.p
-            .db
+            .db()
             .incarichi_attivi("RSSMRA80A01H501U")
             .await
             .unwrap()
@@ -377,7 +382,7 @@ async fn modulo_senza_csrf_rifiutato() {
     );
     assert!(
         app.p
-            .db
+            .db()
             .incarichi_attivi("RSSMRA80A01H501U")
             .await
             .unwrap()
@@ -397,7 +402,7 @@ async fn la_regione_segna_gli_enti_pilota() {
         )
         .await;
     assert_eq!(r.status(), 303);
-    assert!(app.p.db.ente("072011").await.unwrap().unwrap().pilota);
+    assert!(app.p.db().ente("072011").await.unwrap().unwrap().pilota);
     let istruttore = app.come(&app.istruttore()).await;
     let r = istruttore
         .post_form(
@@ -407,5 +412,5 @@ async fn la_regione_segna_gli_enti_pilota() {
         )
         .await;
     assert_eq!(r.status(), 403);
-    assert!(app.p.db.ente("072011").await.unwrap().unwrap().pilota);
+    assert!(app.p.db().ente("072011").await.unwrap().unwrap().pilota);
 }

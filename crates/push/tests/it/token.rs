@@ -70,7 +70,11 @@ async fn token_da_riga_di_comando() {
     // Bad arguments: exit status non-zero with an Italian message.
     let o = app.push(&["token", "create", "--ente", "BARI", "--area", "PATRIMONIO"]);
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("non è il codice di un ente"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("non è il codice di un ente"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = app.push(&["token", "create", "--ente", "110001", "--area", "CASA"]);
     assert!(!o.status.success());
     let o = app.push(&[
@@ -120,14 +124,14 @@ async fn token_dal_web_del_legale_rappresentante() {
     let (_, html) = b.testo(pagina).await;
     assert!(!html.contains(&t));
     assert_eq!(
-        app.p.db.elenco_token(Some("110001")).await.unwrap().len(),
+        app.p.db().elenco_token(Some("110001")).await.unwrap().len(),
         1
     );
     // Without areas: refused.
     let r = b.post_form(pagina, pagina, &[("nome", "senza aree")]).await;
     assert_eq!(r.status(), 422);
 
-    let id = app.p.db.elenco_token(Some("110001")).await.unwrap()[0].id;
+    let id = app.p.db().elenco_token(Some("110001")).await.unwrap()[0].id;
     // Another entity's representative: 404 on the page and on the revocation.
     let (lr_bari, ..) = app.persone("072006");
     let altro = app.come(&lr_bari).await;
@@ -202,7 +206,7 @@ async fn il_segreto_di_un_nuovo_token_resta_della_sua_sessione() {
     let (_, html) = b.testo(&dove).await;
     assert!(html.contains("nuovo-token"));
     assert_eq!(
-        app.p.db.elenco_token(Some("110001")).await.unwrap().len(),
+        app.p.db().elenco_token(Some("110001")).await.unwrap().len(),
         1
     );
 }

@@ -1,13 +1,13 @@
 //! The reserved area: the home page of each role, pilot marking, the audit log.
 
 use crate::estrattori::{Path, Query};
-use archivio::FiltroAudit;
 use axum::extract::State;
 use axum::response::{Html, Response};
 use chrono::{NaiveDate, Utc};
 use dominio::politica::{Azione, autorizza};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
+use servizi::audit::FiltroAudit;
 
 use crate::Stato;
 use crate::contesto::{Contesto, Modulo};

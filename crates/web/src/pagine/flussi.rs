@@ -84,7 +84,7 @@ async fn mostra_elenco(
     let flussi =
         st.p.elenco_flussi(
             s,
-            archivio::FiltroFlussi {
+            servizi::flussi::FiltroFlussi {
                 ente: ente_filtro,
                 dominio: None,
                 stato: stato_filtro,
@@ -260,7 +260,7 @@ pub async fn dettaglio(
     let puo_inviare = autorizza(s, &Azione::OperareFlusso(&ente, dom)).is_ok();
     let puo_esaminare = autorizza(s, &Azione::EsaminareFlusso(dom)).is_ok();
     let puo_ritirare = puo_inviare && stato.ritirabile();
-    let filtro = archivio::FiltroSegnalazioni {
+    let filtro = servizi::flussi::FiltroSegnalazioni {
         tabella: vuoto(&q.tabella),
         codice: vuoto(&q.codice),
         gravita: vuoto(&q.gravita),
@@ -330,7 +330,7 @@ pub async fn dettaglio(
         .iter()
         .flatten()
         .any(|(_, c)| c.rimozione_da_motivare());
-    let lavori = st.p.db.lavori_di(id).await.map_err(ErroreServizio::from)?;
+    let lavori = st.p.lavori_flusso(s, id).await?;
     // A validation given up ends the flow `non_valido` with its explanation in the report; a
     // flow still waiting with a failed job is one the platform could not even close.
     let in_attesa = matches!(stato, StatoFlusso::Caricato | StatoFlusso::InValidazione);
@@ -596,12 +596,21 @@ pub async fn differenze(
 ) -> Result<Html<String>, ErrorePagina> {
     let s = cx.soggetto();
     let (f, conteggi, aggiornate) = st.p.differenze_flusso(s, id).await?;
-    let tabella = q.tabella.unwrap_or_else(|| "unita".into());
+    // Without a table: the last one of the domain (the most detailed, e.g. units).
+    let tabella = q.tabella.unwrap_or_else(|| {
+        conteggi
+            .as_ref()
+            .and_then(|c| c.last())
+            .map(|(t, _)| t.clone())
+            .unwrap_or_default()
+    });
     let tipo = q.tipo.unwrap_or_else(|| "modificato".into());
     if !["aggiunto", "modificato", "rimosso"].contains(&tipo.as_str()) {
         return Err(ErroreServizio::NonTrovato.into());
     }
     let pagina_n = q.pagina.unwrap_or(1).max(1);
+    // Labels and shown values from the table's definition.
+    let tavola = servizi::registro::tavola_di(&tabella);
     let voci =
         st.p.elenco_differenze(
             s,
@@ -623,11 +632,14 @@ pub async fn differenze(
             // Shown as on the register pages: Italian field labels, readable values.
             let campi: Vec<_> = campi
                 .into_iter()
-                .map(|(c, a, b)| {
-                    let m = |v: Option<String>| {
-                        v.map(|v| super::registro::mostra(&tabella, &c, Some(&v)))
-                    };
-                    (super::registro::etichetta_campo(&c), m(a), m(b))
+                .map(|(c, a, b)| match tavola {
+                    Some(t) => {
+                        let m = |v: Option<String>| {
+                            v.map(|v| crate::registro::mostra(t, &tabella, &c, Some(&v)))
+                        };
+                        (t.dominio.etichetta_campo(&c), m(a), m(b))
+                    }
+                    None => (c, a, b),
                 })
                 .collect();
             context! { chiave => d.chiave, campi }
@@ -647,6 +659,7 @@ pub async fn differenze(
         &cx,
         "differenze.html",
         context! {
+            nomi_tabelle => servizi::registro::tavole_registro().iter().map(|t| (t.tabella.nome, t.def.etichetta)).collect::<std::collections::BTreeMap<_, _>>(),
             f, conteggi, aggiornate, tabella, tipo, voci, pagina => pagina_n,
             ultima_pagina => (totale.min(servizi::flussi::MAX_DIFFERENZE_ELENCATE as i64) + PER_PAGINA - 1) / PER_PAGINA,
             totale, limite_elenco => servizi::flussi::MAX_DIFFERENZE_ELENCATE,

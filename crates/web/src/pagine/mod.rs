@@ -11,6 +11,8 @@ pub mod pubbliche;
 pub mod referenti;
 pub mod registrazioni;
 pub mod registro;
+pub mod registro_esporta;
+pub mod registro_patrimonio;
 pub mod token;
 
 use axum::response::Response;

@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
 use serde::Deserialize;
-use servizi::ErroreServizio;
 
 use crate::Stato;
 use crate::contesto::{Contesto, Modulo};
@@ -26,8 +25,8 @@ pub struct Filtro {
 }
 
 impl Filtro {
-    fn archivio(&self) -> archivio::FiltroMessaggi {
-        archivio::FiltroMessaggi {
+    fn archivio(&self) -> servizi::posta::FiltroMessaggi {
+        servizi::posta::FiltroMessaggi {
             stato: self
                 .stato
                 .clone()
@@ -43,11 +42,11 @@ impl Filtro {
 #[derive(serde::Serialize)]
 struct Voce<'a> {
     #[serde(flatten)]
-    m: &'a archivio::Messaggio,
+    m: &'a servizi::posta::Messaggio,
     etichetta_stato: &'static str,
 }
 
-fn voci(v: &[archivio::Messaggio]) -> Vec<Voce<'_>> {
+fn voci(v: &[servizi::posta::Messaggio]) -> Vec<Voce<'_>> {
     v.iter()
         .map(|m| Voce {
             m,
@@ -109,7 +108,7 @@ pub async fn uscita(
     Query(f): Query<Filtro>,
 ) -> Result<Html<String>, ErrorePagina> {
     let v = st.p.messaggi(cx.soggetto(), &f.archivio()).await?;
-    let conti = st.p.db.conti_posta().await.map_err(ErroreServizio::from)?;
+    let conti = st.p.conti_posta(cx.soggetto()).await?;
     let prossima = (v.len() as i64 == PER_PAGINA)
         .then(|| v.last().map(|m| m.id))
         .flatten();

@@ -1,549 +1,69 @@
-//! The shared register of `patrimonio` in the reserved area: lists of buildings and units with
-//! filters and time travel ("Registro alla data"), the building and unit pages with their
-//! history and map, the map of buildings, and the exports (CSV, XLSX, GeoJSON).
-//!
-//! Lists are paged by keyset (the opaque cursor of [`codifica_cursore`]); exports walk the
-//! register 10 000 rows at a time ([`Sfoglia`]) and stream the body, so memory stays flat.
-//! The helpers here (filters, cursor, CSV and GeoJSON rendering) are shared with
-//! [`crate::api_registro`].
+//! The shared registers in the reserved area, one implementation for every domain: the list of
+//! a register table with filters, search, sort, keyset paging and time travel ("Registro alla
+//! data"), and the page of a record with its data, its history (the flow behind each version),
+//! its versions compared, its parent and children. Everything comes from the domain's
+//! definition (`flussi::spec::registro`); views specific to a domain (the building map and the
+//! cadastral note of `patrimonio`) plug in from [`super::registro_patrimonio`]. Exports are in
+//! [`super::registro_esporta`].
 
 use std::collections::HashMap;
 
 use crate::estrattori::{Path, Query};
 use crate::rotte::{Rotte, get};
-use archivio::{FiltroRegistro, Tavola, Versione};
-use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
-use base64::Engine;
+use axum::response::Html;
 use chrono::NaiveDate;
 use dominio::Soggetto;
-use flussi::scrivi_csv::ScrittoreCsv;
-use flussi::spec::{Campo, Tipo};
+use flussi::spec::Tipo;
+use flussi::spec::registro::{Cerca, Filtro, Posizione};
 use minijinja::{Value as Mj, context};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use servizi::ErroreServizio;
+use servizi::registro::{FiltroRegistro, TavolaRegistro, Versione, tavola_di, tavole_registro};
 
 use crate::Stato;
 use crate::contesto::Contesto;
 use crate::errore::ErrorePagina;
 use crate::formati;
 use crate::modelli::pagina;
+use crate::registro::{
+    Filtri, codifica_cursore, coordinate, cursore_dopo, descrizione, filtro_da, leggi_data, mostra,
+    url_dettaglio, valore,
+};
 
 /// Rows per page of the lists in the web interface.
 const RIGHE_PAGINA: usize = 50;
 /// Rows fetched per query by exports and the map.
 pub(crate) const BLOCCO: usize = 10_000;
-/// Most data rows of an XLSX export (Excel's sheets stop at 1 048 576 rows).
-pub const MAX_RIGHE_XLSX: u32 = 1_000_000;
-/// Most buildings shown on the map page.
-const MAX_PUNTI_MAPPA: usize = 5_000;
-/// Most rows read to find the map's buildings with coordinates.
-const MAX_LETTI_MAPPA: usize = 200_000;
-/// Most units listed on a building's page.
-const MAX_UNITA_FABBRICATO: usize = 500;
-
-/// Agenzia delle Entrate: the public cadastral consultation service.
-const CONSULTAZIONE_CATASTO: &str = "https://www.agenziaentrate.gov.it/portale/web/guest/schede/fabbricatiterreni/consultazione-catastale";
+/// Most child records listed on a record's page (the list page has them all).
+const MAX_FIGLI: usize = 500;
 
 pub fn rotte() -> Rotte {
     Rotte::new()
-        .route("/area/registro/fabbricati", get(elenco_fabbricati))
-        .route("/area/registro/unita", get(elenco_unita))
-        .route("/area/registro/mappa", get(mappa))
-        .route(
-            "/area/registro/fabbricati/esporta.csv",
-            get(|st, cx, q| esporta(st, cx, q, "fabbricati", Formato::Csv)),
-        )
-        .route(
-            "/area/registro/fabbricati/esporta.xlsx",
-            get(|st, cx, q| esporta(st, cx, q, "fabbricati", Formato::Xlsx)),
-        )
-        .route(
-            "/area/registro/fabbricati/esporta.geojson",
-            get(|st, cx, q| esporta(st, cx, q, "fabbricati", Formato::GeoJson)),
-        )
-        .route(
-            "/area/registro/unita/esporta.csv",
-            get(|st, cx, q| esporta(st, cx, q, "unita", Formato::Csv)),
-        )
-        .route(
-            "/area/registro/unita/esporta.xlsx",
-            get(|st, cx, q| esporta(st, cx, q, "unita", Formato::Xlsx)),
-        )
-        .route(
-            "/area/registro/unita/esporta.geojson",
-            get(|st, cx, q| esporta(st, cx, q, "unita", Formato::GeoJson)),
-        )
-        .route("/area/registro/fabbricati/{ente}/{codice}", get(fabbricato))
-        .route("/area/registro/unita/{ente}/{codice}", get(unita))
+        .route("/area/registro/{tabella}", get(elenco))
+        .route("/area/registro/{tabella}/{ente}/{codice}", get(scheda))
+        .merge(super::registro_esporta::rotte())
+        .merge(super::registro_patrimonio::rotte())
+}
+
+/// A register table named in a path (404 when it is none).
+pub(crate) fn tavola(nome: &str) -> Result<&'static TavolaRegistro, ErroreServizio> {
+    tavola_di(nome).ok_or(ErroreServizio::NonTrovato)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Filters, cursor, spec helpers (shared with the API)
+// Names and labels
 // ---------------------------------------------------------------------------------------------
-
-/// The filters of a list as they arrive in the query string (empty = not set).
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(default)]
-pub struct Filtri {
-    pub ente: String,
-    pub comune_istat: String,
-    pub codice_fabbricato: String,
-    pub tipologia: String,
-    pub stato_occupazione: String,
-    pub regime: String,
-    pub titolo_possesso: String,
-    pub stato_conservazione: String,
-    pub q: String,
-    pub ordina: String,
-    pub alla_data: String,
-    pub cursore: String,
-}
-
-impl Filtri {
-    /// The query string of these filters (only the ones set), without the cursor.
-    pub fn query(&self) -> String {
-        let mut s = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("ente", &self.ente),
-            ("comune_istat", &self.comune_istat),
-            ("codice_fabbricato", &self.codice_fabbricato),
-            ("tipologia", &self.tipologia),
-            ("stato_occupazione", &self.stato_occupazione),
-            ("regime", &self.regime),
-            ("titolo_possesso", &self.titolo_possesso),
-            ("stato_conservazione", &self.stato_conservazione),
-            ("q", &self.q),
-            ("ordina", &self.ordina),
-            ("alla_data", &self.alla_data),
-        ] {
-            if !v.trim().is_empty() {
-                s.append_pair(k, v.trim());
-            }
-        }
-        s.finish()
-    }
-}
-
-/// The enumerated filters of each table (fields of type `Enum` in the spec).
-fn filtri_elenco(tabella: &str) -> &'static [&'static str] {
-    match tabella {
-        "fabbricati" => &["titolo_possesso", "stato_conservazione"],
-        "unita" => &["tipologia", "stato_occupazione", "regime"],
-        _ => &[],
-    }
-}
-
-/// The sort orders offered in the web interface: (field, label).
-fn ordinamenti(tabella: &str) -> &'static [(&'static str, &'static str)] {
-    match tabella {
-        "fabbricati" => &[
-            ("chiave", "Codice del fabbricato"),
-            ("comune_istat", "Comune"),
-            ("indirizzo", "Indirizzo"),
-            ("codice_complesso", "Complesso"),
-            ("stato_conservazione", "Stato di conservazione"),
-        ],
-        "unita" => &[
-            ("chiave", "Codice dell'unità"),
-            ("codice_fabbricato", "Fabbricato"),
-            ("tipologia", "Tipologia"),
-            ("categoria_catastale", "Categoria catastale"),
-            ("regime", "Regime"),
-            ("stato_occupazione", "Stato di occupazione"),
-        ],
-        _ => &[],
-    }
-}
-
-/// The spec's definition of a field of `patrimonio`.
-pub(crate) fn campo_spec(tabella: &str, campo: &str) -> Option<&'static Campo> {
-    flussi::spec::dominio("patrimonio")?
-        .tabella(tabella)?
-        .campi
-        .iter()
-        .find(|c| c.nome == campo)
-}
-
-/// The allowed values of an enumerated field.
-fn valori_ammessi(tabella: &str, campo: &str) -> &'static [&'static str] {
-    match campo_spec(tabella, campo).map(|c| &c.tipo) {
-        Some(Tipo::Enum(v)) => v,
-        _ => &[],
-    }
-}
-
-/// A date of the query string (`AAAA-MM-GG`); empty = none.
-pub(crate) fn leggi_data(s: &str) -> Result<Option<NaiveDate>, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| {
-            format!(
-                "La data «{s}» non è valida: usi il formato AAAA-MM-GG (ad esempio 2024-12-31)."
-            )
-        })
-}
-
-/// A Comune's ISTAT code (5 digits get their leading zero back, as in the flows).
-fn leggi_comune(s: &str) -> Result<String, String> {
-    let s = s.trim();
-    let ok = s.bytes().all(|b| b.is_ascii_digit()) && (s.len() == 5 || s.len() == 6);
-    if !ok {
-        return Err(format!(
-            "Il codice ISTAT del Comune «{s}» non è valido: sono 6 cifre, ad esempio 072006."
-        ));
-    }
-    Ok(if s.len() == 5 {
-        format!("0{s}")
-    } else {
-        s.to_string()
-    })
-}
-
-/// A value of an enumerated filter (case-insensitive, stored upper case).
-fn leggi_enum(tabella: &str, campo: &str, s: &str) -> Result<String, String> {
-    let v = s.trim().to_uppercase();
-    let ammessi = valori_ammessi(tabella, campo);
-    if ammessi.contains(&v.as_str()) {
-        Ok(v)
-    } else {
-        Err(format!(
-            "Il valore «{}» non è ammesso per {campo}: valori possibili {}.",
-            s.trim(),
-            ammessi.join(", ")
-        ))
-    }
-}
-
-/// The register filter of a list (or an Italian message saying what is wrong). The subject's
-/// scope (`ente`) is decided by the service.
-pub fn filtro_da(tabella: &str, f: &Filtri, limite: usize) -> Result<FiltroRegistro, String> {
-    let mut filtro = FiltroRegistro {
-        ente: Some(f.ente.trim().to_string()).filter(|e| !e.is_empty()),
-        alla_data: leggi_data(&f.alla_data)?,
-        limite: limite as i64,
-        ..Default::default()
-    };
-    if !f.comune_istat.trim().is_empty() {
-        let c = leggi_comune(&f.comune_istat)?;
-        if tabella == "unita" {
-            filtro.genitore.push(("comune_istat".into(), c));
-        } else {
-            filtro.uguale.push(("comune_istat".into(), c));
-        }
-    }
-    if tabella == "unita" && !f.codice_fabbricato.trim().is_empty() {
-        filtro.uguale.push((
-            "codice_fabbricato".into(),
-            f.codice_fabbricato.trim().into(),
-        ));
-    }
-    for campo in filtri_elenco(tabella) {
-        let v = match *campo {
-            "tipologia" => &f.tipologia,
-            "stato_occupazione" => &f.stato_occupazione,
-            "regime" => &f.regime,
-            "titolo_possesso" => &f.titolo_possesso,
-            "stato_conservazione" => &f.stato_conservazione,
-            _ => continue,
-        };
-        if !v.trim().is_empty() {
-            filtro
-                .uguale
-                .push(((*campo).into(), leggi_enum(tabella, campo, v)?));
-        }
-    }
-    let q = f.q.trim();
-    if !q.is_empty() {
-        filtro.cerca = Some(q.chars().take(100).collect());
-    }
-    let ordina = f.ordina.trim();
-    if !ordina.is_empty() && ordina != "chiave" {
-        if !ordinamenti(tabella).iter().any(|(c, _)| *c == ordina) {
-            return Err(format!("L'ordinamento «{ordina}» non è disponibile."));
-        }
-        filtro.ordina = Some(ordina.to_string());
-    }
-    if !f.cursore.trim().is_empty() {
-        filtro.dopo = Some(decodifica_cursore(f.cursore.trim()).ok_or_else(|| {
-            "Il cursore della pagina non è valido: riparta dalla prima pagina.".to_string()
-        })?);
-    }
-    Ok(filtro)
-}
-
-/// The opaque, URL-safe cursor of a keyset position.
-pub fn codifica_cursore(c: &(String, String, String)) -> String {
-    let j = json!([c.0, c.1, c.2]).to_string();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(j)
-}
-
-/// The keyset position of a cursor, or `None` when it is not one of ours.
-pub fn decodifica_cursore(s: &str) -> Option<(String, String, String)> {
-    if s.len() > 2000 {
-        return None;
-    }
-    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .ok()?;
-    let (v, e, c): (String, String, String) = serde_json::from_slice(&b).ok()?;
-    Some((v, e, c))
-}
-
-/// The keyset position after a row, for the sort order `ordina`.
-pub fn cursore_dopo(t: &Tavola, ordina: Option<&str>, v: &Versione) -> (String, String, String) {
-    let valore = match ordina {
-        Some(c) if c != "chiave" => t
-            .indice(c)
-            .and_then(|i| v.campi.get(i).cloned().flatten())
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
-    (valore, v.ente.clone(), v.chiave.clone())
-}
-
-/// One path segment, percent-encoded (codes may hold `/`).
-pub(crate) fn segmento(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The page of a building or unit; with a date, the page of the register as it was that day
-/// (so opening a row of "Registro alla data" keeps the date).
-fn url_dettaglio(tabella: &str, ente: &str, chiave: &str, alla_data: Option<NaiveDate>) -> String {
-    let mut u = format!(
-        "/area/registro/{tabella}/{}/{}",
-        segmento(ente),
-        segmento(chiave)
-    );
-    if let Some(d) = alla_data {
-        u.push_str(&format!("?alla_data={}", d.format("%Y-%m-%d")));
-    }
-    u
-}
-
-/// The value of a field of a version.
-fn valore<'a>(t: &Tavola, v: &'a Versione, campo: &str) -> Option<&'a str> {
-    t.indice(campo)
-        .and_then(|i| v.campi.get(i))
-        .and_then(|x| x.as_deref())
-}
-
-/// The WGS84 point (lon, lat) of a building version, when it has valid coordinates.
-pub fn coordinate(t: &Tavola, v: &Versione) -> Option<(f64, f64)> {
-    let n = |c: &str| {
-        valore(t, v, c)
-            .and_then(|s| s.trim().replace(',', ".").parse::<f64>().ok())
-            .filter(|x| x.is_finite())
-    };
-    let (lat, lon) = (n("latitudine")?, n("longitudine")?);
-    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lon, lat))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rendering: CSV and GeoJSON (shared with the API), labels for the pages
-// ---------------------------------------------------------------------------------------------
-
-/// The CSV header: `ente`, the spec's field names, and (when asked) the validity.
-pub fn csv_intestazione(t: &Tavola, validita: bool) -> String {
-    let mut celle = vec!["ente"];
-    celle.extend_from_slice(t.campi());
-    if validita {
-        celle.extend(["valido_dal", "valido_al"]);
-    }
-    let mut w = ScrittoreCsv::in_memoria();
-    // Writing into memory cannot fail.
-    let _ = w.riga(celle);
-    w.testo().unwrap_or_default()
-}
-
-/// CSV rows of versions (fields in the table's order), through the platform's one CSV writer:
-/// register values come from files sent by others, and a formula among them must reach the
-/// spreadsheet as text.
-pub fn csv_righe(out: &mut String, righe: &[Versione], validita: bool) {
-    let mut w = ScrittoreCsv::in_memoria();
-    for v in righe {
-        let mut celle: Vec<String> = Vec::with_capacity(v.campi.len() + 3);
-        celle.push(v.ente.clone());
-        celle.extend(v.campi.iter().map(|c| c.clone().unwrap_or_default()));
-        if validita {
-            celle.push(v.valido_dal.to_string());
-            celle.push(v.valido_al.map(|d| d.to_string()).unwrap_or_default());
-        }
-        // Writing into memory cannot fail.
-        let _ = w.riga(&celle);
-    }
-    out.push_str(&w.testo().unwrap_or_default());
-}
-
-/// A GeoJSON feature of a version: properties `ente` and the fields (strings or null),
-/// geometry the point (lon, lat) or null.
-pub fn geojson_feature(t: &Tavola, v: &Versione, punto: Option<(f64, f64)>) -> Value {
-    let mut p = Map::new();
-    p.insert("ente".into(), Value::String(v.ente.clone()));
-    for (c, x) in t.campi().iter().zip(&v.campi) {
-        p.insert(
-            (*c).to_string(),
-            x.as_ref().map_or(Value::Null, |s| Value::String(s.clone())),
-        );
-    }
-    let geometria = match punto {
-        Some((lon, lat)) => json!({ "type": "Point", "coordinates": [lon, lat] }),
-        None => Value::Null,
-    };
-    json!({ "type": "Feature", "geometry": geometria, "properties": p })
-}
-
-const GEOJSON_TESTA: &str = "{\"type\":\"FeatureCollection\",\"features\":[\n";
-const GEOJSON_CODA: &str = "\n]}\n";
-
-/// Italian label of a field.
-pub fn etichetta_campo(campo: &str) -> String {
-    let s = match campo {
-        "codice_complesso" => "Codice del complesso",
-        "codice_fabbricato" => "Codice del fabbricato",
-        "codice_unita" => "Codice dell'unità",
-        "comune_istat" => "Comune (codice ISTAT)",
-        "numero_civico" => "Numero civico",
-        "cap" => "CAP",
-        "anno_costruzione" => "Anno di costruzione",
-        "numero_piani" => "Numero di piani",
-        "titolo_possesso" => "Titolo di possesso",
-        "cf_proprietario" => "Codice fiscale del proprietario",
-        "stato_conservazione" => "Stato di conservazione",
-        "sezione_urbana" => "Sezione urbana",
-        "categoria_catastale" => "Categoria catastale",
-        "rendita_catastale" => "Rendita catastale (€)",
-        "superficie_utile_mq" => "Superficie utile (m²)",
-        "numero_vani" => "Numero di vani",
-        "classe_energetica" => "Classe energetica",
-        "accessibile_disabili" => "Accessibile a persone con disabilità",
-        "stato_occupazione" => "Stato di occupazione",
-        "data_assegnazione" => "Data di assegnazione",
-        "canone_mensile" => "Canone mensile (€)",
-        "numero_occupanti" => "Numero di occupanti",
-        "anno_ultimo_intervento" => "Anno dell'ultimo intervento",
-        "cup_ultimo_intervento" => "CUP dell'ultimo intervento",
-        altro => {
-            let t = altro.replace('_', " ");
-            let mut c = t.chars();
-            return match c.next() {
-                Some(p) => p.to_uppercase().chain(c).collect(),
-                None => String::new(),
-            };
-        }
-    };
-    s.to_string()
-}
-
-/// A stored code made readable: `SFITTO_DA_RISTRUTTURARE` → «Sfitto da ristrutturare».
-pub fn leggibile(v: &str) -> String {
-    match v {
-        "SI" => return "Sì".into(),
-        "NO" => return "No".into(),
-        "PROPRIETA" => return "Proprietà".into(),
-        "COMPROPRIETA" => return "Comproprietà".into(),
-        "ERS" => return "ERS".into(),
-        "ERP_SOVVENZIONATA" => return "ERP sovvenzionata".into(),
-        "ERP_AGEVOLATA" => return "ERP agevolata".into(),
-        _ => {}
-    }
-    let t = v.replace('_', " ").to_lowercase();
-    let mut c = t.chars();
-    match c.next() {
-        Some(p) => p.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-/// A value as shown on a page (enumerations and yes/no readable; dates, numbers and money in
-/// Italian form through [`formati`]). Coordinates keep their decimal point: they are also
-/// links to maps and are written that way in GIS tools.
-pub(crate) fn mostra(tabella: &str, campo: &str, v: Option<&str>) -> String {
-    let Some(v) = v else {
-        return String::new();
-    };
-    match campo_spec(tabella, campo).map(|c| &c.tipo) {
-        Some(Tipo::Enum(_) | Tipo::Booleano) => leggibile(v),
-        Some(Tipo::Data) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map(data_it)
-            .unwrap_or_else(|_| v.to_string()),
-        Some(Tipo::Denaro) => formati::euro(v).unwrap_or_else(|| v.to_string()),
-        Some(Tipo::Numero { .. }) if !matches!(campo, "latitudine" | "longitudine") => {
-            formati::decimale(v, 0).unwrap_or_else(|| v.to_string())
-        }
-        _ => v.to_string(),
-    }
-}
-
-fn data_it(d: NaiveDate) -> String {
-    formati::giorno(d)
-}
-
-/// A version for the templates: the shown values by field name, plus `ente`, `chiave`, the
-/// detail `url` (keeping the register's date, if any), validity and flow.
-fn vista(
-    t: &Tavola,
-    v: &Versione,
-    comuni: &HashMap<String, String>,
-    alla_data: Option<NaiveDate>,
-) -> Map<String, Value> {
-    let mut m = Map::new();
-    for (c, x) in t.campi().iter().zip(&v.campi) {
-        m.insert(
-            (*c).to_string(),
-            Value::String(mostra(t.nome(), c, x.as_deref())),
-        );
-    }
-    m.insert("ente".into(), Value::String(v.ente.clone()));
-    m.insert("chiave".into(), Value::String(v.chiave.clone()));
-    m.insert(
-        "url".into(),
-        Value::String(url_dettaglio(t.nome(), &v.ente, &v.chiave, alla_data)),
-    );
-    if let Some(f) = valore(t, v, "codice_fabbricato") {
-        m.insert(
-            "url_fabbricato".into(),
-            Value::String(url_dettaglio("fabbricati", &v.ente, f, alla_data)),
-        );
-    }
-    if let Some(c) = valore(t, v, "comune_istat") {
-        m.insert(
-            "comune_nome".into(),
-            Value::String(comuni.get(c).cloned().unwrap_or_default()),
-        );
-    }
-    m.insert("valido_dal".into(), Value::String(data_it(v.valido_dal)));
-    m.insert(
-        "valido_al".into(),
-        Value::String(v.valido_al.map(data_it).unwrap_or_default()),
-    );
-    m.insert("flusso".into(), json!(v.flusso_dal));
-    m
-}
 
 /// Entity and Comune names, from the entity registry.
-struct Nomi {
-    enti: Vec<(String, String)>,
-    comuni: Vec<(String, String)>,
-    per_codice: HashMap<String, String>,
+pub(crate) struct Nomi {
+    pub enti: Vec<(String, String)>,
+    pub comuni: Vec<(String, String)>,
+    pub per_codice: HashMap<String, String>,
 }
 
-async fn nomi(st: &Stato) -> Result<Nomi, ErrorePagina> {
+pub(crate) async fn nomi(st: &Stato) -> Result<Nomi, ErrorePagina> {
     let mut tutti = st.p.registro(&servizi::enti::FiltroEnti::default()).await?;
     tutti.sort_by(|a, b| a.denominazione.cmp(&b.denominazione));
     let comuni = tutti
@@ -567,6 +87,155 @@ async fn nomi(st: &Stato) -> Result<Nomi, ErrorePagina> {
     })
 }
 
+/// The label of a field of table `tabella` of `t`'s domain.
+fn etichetta(t: &TavolaRegistro, campo: &str) -> String {
+    t.dominio.etichetta_campo(campo)
+}
+
+/// Whether a field of a table holds a Comune's ISTAT code (shown with the Comune's name).
+fn e_comune(t: &TavolaRegistro, tabella: &str, campo: &str) -> bool {
+    t.dominio
+        .tabella(tabella)
+        .and_then(|x| x.campi.iter().find(|c| c.nome == campo))
+        .is_some_and(|c| matches!(c.tipo, Tipo::Comune))
+}
+
+/// The label of the key column: the key field's, or «Codice» for composite keys.
+fn etichetta_chiave(t: &TavolaRegistro) -> String {
+    match t.tabella.chiave {
+        [k] => etichetta(t, k),
+        _ => "Codice".into(),
+    }
+}
+
+/// The tables of the same domain, for the tabs above a list.
+fn schede(t: &TavolaRegistro) -> Vec<Mj> {
+    t.dominio
+        .registro
+        .iter()
+        .flat_map(|r| &r.tabelle)
+        .map(|r| {
+            context! {
+                tabella => r.tabella, etichetta => r.etichetta,
+                attiva => r.tabella == t.tabella.nome,
+            }
+        })
+        .collect()
+}
+
+/// Views a domain adds beside its lists (the building map): (label, path).
+fn viste(t: &TavolaRegistro) -> Vec<(&'static str, &'static str)> {
+    super::registro_patrimonio::viste(t)
+}
+
+// ---------------------------------------------------------------------------------------------
+// A version for the templates
+// ---------------------------------------------------------------------------------------------
+
+/// A version for the templates: the shown values by field name (and `<campo>_nome` for a
+/// Comune's name), plus `ente`, `chiave`, `url` (keeping the register's date, if any),
+/// `url_genitore`, validity and flow.
+fn vista(
+    t: &TavolaRegistro,
+    v: &Versione,
+    comuni: &HashMap<String, String>,
+    alla_data: Option<NaiveDate>,
+) -> Map<String, Value> {
+    let nome = t.tabella.nome;
+    let mut m = Map::new();
+    for (c, x) in t.tavola.campi().iter().zip(&v.campi) {
+        m.insert(
+            (*c).to_string(),
+            Value::String(mostra(t, nome, c, x.as_deref())),
+        );
+        if let Some(x) = x
+            && e_comune(t, nome, c)
+        {
+            m.insert(
+                format!("{c}_nome"),
+                Value::String(comuni.get(x).cloned().unwrap_or_default()),
+            );
+        }
+    }
+    m.insert("ente".into(), Value::String(v.ente.clone()));
+    m.insert("chiave".into(), Value::String(v.chiave.clone()));
+    m.insert(
+        "url".into(),
+        Value::String(url_dettaglio(nome, &v.ente, &v.chiave, alla_data)),
+    );
+    if let Some(g) = t.def.genitore
+        && let Some(k) = valore(t, v, g.campo)
+    {
+        m.insert(
+            "url_genitore".into(),
+            Value::String(url_dettaglio(g.tabella, &v.ente, k, alla_data)),
+        );
+        m.insert("codice_genitore".into(), Value::String(k.to_string()));
+    }
+    m.insert("descrizione".into(), Value::String(descrizione(t, v)));
+    m.insert(
+        "valido_dal".into(),
+        Value::String(formati::giorno(v.valido_dal)),
+    );
+    m.insert(
+        "valido_al".into(),
+        Value::String(v.valido_al.map(formati::giorno).unwrap_or_default()),
+    );
+    m.insert("flusso".into(), json!(v.flusso_dal));
+    m
+}
+
+/// The columns of a list: the definition's listed fields (those in `senza` left out).
+fn colonne(t: &TavolaRegistro, senza: Option<&str>) -> Vec<&'static str> {
+    t.def
+        .elencati
+        .iter()
+        .copied()
+        .filter(|c| Some(*c) != senza)
+        .collect()
+}
+
+/// A list row: key, link, entity, the listed cells (value, link to the parent, Comune name),
+/// whether it has coordinates, validity.
+fn riga(
+    t: &TavolaRegistro,
+    v: &Versione,
+    colonne: &[&'static str],
+    nomi: &Nomi,
+    comuni: &HashMap<String, String>,
+    alla_data: Option<NaiveDate>,
+) -> Mj {
+    let nome = t.tabella.nome;
+    let celle: Vec<Mj> = colonne
+        .iter()
+        .map(|c| {
+            let grezzo = valore(t, v, c);
+            let mut testo = mostra(t, nome, c, grezzo);
+            if e_comune(t, nome, c)
+                && let Some(n) = grezzo.and_then(|x| comuni.get(x))
+            {
+                testo = n.clone();
+            }
+            let url = match (t.def.genitore, grezzo) {
+                (Some(g), Some(k)) if g.campo == *c => {
+                    Some(url_dettaglio(g.tabella, &v.ente, k, alla_data))
+                }
+                _ => None,
+            };
+            context! { valore => testo, url }
+        })
+        .collect();
+    context! {
+        chiave => v.chiave,
+        url => url_dettaglio(nome, &v.ente, &v.chiave, alla_data),
+        ente => v.ente,
+        ente_nome => nomi.per_codice.get(&v.ente),
+        celle,
+        coordinate => coordinate(t, v).is_some(),
+        valido_dal => formati::giorno(v.valido_dal),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Walking the register page by page
 // ---------------------------------------------------------------------------------------------
@@ -575,9 +244,8 @@ async fn nomi(st: &Stato) -> Result<Nomi, ErrorePagina> {
 pub(crate) struct Sfoglia {
     st: Stato,
     s: Soggetto,
-    tabella: &'static str,
+    t: &'static TavolaRegistro,
     filtro: FiltroRegistro,
-    t: Option<Tavola>,
     finito: bool,
 }
 
@@ -585,7 +253,7 @@ impl Sfoglia {
     pub(crate) fn new(
         st: Stato,
         s: Soggetto,
-        tabella: &'static str,
+        t: &'static TavolaRegistro,
         mut filtro: FiltroRegistro,
     ) -> Self {
         filtro.limite = BLOCCO as i64;
@@ -593,16 +261,10 @@ impl Sfoglia {
         Self {
             st,
             s,
-            tabella,
+            t,
             filtro,
-            t: None,
             finito: false,
         }
-    }
-
-    /// The table (known after the first page).
-    pub(crate) fn tavola(&self) -> Option<&Tavola> {
-        self.t.as_ref()
     }
 
     /// The next page, or `None` at the end.
@@ -613,16 +275,14 @@ impl Sfoglia {
         let (t, v) = self
             .st
             .p
-            .elenco_registro(&self.s, self.tabella, self.filtro.clone())
+            .elenco_registro(&self.s, self.t.tabella.nome, self.filtro.clone())
             .await?;
-        let t = t.tavola.clone();
         if v.len() < BLOCCO {
             self.finito = true;
         }
         if let Some(u) = v.last() {
-            self.filtro.dopo = Some(cursore_dopo(&t, self.filtro.ordina.as_deref(), u));
+            self.filtro.dopo = Some(cursore_dopo(t, self.filtro.ordina.as_deref(), u));
         }
-        self.t = Some(t);
         Ok((!v.is_empty()).then_some(v))
     }
 }
@@ -631,24 +291,9 @@ impl Sfoglia {
 // Lists
 // ---------------------------------------------------------------------------------------------
 
-pub async fn elenco_fabbricati(
-    State(st): State<Stato>,
-    cx: Contesto,
-    Query(f): Query<Filtri>,
-) -> Result<Html<String>, ErrorePagina> {
-    elenco(&st, &cx, "fabbricati", f).await
-}
-
-pub async fn elenco_unita(
-    State(st): State<Stato>,
-    cx: Contesto,
-    Query(f): Query<Filtri>,
-) -> Result<Html<String>, ErrorePagina> {
-    elenco(&st, &cx, "unita", f).await
-}
-
-/// The context shared by the list and map pages: filter form choices.
-fn contesto_filtri(cx: &Contesto, tabella: &str, f: &Filtri, nomi: &Nomi) -> Mj {
+/// The filter form of a list (and of the map): entity choices, one control per filter of the
+/// definition, search help, sort orders.
+pub(crate) fn contesto_filtri(cx: &Contesto, t: &TavolaRegistro, f: &Filtri, nomi: &Nomi) -> Mj {
     let s = cx.soggetto();
     let vede_tutti = s.is_regione();
     let enti: Vec<(String, String)> = if vede_tutti {
@@ -667,56 +312,107 @@ fn contesto_filtri(cx: &Contesto, tabella: &str, f: &Filtri, nomi: &Nomi) -> Mj 
             })
             .collect()
     };
-    let opzioni: Vec<Mj> = filtri_elenco(tabella)
+    let del_genitore = |etichetta: String| match t
+        .def
+        .genitore
+        .and_then(|g| t.dominio.registro_di(g.tabella))
+    {
+        Some(g) => format!("{etichetta} del {}", g.singolare.to_lowercase()),
+        None => etichetta,
+    };
+    let campi: Vec<Mj> = t
+        .def
+        .filtri
         .iter()
-        .map(|c| {
-            let valori: Vec<(String, String)> = valori_ammessi(tabella, c)
-                .iter()
-                .map(|v| (v.to_string(), leggibile(v)))
-                .collect();
-            let scelto = match *c {
-                "tipologia" => &f.tipologia,
-                "stato_occupazione" => &f.stato_occupazione,
-                "regime" => &f.regime,
-                "titolo_possesso" => &f.titolo_possesso,
-                "stato_conservazione" => &f.stato_conservazione,
-                _ => &f.q,
+        .map(|x| {
+            let c = x.campo();
+            let tabella = match (x, t.def.genitore) {
+                (Filtro::Genitore(_), Some(g)) => g.tabella,
+                _ => t.tabella.nome,
+            };
+            let tipo = t
+                .dominio
+                .tabella(tabella)
+                .and_then(|tb| tb.campi.iter().find(|k| k.nome == c))
+                .map(|k| &k.tipo);
+            let (controllo, valori, mut etichetta): (&str, Vec<(String, String)>, String) =
+                match tipo {
+                    Some(Tipo::Comune) => ("elenco", nomi.comuni.clone(), "Comune".into()),
+                    Some(Tipo::Enum(v)) => (
+                        "elenco",
+                        v.iter()
+                            .map(|x| (x.to_string(), t.dominio.etichetta_valore(tabella, c, x)))
+                            .collect(),
+                        etichetta(t, c),
+                    ),
+                    _ => ("testo", Vec::new(), etichetta(t, c)),
+                };
+            if matches!(x, Filtro::Genitore(_)) {
+                etichetta = del_genitore(etichetta);
             }
-            .trim()
-            .to_uppercase();
-            context! { campo => c, etichetta => etichetta_campo(c), valori, scelto }
+            let scelto = match tipo {
+                Some(Tipo::Enum(_)) => f.get(c).to_uppercase(),
+                _ => f.get(c).to_string(),
+            };
+            context! { campo => c, etichetta, controllo, valori, scelto }
         })
         .collect();
-    let alla_data = leggi_data(&f.alla_data).ok().flatten().map(data_it);
+    let mut cercati = vec!["codice".to_string()];
+    for c in t.def.cercati {
+        cercati.push(match c {
+            Cerca::Campo(c) => etichetta(t, c).to_lowercase(),
+            Cerca::Unione(v) => v
+                .iter()
+                .map(|c| etichetta(t, c).to_lowercase())
+                .collect::<Vec<_>>()
+                .join("/"),
+            Cerca::Genitore(c) => del_genitore(etichetta(t, c).to_lowercase()),
+        });
+    }
+    cercati.dedup();
+    let mut ordinamenti = vec![("chiave".to_string(), etichetta_chiave(t))];
+    ordinamenti.extend(
+        t.def
+            .ordinabili
+            .iter()
+            .map(|c| (c.to_string(), etichetta(t, c))),
+    );
+    let alla_data = leggi_data(f.get("alla_data"))
+        .ok()
+        .flatten()
+        .map(formati::giorno);
     context! {
         vede_tutti,
         enti,
-        comuni => nomi.comuni.clone(),
-        opzioni,
-        ordinamenti => ordinamenti(tabella),
+        campi_filtro => campi,
+        aiuto_ricerca => cercati.join(", "),
+        ordinamenti,
         f => f,
         alla_data_it => alla_data,
-        query => f.query(),
-        query_oggi => Filtri { alla_data: String::new(), ..f.clone() }.query(),
+        query => f.query(t),
+        query_oggi => f.clone().senza("alla_data").query(t),
     }
 }
 
-async fn elenco(
-    st: &Stato,
-    cx: &Contesto,
-    tabella: &'static str,
-    f: Filtri,
+/// `GET /area/registro/{tabella}`: a page of a register table.
+pub async fn elenco(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Path(tabella): Path<String>,
+    Query(f): Query<Filtri>,
 ) -> Result<Html<String>, ErrorePagina> {
-    let filtro =
-        filtro_da(tabella, &f, RIGHE_PAGINA + 1).map_err(ErrorePagina::RichiestaNonValida)?;
+    let t = tavola(&tabella)?;
+    let filtro = filtro_da(t, &f, RIGHE_PAGINA + 1).map_err(ErrorePagina::RichiestaNonValida)?;
     let ordina = filtro.ordina.clone();
-    let (t, mut v) = st.p.elenco_registro(cx.soggetto(), tabella, filtro).await?;
-    let t = t.tavola.clone();
+    let alla_data = filtro.alla_data;
+    let (t, mut v) =
+        st.p.elenco_registro(cx.soggetto(), t.tabella.nome, filtro)
+            .await?;
     let successiva = if v.len() > RIGHE_PAGINA {
         v.truncate(RIGHE_PAGINA);
         v.last().map(|u| {
-            let c = codifica_cursore(&cursore_dopo(&t, ordina.as_deref(), u));
-            let q = f.query();
+            let c = codifica_cursore(&cursore_dopo(t, ordina.as_deref(), u));
+            let q = f.query(t);
             if q.is_empty() {
                 format!("?cursore={c}")
             } else {
@@ -726,43 +422,45 @@ async fn elenco(
     } else {
         None
     };
-    let nomi = nomi(st).await?;
+    let nomi = nomi(&st).await?;
     let comuni: HashMap<String, String> = nomi.comuni.iter().cloned().collect();
-    // filtro_da has already refused a malformed date.
-    let alla_data = leggi_data(&f.alla_data).ok().flatten();
-    let righe: Vec<_> = v
+    let cols = colonne(t, None);
+    let righe: Vec<Mj> = v
         .iter()
-        .map(|x| {
-            let mut m = vista(&t, x, &comuni, alla_data);
-            m.insert(
-                "ente_nome".into(),
-                Value::String(nomi.per_codice.get(&x.ente).cloned().unwrap_or_default()),
-            );
-            m
-        })
+        .map(|x| riga(t, x, &cols, &nomi, &comuni, alla_data))
         .collect();
-    let filtri = contesto_filtri(cx, tabella, &f, &nomi);
+    let filtri = contesto_filtri(&cx, t, &f, &nomi);
     pagina(
-        st,
-        cx,
+        &st,
+        &cx,
         "registro_elenco.html",
         context! {
-            tabella,
+            tabella => t.tabella.nome,
+            dominio => t.dominio.nome,
+            titolo => t.dominio.titolo,
+            etichetta => t.def.etichetta,
+            schede => schede(t),
+            viste => viste(t),
+            colonna_chiave => etichetta_chiave(t),
+            colonne => cols.iter().map(|c| etichetta(t, c)).collect::<Vec<_>>(),
+            con_coordinate => matches!(t.def.posizione, Some(Posizione::Coordinate { .. })),
+            geojson => t.def.posizione.is_some(),
+            geojson_genitore => matches!(t.def.posizione, Some(Posizione::DelGenitore)),
             righe,
             successiva,
-            pagina_successiva => !f.cursore.trim().is_empty(),
+            pagina_successiva => !f.get("cursore").is_empty(),
             ..filtri
         },
     )
 }
 
 // ---------------------------------------------------------------------------------------------
-// Map of buildings
+// The page of a record
 // ---------------------------------------------------------------------------------------------
 
 /// Map configuration for `mappa.js`: the tile URL (may be empty), its attribution, the points
 /// `[lat, lon, label, url]`.
-fn dati_mappa(st: &Stato, punti: &[(f64, f64, String, String)]) -> String {
+pub(crate) fn dati_mappa(st: &Stato, punti: &[(f64, f64, String, String)]) -> String {
     let tile = st.p.config.tile_url.trim().to_string();
     let attribuzione = if tile.is_empty() {
         String::new()
@@ -783,69 +481,6 @@ fn dati_mappa(st: &Stato, punti: &[(f64, f64, String, String)]) -> String {
     json!({ "tile_url": tile, "attribuzione": attribuzione, "punti": p }).to_string()
 }
 
-pub async fn mappa(
-    State(st): State<Stato>,
-    cx: Contesto,
-    Query(f): Query<Filtri>,
-) -> Result<Html<String>, ErrorePagina> {
-    let filtro = filtro_da("fabbricati", &f, BLOCCO).map_err(ErrorePagina::RichiestaNonValida)?;
-    let alla_data = filtro.alla_data;
-    let mut sf = Sfoglia::new(st.clone(), cx.soggetto().clone(), "fabbricati", filtro);
-    let mut punti = Vec::new();
-    let (mut letti, mut senza, mut troncato) = (0usize, 0usize, false);
-    'pagine: while let Some(v) = sf.prossima().await? {
-        let Some(t) = sf.tavola() else { break };
-        for x in &v {
-            letti += 1;
-            match coordinate(t, x) {
-                Some((lon, lat)) => {
-                    if punti.len() >= MAX_PUNTI_MAPPA {
-                        troncato = true;
-                        break 'pagine;
-                    }
-                    let etichetta = format!(
-                        "{} – {} {}",
-                        x.chiave,
-                        valore(t, x, "indirizzo").unwrap_or(""),
-                        valore(t, x, "numero_civico").unwrap_or("")
-                    );
-                    punti.push((
-                        lon,
-                        lat,
-                        etichetta.trim().to_string(),
-                        url_dettaglio("fabbricati", &x.ente, &x.chiave, alla_data),
-                    ));
-                }
-                None => senza += 1,
-            }
-        }
-        if letti >= MAX_LETTI_MAPPA {
-            troncato = true;
-            break;
-        }
-    }
-    let nomi = nomi(&st).await?;
-    let filtri = contesto_filtri(&cx, "fabbricati", &f, &nomi);
-    pagina(
-        &st,
-        &cx,
-        "registro_mappa.html",
-        context! {
-            tabella => "fabbricati",
-            mappa => dati_mappa(&st, &punti),
-            n_punti => punti.len(),
-            senza_coordinate => senza,
-            troncato,
-            max_punti => MAX_PUNTI_MAPPA,
-            ..filtri
-        },
-    )
-}
-
-// ---------------------------------------------------------------------------------------------
-// Building and unit pages
-// ---------------------------------------------------------------------------------------------
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct AllaData {
@@ -861,20 +496,32 @@ fn valida_il(storia: &[Versione], d: Option<NaiveDate>) -> Option<&Versione> {
 }
 
 /// The fields that differ between two versions: (label, before, after), shown values.
-fn differenze(t: &Tavola, prima: &Versione, dopo: &Versione) -> Vec<(String, String, String)> {
-    t.campi()
+fn differenze(
+    t: &TavolaRegistro,
+    prima: &Versione,
+    dopo: &Versione,
+) -> Vec<(String, String, String)> {
+    t.tavola
+        .campi()
         .iter()
         .enumerate()
         .filter(|(i, _)| prima.campi.get(*i) != dopo.campi.get(*i))
         .map(|(i, c)| {
-            let m = |v: &Versione| mostra(t.nome(), c, v.campi.get(i).and_then(|x| x.as_deref()));
-            (etichetta_campo(c), m(prima), m(dopo))
+            let m = |v: &Versione| {
+                mostra(
+                    t,
+                    t.tabella.nome,
+                    c,
+                    v.campi.get(i).and_then(|x| x.as_deref()),
+                )
+            };
+            (etichetta(t, c), m(prima), m(dopo))
         })
         .collect()
 }
 
 /// The history for the templates, newest first: validity, flow, changed fields.
-fn vista_storia(t: &Tavola, storia: &[Versione]) -> Vec<Mj> {
+fn vista_storia(t: &TavolaRegistro, storia: &[Versione]) -> Vec<Mj> {
     let mut out: Vec<Mj> = storia
         .iter()
         .enumerate()
@@ -886,8 +533,8 @@ fn vista_storia(t: &Tavola, storia: &[Versione]) -> Vec<Mj> {
             };
             context! {
                 numero => i + 1,
-                valido_dal => data_it(v.valido_dal),
-                valido_al => v.valido_al.map(data_it),
+                valido_dal => formati::giorno(v.valido_dal),
+                valido_al => v.valido_al.map(formati::giorno),
                 flusso => v.flusso_dal,
                 prima => i == 0,
                 modifiche,
@@ -898,141 +545,32 @@ fn vista_storia(t: &Tavola, storia: &[Versione]) -> Vec<Mj> {
     out
 }
 
-/// The fields of a version as (name, label, shown value, description) for a data table.
-fn scheda(t: &Tavola, v: &Versione) -> Vec<Mj> {
-    t.campi()
+/// The fields of a version as (name, label, shown value, Comune's name, description).
+fn scheda_dati(t: &TavolaRegistro, v: &Versione, comuni: &HashMap<String, String>) -> Vec<Mj> {
+    t.tabella
+        .campi
         .iter()
         .zip(&v.campi)
         .map(|(c, x)| {
+            let comune = x
+                .as_deref()
+                .filter(|_| e_comune(t, t.tabella.nome, c.nome))
+                .and_then(|x| comuni.get(x));
             context! {
-                campo => c,
-                etichetta => etichetta_campo(c),
-                valore => mostra(t.nome(), c, x.as_deref()),
-                descrizione => campo_spec(t.nome(), c).map(|s| s.descrizione),
+                campo => c.nome,
+                etichetta => etichetta(t, c.nome),
+                valore => mostra(t, t.tabella.nome, c.nome, x.as_deref()),
+                comune,
+                descrizione => c.descrizione,
             }
         })
         .collect()
 }
 
-pub async fn fabbricato(
-    State(st): State<Stato>,
-    cx: Contesto,
-    Path((ente, codice)): Path<(String, String)>,
-    Query(q): Query<AllaData>,
-) -> Result<Html<String>, ErrorePagina> {
-    let data = leggi_data(&q.alla_data).map_err(ErrorePagina::RichiestaNonValida)?;
-    let (t, storia) =
-        st.p.storia_registro(cx.soggetto(), "fabbricati", &ente, &codice)
-            .await?;
-    let t = t.tavola.clone();
-    let ente = storia[0].ente.clone();
-    let attuale = valida_il(&storia, data);
-    // Without a version valid on that day, show the last one known (marked as such).
-    let mostrata = attuale.or(storia.last());
-    let nomi = nomi(&st).await?;
-    let comuni: HashMap<String, String> = nomi.comuni.iter().cloned().collect();
-    let (dati, vista_attuale, catasto, punti) = match mostrata {
-        Some(v) => {
-            let catasto = match (valore(&t, v, "foglio"), valore(&t, v, "particella")) {
-                (None, None) => None,
-                (foglio, particella) => {
-                    let comune = valore(&t, v, "comune_istat").unwrap_or("");
-                    Some(context! {
-                        foglio, particella, comune,
-                        comune_nome => comuni.get(comune),
-                        url => CONSULTAZIONE_CATASTO,
-                    })
-                }
-            };
-            let punti: Vec<_> = coordinate(&t, v)
-                .map(|(lon, lat)| {
-                    (
-                        lon,
-                        lat,
-                        format!(
-                            "{} – {} {}",
-                            v.chiave,
-                            valore(&t, v, "indirizzo").unwrap_or(""),
-                            valore(&t, v, "numero_civico").unwrap_or("")
-                        )
-                        .trim()
-                        .to_string(),
-                        String::new(),
-                    )
-                })
-                .into_iter()
-                .collect();
-            (
-                scheda(&t, v),
-                Some(vista(&t, v, &comuni, data)),
-                catasto,
-                punti,
-            )
-        }
-        None => (Vec::new(), None, None, Vec::new()),
-    };
-    // Its units on the same day (the list page has them all, with filters and exports).
-    let filtro = FiltroRegistro {
-        ente: Some(ente.clone()),
-        uguale: vec![("codice_fabbricato".into(), codice.clone())],
-        alla_data: data,
-        limite: (MAX_UNITA_FABBRICATO + 1) as i64,
-        ..Default::default()
-    };
-    let (tu, mut u) = st.p.elenco_registro(cx.soggetto(), "unita", filtro).await?;
-    let tu = tu.tavola.clone();
-    let altre_unita = u.len() > MAX_UNITA_FABBRICATO;
-    u.truncate(MAX_UNITA_FABBRICATO);
-    let unita: Vec<_> = u.iter().map(|x| vista(&tu, x, &comuni, data)).collect();
-    let mut qs = url::form_urlencoded::Serializer::new(String::new());
-    qs.append_pair("ente", &ente)
-        .append_pair("codice_fabbricato", &codice);
-    if let Some(d) = data {
-        qs.append_pair("alla_data", &d.to_string());
-    }
-    pagina(
-        &st,
-        &cx,
-        "registro_fabbricato.html",
-        context! {
-            ente,
-            ente_nome => nomi.per_codice.get(&ente),
-            codice,
-            alla_data => data.map(|d| d.to_string()),
-            alla_data_it => data.map(data_it),
-            valida => attuale.is_some(),
-            versione => vista_attuale,
-            dati,
-            catasto,
-            mappa => (!punti.is_empty()).then(|| dati_mappa(&st, &punti)),
-            unita,
-            altre_unita,
-            max_unita => MAX_UNITA_FABBRICATO,
-            query_unita => qs.finish(),
-            storia => vista_storia(&t, &storia),
-        },
-    )
-}
-
-pub async fn unita(
-    State(st): State<Stato>,
-    cx: Contesto,
-    Path((ente, codice)): Path<(String, String)>,
-    Query(q): Query<AllaData>,
-) -> Result<Html<String>, ErrorePagina> {
-    let data = leggi_data(&q.alla_data).map_err(ErrorePagina::RichiestaNonValida)?;
-    let (t, storia) =
-        st.p.storia_registro(cx.soggetto(), "unita", &ente, &codice)
-            .await?;
-    let t = t.tavola.clone();
-    let ente = storia[0].ente.clone();
-    let nomi = nomi(&st).await?;
-    let comuni: HashMap<String, String> = nomi.comuni.iter().cloned().collect();
-    let attuale = valida_il(&storia, data);
-    let mostrata = attuale.or(storia.last());
-    // The comparison table: one row per field, one column per version (oldest first); a cell
-    // is marked when it differs from the version before.
-    let confronto: Vec<Mj> = t
+/// The comparison table: one row per field, one column per version (oldest first); a cell is
+/// marked when it differs from the version before.
+fn confronto(t: &TavolaRegistro, storia: &[Versione]) -> Vec<Mj> {
+    t.tavola
         .campi()
         .iter()
         .enumerate()
@@ -1043,649 +581,229 @@ pub async fn unita(
                 .map(|(k, v)| {
                     let x = v.campi.get(i).cloned().flatten();
                     let cambiato = k > 0 && storia[k - 1].campi.get(i).cloned().flatten() != x;
-                    context! { valore => mostra(t.nome(), c, x.as_deref()), cambiato }
+                    context! { valore => mostra(t, t.tabella.nome, c, x.as_deref()), cambiato }
                 })
                 .collect();
             let mai_cambiato = celle.len() > 1
                 && storia
                     .windows(2)
                     .all(|w| w[0].campi.get(i) == w[1].campi.get(i));
-            context! { etichetta => etichetta_campo(c), celle, mai_cambiato }
+            context! { etichetta => etichetta(t, c), celle, mai_cambiato }
         })
+        .collect()
+}
+
+/// The children of a record on a day: per child table, its first records and the link to
+/// the full list.
+async fn figli(
+    st: &Stato,
+    cx: &Contesto,
+    t: &TavolaRegistro,
+    ente: &str,
+    codice: &str,
+    data: Option<NaiveDate>,
+    nomi: &Nomi,
+) -> Result<Vec<Mj>, ErrorePagina> {
+    let comuni: HashMap<String, String> = nomi.comuni.iter().cloned().collect();
+    let mut out = Vec::new();
+    for f in tavole_registro() {
+        let Some(g) = f.def.genitore else { continue };
+        if f.dominio.nome != t.dominio.nome || g.tabella != t.tabella.nome {
+            continue;
+        }
+        let filtro = FiltroRegistro {
+            ente: Some(ente.to_string()),
+            uguale: vec![(g.campo.to_string(), codice.to_string())],
+            alla_data: data,
+            limite: (MAX_FIGLI + 1) as i64,
+            ..Default::default()
+        };
+        let (f, mut v) =
+            st.p.elenco_registro(cx.soggetto(), f.tabella.nome, filtro)
+                .await?;
+        let altri = v.len() > MAX_FIGLI;
+        v.truncate(MAX_FIGLI);
+        let cols = colonne(f, Some(g.campo));
+        let mut qs = url::form_urlencoded::Serializer::new(String::new());
+        qs.append_pair("ente", ente).append_pair(g.campo, codice);
+        if let Some(d) = data {
+            qs.append_pair("alla_data", &d.to_string());
+        }
+        out.push(context! {
+            tabella => f.tabella.nome,
+            etichetta => f.def.etichetta,
+            colonna_chiave => etichetta_chiave(f),
+            colonne => cols.iter().map(|c| etichetta(f, c)).collect::<Vec<_>>(),
+            righe => v.iter().map(|x| riga(f, x, &cols, nomi, &comuni, data)).collect::<Vec<_>>(),
+            altri,
+            massimo => MAX_FIGLI,
+            url_elenco => format!("/area/registro/{}?{}", f.tabella.nome, qs.finish()),
+        });
+    }
+    Ok(out)
+}
+
+/// `GET /area/registro/{tabella}/{ente}/{codice}`: a record, as of today or of a date.
+pub async fn scheda(
+    State(st): State<Stato>,
+    cx: Contesto,
+    Path((tabella, ente, codice)): Path<(String, String, String)>,
+    Query(q): Query<AllaData>,
+) -> Result<Html<String>, ErrorePagina> {
+    let t = tavola(&tabella)?;
+    let data = leggi_data(&q.alla_data).map_err(ErrorePagina::RichiestaNonValida)?;
+    let (t, storia) =
+        st.p.storia_registro(cx.soggetto(), t.tabella.nome, &ente, &codice)
+            .await?;
+    let ente = storia[0].ente.clone();
+    let attuale = valida_il(&storia, data);
+    // Without a version valid on that day, show the last one known (marked as such).
+    let mostrata = attuale.or(storia.last());
+    let nomi = nomi(&st).await?;
+    let comuni: HashMap<String, String> = nomi.comuni.iter().cloned().collect();
+    let punti: Vec<(f64, f64, String, String)> = mostrata
+        .and_then(|v| {
+            coordinate(t, v).map(|(lon, lat)| (lon, lat, descrizione(t, v), String::new()))
+        })
+        .into_iter()
         .collect();
+    let figli = figli(&st, &cx, t, &ente, &codice, data, &nomi).await?;
+    let genitore = t.def.genitore.and_then(|g| {
+        let r = t.dominio.registro_di(g.tabella)?;
+        Some(context! { singolare => r.singolare, tabella => g.tabella })
+    });
     let versioni: Vec<Mj> = storia
         .iter()
         .enumerate()
         .map(|(i, v)| {
             context! {
                 numero => i + 1,
-                valido_dal => data_it(v.valido_dal),
-                valido_al => v.valido_al.map(data_it),
+                valido_dal => formati::giorno(v.valido_dal),
+                valido_al => v.valido_al.map(formati::giorno),
                 flusso => v.flusso_dal,
             }
         })
         .collect();
+    let extra = mostrata.and_then(|v| super::registro_patrimonio::scheda(t, v, &comuni));
     pagina(
         &st,
         &cx,
-        "registro_unita.html",
+        "registro_scheda.html",
         context! {
+            tabella => t.tabella.nome,
+            etichetta => t.def.etichetta,
+            singolare => t.def.singolare,
+            con_articolo => t.def.con_articolo,
+            genitore,
             ente,
             ente_nome => nomi.per_codice.get(&ente),
             codice,
             alla_data => data.map(|d| d.to_string()),
-            alla_data_it => data.map(data_it),
+            alla_data_it => data.map(formati::giorno),
             valida => attuale.is_some(),
-            versione => mostrata.map(|v| vista(&t, v, &comuni, data)),
-            dati => mostrata.map(|v| scheda(&t, v)),
-            storia => vista_storia(&t, &storia),
+            versione => mostrata.map(|v| vista(t, v, &comuni, data)),
+            dati => mostrata.map(|v| scheda_dati(t, v, &comuni)),
+            coordinate => mostrata.and_then(|v| coordinate(t, v)).map(|(lon, lat)| context! { lat, lon }),
+            localizzabile => matches!(t.def.posizione, Some(Posizione::Coordinate { .. })),
+            mappa => (!punti.is_empty()).then(|| dati_mappa(&st, &punti)),
+            figli,
+            storia => vista_storia(t, &storia),
             versioni,
-            confronto,
+            confronto => confronto(t, &storia),
+            extra,
         },
     )
-}
-
-// ---------------------------------------------------------------------------------------------
-// Exports
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Formato {
-    Csv,
-    Xlsx,
-    GeoJson,
-}
-
-type Pezzo = Result<Bytes, std::io::Error>;
-
-/// A response body fed by a channel (the producer runs in its own task).
-fn corpo(rx: tokio::sync::mpsc::Receiver<Pezzo>) -> Body {
-    Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|x| (x, rx))
-    }))
-}
-
-fn allegato(tipo: &'static str, nome: &str, corpo: Body) -> Response {
-    let mut r = corpo.into_response();
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(tipo));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{nome}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    r
-}
-
-async fn esporta(
-    State(st): State<Stato>,
-    cx: Contesto,
-    Query(f): Query<Filtri>,
-    tabella: &'static str,
-    formato: Formato,
-) -> Result<Response, ErrorePagina> {
-    let mut filtro = filtro_da(tabella, &f, BLOCCO).map_err(ErrorePagina::RichiestaNonValida)?;
-    filtro.dopo = None;
-    let data = filtro.alla_data;
-    let mut sf = Sfoglia::new(st.clone(), cx.soggetto().clone(), tabella, filtro.clone());
-    // The first page here, so that refusals and bad requests are proper error pages.
-    let prima = sf.prossima().await?;
-    let t = match sf.tavola() {
-        Some(t) => t.clone(),
-        None => servizi::registro::tavola_di(tabella)
-            .map(|t| t.tavola.clone())
-            .ok_or(ErroreServizio::NonTrovato)?,
-    };
-    let giorno = data
-        .unwrap_or_else(|| st.p.orologio.oggi())
-        .format("%Y-%m-%d");
-    let base = format!("{tabella}_{giorno}");
-    match formato {
-        Formato::Csv => {
-            let (tx, rx) = tokio::sync::mpsc::channel::<Pezzo>(4);
-            tokio::spawn(async move {
-                // UTF-8 with BOM, so Excel reads the accents right.
-                let testa = format!("\u{feff}{}", csv_intestazione(&t, false));
-                if tx.send(Ok(Bytes::from(testa))).await.is_err() {
-                    return;
-                }
-                let mut pagina = prima;
-                while let Some(v) = pagina {
-                    let mut out = String::with_capacity(v.len() * 200);
-                    csv_righe(&mut out, &v, false);
-                    if tx.send(Ok(Bytes::from(out))).await.is_err() {
-                        return;
-                    }
-                    pagina = match sf.prossima().await {
-                        Ok(p) => p,
-                        Err(e) => {
-                            tracing::warn!(errore = %e, "esportazione CSV interrotta");
-                            let _ = tx
-                                .send(Err(std::io::Error::other("esportazione interrotta")))
-                                .await;
-                            return;
-                        }
-                    };
-                }
-            });
-            Ok(allegato(
-                "text/csv; charset=utf-8",
-                &format!("{base}.csv"),
-                corpo(rx),
-            ))
-        }
-        Formato::GeoJson => {
-            let (tx, rx) = tokio::sync::mpsc::channel::<Pezzo>(4);
-            let (st2, s2) = (st.clone(), cx.soggetto().clone());
-            tokio::spawn(async move {
-                if tx
-                    .send(Ok(Bytes::from_static(GEOJSON_TESTA.as_bytes())))
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-                // Units have no coordinates: they get their building's (same day).
-                let mut punti_fabbricati: HashMap<(String, String), (f64, f64)> = HashMap::new();
-                if tabella == "unita" {
-                    let fb = FiltroRegistro {
-                        ente: filtro.ente.clone(),
-                        alla_data: filtro.alla_data,
-                        uguale: filtro.genitore.clone(),
-                        ..Default::default()
-                    };
-                    let mut sb = Sfoglia::new(st2, s2, "fabbricati", fb);
-                    loop {
-                        match sb.prossima().await {
-                            Ok(Some(v)) => {
-                                let Some(tb) = sb.tavola() else { break };
-                                for x in &v {
-                                    if let Some(p) = coordinate(tb, x) {
-                                        punti_fabbricati
-                                            .insert((x.ente.clone(), x.chiave.clone()), p);
-                                    }
-                                }
-                            }
-                            Ok(None) => break,
-                            Err(e) => {
-                                tracing::warn!(errore = %e, "esportazione GeoJSON: fabbricati non letti");
-                                break;
-                            }
-                        }
-                    }
-                }
-                let mut primo = true;
-                let mut pagina = prima;
-                while let Some(v) = pagina {
-                    let mut out = String::with_capacity(v.len() * 400);
-                    for x in &v {
-                        let punto = if tabella == "unita" {
-                            valore(&t, x, "codice_fabbricato").and_then(|f| {
-                                punti_fabbricati
-                                    .get(&(x.ente.clone(), f.to_string()))
-                                    .copied()
-                            })
-                        } else {
-                            coordinate(&t, x)
-                        };
-                        if !primo {
-                            out.push_str(",\n");
-                        }
-                        primo = false;
-                        out.push_str(&geojson_feature(&t, x, punto).to_string());
-                    }
-                    if tx.send(Ok(Bytes::from(out))).await.is_err() {
-                        return;
-                    }
-                    pagina = match sf.prossima().await {
-                        Ok(p) => p,
-                        Err(e) => {
-                            tracing::warn!(errore = %e, "esportazione GeoJSON interrotta");
-                            let _ = tx
-                                .send(Err(std::io::Error::other("esportazione interrotta")))
-                                .await;
-                            return;
-                        }
-                    };
-                }
-                let _ = tx
-                    .send(Ok(Bytes::from_static(GEOJSON_CODA.as_bytes())))
-                    .await;
-            });
-            Ok(allegato(
-                "application/geo+json",
-                &format!("{base}.geojson"),
-                corpo(rx),
-            ))
-        }
-        Formato::Xlsx => {
-            let handle = tokio::runtime::Handle::current();
-            let file = tokio::task::spawn_blocking(move || scrivi_xlsx(&handle, sf, &t, prima))
-                .await
-                .map_err(|e| ErroreServizio::Interno(format!("esportazione XLSX: {e}")))?
-                .map_err(ErroreServizio::Interno)?;
-            let f = file
-                .reopen()
-                .map_err(|e| ErroreServizio::Interno(format!("esportazione XLSX: {e}")))?;
-            let lettore = tokio::fs::File::from_std(f);
-            // The temporary file lives as long as the body streams it.
-            let flusso = futures_util::stream::unfold(Some((lettore, file)), |stato| async move {
-                use tokio::io::AsyncReadExt;
-                let (mut l, file) = stato?;
-                let mut buf = vec![0u8; 64 * 1024];
-                match l.read(&mut buf).await {
-                    Ok(0) => None,
-                    Ok(n) => {
-                        buf.truncate(n);
-                        Some((Ok(Bytes::from(buf)), Some((l, file))))
-                    }
-                    Err(e) => Some((Err(e), None)),
-                }
-            });
-            Ok(allegato(
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                &format!("{base}.xlsx"),
-                Body::from_stream(flusso),
-            ))
-        }
-    }
-}
-
-/// Writes the XLSX export (constant memory) to a temporary file; runs on a blocking thread and
-/// fetches the following pages through `handle`.
-fn scrivi_xlsx(
-    handle: &tokio::runtime::Handle,
-    mut sf: Sfoglia,
-    t: &Tavola,
-    prima: Option<Vec<Versione>>,
-) -> Result<tempfile::NamedTempFile, String> {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-    let e = |x: rust_xlsxwriter::XlsxError| format!("esportazione XLSX: {x}");
-    let mut libro = Workbook::new();
-    let titolo = Format::new().set_bold();
-    let formato_data = Format::new().set_num_format("dd/mm/yyyy");
-    #[derive(Clone, Copy)]
-    enum Cella {
-        Testo,
-        Numero,
-        Data,
-    }
-    let tipi: Vec<Cella> = t
-        .campi()
-        .iter()
-        .map(|c| match campo_spec(t.nome(), c).map(|s| &s.tipo) {
-            Some(Tipo::Intero | Tipo::Numero { .. } | Tipo::Denaro) => Cella::Numero,
-            Some(Tipo::Data) => Cella::Data,
-            _ => Cella::Testo,
-        })
-        .collect();
-    let mut troncato = false;
-    {
-        let ws = libro.add_worksheet_with_constant_memory().map_err(e)?;
-        ws.set_name(t.nome()).map_err(e)?;
-        ws.write_string_with_format(0, 0, "ente", &titolo)
-            .map_err(e)?;
-        for (i, c) in t.campi().iter().enumerate() {
-            ws.write_string_with_format(0, (i + 1) as u16, *c, &titolo)
-                .map_err(e)?;
-        }
-        let mut riga: u32 = 1;
-        let mut pagina = prima;
-        'pagine: while let Some(v) = pagina {
-            for x in &v {
-                if riga > MAX_RIGHE_XLSX {
-                    troncato = true;
-                    break 'pagine;
-                }
-                ws.write_string(riga, 0, &x.ente).map_err(e)?;
-                for (i, (val, tipo)) in x.campi.iter().zip(&tipi).enumerate() {
-                    let Some(val) = val.as_deref() else { continue };
-                    let col = (i + 1) as u16;
-                    match tipo {
-                        Cella::Numero => match val.parse::<f64>() {
-                            Ok(n) if n.is_finite() => ws.write_number(riga, col, n),
-                            _ => ws.write_string(riga, col, val),
-                        },
-                        Cella::Data => match NaiveDate::parse_from_str(val, "%Y-%m-%d")
-                            .ok()
-                            .and_then(|d| {
-                                use chrono::Datelike;
-                                ExcelDateTime::from_ymd(
-                                    u16::try_from(d.year()).ok()?,
-                                    d.month() as u8,
-                                    d.day() as u8,
-                                )
-                                .ok()
-                            }) {
-                            Some(d) => ws.write_datetime_with_format(riga, col, &d, &formato_data),
-                            None => ws.write_string(riga, col, val),
-                        },
-                        Cella::Testo => ws.write_string(riga, col, val),
-                    }
-                    .map_err(e)?;
-                }
-                riga += 1;
-            }
-            pagina = handle
-                .block_on(sf.prossima())
-                .map_err(|x| format!("esportazione XLSX: {x}"))?;
-        }
-    }
-    if troncato {
-        // Say it where it is seen first: a note sheet, active when the file opens.
-        let nome = format!("{} (prime righe)", t.nome());
-        libro
-            .worksheet_from_index(0)
-            .map_err(e)?
-            .set_name(&nome)
-            .map_err(e)?;
-        let nota = libro.add_worksheet();
-        nota.set_name("Nota").map_err(e)?;
-        nota.write_string_with_format(0, 0, "Esportazione troncata", &titolo)
-            .map_err(e)?;
-        nota.write_string(
-            1,
-            0,
-            format!(
-                "Il foglio «{nome}» contiene solo le prime {MAX_RIGHE_XLSX} righe del registro filtrato. \
-                 Restringa i filtri (ente, Comune, …) oppure scarichi il formato CSV, che non ha limiti di righe."
-            ),
-        )
-        .map_err(e)?;
-        nota.set_active(true);
-    }
-    let file = tempfile::NamedTempFile::new().map_err(|x| format!("esportazione XLSX: {x}"))?;
-    libro.save(file.path()).map_err(e)?;
-    Ok(file)
 }
 
 #[cfg(test)]
 mod test {
     use super::*;
+    use crate::registro::Filtri;
+    use crate::registro::test::versione;
 
-    fn tavola() -> Tavola {
-        servizi::registro::tavola_di("fabbricati")
-            .expect("tavola fabbricati")
-            .tavola
-            .clone()
-    }
-
-    fn versione(t: &Tavola, valori: &[(&str, &str)]) -> Versione {
-        let mut campi = vec![None; t.campi().len()];
-        for (c, v) in valori {
-            campi[t.indice(c).expect("campo")] = Some((*v).to_string());
-        }
-        Versione {
-            id: 1,
-            ente: "072006".into(),
-            chiave: "F/1".into(),
-            valido_dal: NaiveDate::from_ymd_opt(2024, 1, 31).unwrap(),
-            valido_al: None,
-            flusso_dal: 7,
-            flusso_al: None,
-            campi,
-        }
-    }
-
+    /// The generic templates render for every register table of every domain (the list with
+    /// its filter form, the record page with its history and comparison), values escaped.
     #[test]
-    fn cursore_andata_e_ritorno() {
-        let c = (
-            "Via Roma, 3 «è»".to_string(),
-            "ARCA-JON".to_string(),
-            "U/1?&=".to_string(),
-        );
-        let s = codifica_cursore(&c);
-        assert!(
-            s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        );
-        assert_eq!(decodifica_cursore(&s), Some(c));
-        assert_eq!(decodifica_cursore("non un cursore!"), None);
-        assert_eq!(decodifica_cursore("e30"), None); // `{}`
-    }
-
-    #[test]
-    fn cursore_segue_l_ordinamento() {
-        let t = tavola();
-        let v = versione(&t, &[("indirizzo", "Via Roma")]);
-        assert_eq!(
-            cursore_dopo(&t, Some("indirizzo"), &v),
-            ("Via Roma".into(), "072006".into(), "F/1".into())
-        );
-        assert_eq!(cursore_dopo(&t, None, &v).0, "");
-        assert_eq!(cursore_dopo(&t, Some("comune_istat"), &v).0, "");
-    }
-
-    #[test]
-    fn filtri_validati() {
-        let f = Filtri {
-            comune_istat: "72006".into(),
-            stato_conservazione: "buono".into(),
-            alla_data: "2024-02-29".into(),
-            ordina: "indirizzo".into(),
-            ..Default::default()
-        };
-        let r = filtro_da("fabbricati", &f, 10).unwrap();
-        assert_eq!(r.alla_data, NaiveDate::from_ymd_opt(2024, 2, 29));
-        assert!(r.uguale.contains(&("comune_istat".into(), "072006".into())));
-        assert!(
-            r.uguale
-                .contains(&("stato_conservazione".into(), "BUONO".into()))
-        );
-        let f = Filtri {
-            comune_istat: "72006".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            filtro_da("unita", &f, 10).unwrap().genitore,
-            vec![("comune_istat".to_string(), "072006".to_string())]
-        );
-        for sbagliato in [
-            Filtri {
-                alla_data: "31/12/2024".into(),
-                ..Default::default()
-            },
-            Filtri {
-                stato_conservazione: "OTTIMO".into(),
-                ..Default::default()
-            },
-            Filtri {
-                ordina: "cf_proprietario; DROP".into(),
-                ..Default::default()
-            },
-            Filtri {
-                cursore: "xyz".into(),
-                ..Default::default()
-            },
-        ] {
-            assert!(filtro_da("fabbricati", &sbagliato, 10).is_err());
-        }
-    }
-
-    #[test]
-    fn csv_neutralizza_le_formule() {
-        let t = tavola();
-        let v = versione(
-            &t,
-            &[
-                ("codice_fabbricato", "=HYPERLINK(\"http://x\")"),
-                ("indirizzo", "-2+3+cmd|' /C calc'!A0"),
-            ],
-        );
-        let mut out = String::new();
-        csv_righe(&mut out, &[v], false);
-        assert!(out.contains(",\"'=HYPERLINK(\"\"http://x\"\")\","), "{out}");
-        assert!(out.contains(",'-2+3+cmd|' /C calc'!A0"), "{out}");
-    }
-
-    #[test]
-    fn csv_con_virgolette() {
-        let t = tavola();
-        let v = versione(
-            &t,
-            &[
-                ("codice_fabbricato", "F/1"),
-                ("indirizzo", "Via \"Nuova\", 3"),
-            ],
-        );
-        let testa = csv_intestazione(&t, true);
-        assert!(testa.starts_with("ente,codice_fabbricato,"));
-        assert!(testa.ends_with(",valido_dal,valido_al\r\n"));
-        let mut out = String::new();
-        csv_righe(&mut out, &[v], true);
-        assert!(out.starts_with("072006,F/1,"));
-        assert!(out.contains(",\"Via \"\"Nuova\"\", 3\","));
-        assert!(out.ends_with(",2024-01-31,\r\n"));
-        assert_eq!(
-            out.matches(',').count() - 1,
-            testa.matches(',').count(),
-            "one comma inside quotes"
-        );
-    }
-
-    #[test]
-    fn geojson_punto_lon_lat() {
-        let t = tavola();
-        let v = versione(&t, &[("latitudine", "41.1171"), ("longitudine", "16.8719")]);
-        let p = coordinate(&t, &v);
-        assert_eq!(p, Some((16.8719, 41.1171)));
-        let f = geojson_feature(&t, &v, p);
-        assert_eq!(f["geometry"]["coordinates"], json!([16.8719, 41.1171]));
-        assert_eq!(f["properties"]["ente"], "072006");
-        assert_eq!(f["properties"]["latitudine"], "41.1171");
-        assert_eq!(f["properties"]["cap"], Value::Null);
-        let senza = versione(&t, &[("latitudine", "41.1")]);
-        assert_eq!(coordinate(&t, &senza), None);
-        assert_eq!(geojson_feature(&t, &senza, None)["geometry"], Value::Null);
-        let tutto = format!("{GEOJSON_TESTA}{f}{GEOJSON_CODA}");
-        let letto: Value = serde_json::from_str(&tutto).unwrap();
-        assert_eq!(letto["type"], "FeatureCollection");
-    }
-
-    #[test]
-    fn modelli_si_compongono() {
+    fn modelli_si_compongono_per_ogni_tabella() {
         let env = crate::modelli::ambiente();
-        let t = tavola();
-        let tu = servizi::registro::tavola_di("unita")
-            .expect("tavola unita")
-            .tavola
-            .clone();
         let comuni: HashMap<String, String> = [("072006".to_string(), "Bari".to_string())].into();
-        let mut a = versione(
-            &t,
-            &[
-                ("codice_fabbricato", "F/1"),
-                ("comune_istat", "072006"),
-                ("indirizzo", "Via <b>Roma</b>"),
-                ("latitudine", "41.1"),
-                ("longitudine", "16.8"),
-                ("foglio", "12"),
-                ("stato_conservazione", "BUONO"),
-            ],
-        );
-        a.valido_al = NaiveDate::from_ymd_opt(2024, 6, 30);
-        let mut b = a.clone();
-        b.valido_dal = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
-        b.valido_al = None;
-        b.campi[t.indice("stato_conservazione").unwrap()] = Some("MEDIOCRE".into());
-        let storia = vec![a, b.clone()];
-        let u = {
-            let mut campi = vec![None; tu.campi().len()];
-            campi[tu.indice("codice_fabbricato").unwrap()] = Some("F/1".into());
-            campi[tu.indice("stato_occupazione").unwrap()] = Some("SFITTO_ASSEGNABILE".into());
-            Versione {
-                chiave: "U1".into(),
-                campi,
-                ..b.clone()
-            }
-        };
-        let filtri = context! {
-            vede_tutti => true,
-            enti => vec![("072006", "Comune di Bari")],
-            comuni => vec![("072006", "Bari")],
-            opzioni => vec![context! { campo => "regime", etichetta => "Regime", valori => vec![("ERS", "ERS")], scelto => "ERS" }],
-            ordinamenti => ordinamenti("unita"),
-            f => Filtri { alla_data: "2024-07-01".into(), ..Default::default() },
-            alla_data_it => "01/07/2024",
-            query => "alla_data=2024-07-01",
-            query_oggi => "",
+        let nomi = Nomi {
+            enti: vec![("072006".into(), "Comune di Bari".into())],
+            comuni: vec![("072006".into(), "Bari".into())],
+            per_codice: [("072006".to_string(), "Comune di Bari".to_string())].into(),
         };
         let shell =
             context! { utente => context! { nome => "Prova" }, csrf => "x", percorso => "/area" };
-        let fs = context! { ..filtri, ..shell.clone() };
-        let pagine = [
-            (
-                "registro_elenco.html",
-                context! {
-                    tabella => "unita",
-                    righe => vec![vista(&tu, &u, &comuni, None)],
-                    successiva => "?cursore=abc",
-                    pagina_successiva => true,
-                    ..fs.clone()
-                },
-            ),
-            (
-                "registro_elenco.html",
-                context! {
-                    tabella => "fabbricati",
-                    righe => vec![vista(&t, &b, &comuni, None)],
-                    ..fs.clone()
-                },
-            ),
-            (
-                "registro_mappa.html",
-                context! {
-                    tabella => "fabbricati",
-                    mappa => "{\"punti\":[]}",
-                    n_punti => 0, senza_coordinate => 2, troncato => true, max_punti => 5000,
-                    ..fs.clone()
-                },
-            ),
-            (
-                "registro_fabbricato.html",
-                context! {
-                    ente => "072006", ente_nome => "Comune di Bari", codice => "F/1",
-                    alla_data => "2024-07-01", alla_data_it => "01/07/2024", valida => true,
-                    versione => vista(&t, &b, &comuni, None), dati => scheda(&t, &b),
-                    catasto => context! { foglio => "12", particella => Option::<String>::None, comune => "072006", comune_nome => "Bari", url => CONSULTAZIONE_CATASTO },
-                    mappa => "{\"punti\":[[41.1,16.8,\"F/1\",\"\"]]}",
-                    unita => vec![vista(&tu, &u, &comuni, None)], altre_unita => false, max_unita => 500,
-                    query_unita => "ente=072006", storia => vista_storia(&t, &storia),
-                    ..shell.clone()
-                },
-            ),
-            (
-                "registro_unita.html",
-                context! {
-                    ente => "072006", codice => "U1", valida => true,
-                    versione => vista(&tu, &u, &comuni, None), dati => scheda(&tu, &u),
-                    storia => vista_storia(&t, &storia),
-                    versioni => vec![context! { numero => 1, valido_dal => "01/01/2024", flusso => 3 }, context! { numero => 2, valido_dal => "30/06/2024", flusso => 4 }],
-                    confronto => vec![context! { etichetta => "Regime", mai_cambiato => false, celle => vec![context! { valore => "ERS", cambiato => false }, context! { valore => "ERP agevolata", cambiato => true }] }],
-                    ..shell.clone()
-                },
-            ),
-        ];
-        for (nome, ctx) in pagine {
-            let html = env
-                .get_template(nome)
-                .unwrap_or_else(|e| panic!("{nome}: {e}"))
-                .render(ctx)
-                .unwrap_or_else(|e| panic!("{nome}: {e:#}"));
-            assert!(!html.contains("<b>Roma"), "{nome}: escaped");
-            assert!(html.contains("</html>"), "{nome}");
+        for t in tavole_registro() {
+            let nome = t.tabella.nome;
+            let valori: Vec<(&str, &str)> = t
+                .tavola
+                .campi()
+                .iter()
+                .map(|c| {
+                    (
+                        *c,
+                        if *c == "comune_istat" {
+                            "072006"
+                        } else {
+                            "<b>X</b>"
+                        },
+                    )
+                })
+                .collect();
+            let mut a = versione(t, &valori);
+            a.valido_al = NaiveDate::from_ymd_opt(2024, 6, 30);
+            let mut b = a.clone();
+            b.valido_dal = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+            b.valido_al = None;
+            b.campi[0] = Some("Y".into());
+            let storia = vec![a, b.clone()];
+            let cols = colonne(t, None);
+            let elenco = context! {
+                tabella => nome, dominio => t.dominio.nome, titolo => t.dominio.titolo,
+                etichetta => t.def.etichetta, schede => schede(t), viste => viste(t),
+                colonna_chiave => etichetta_chiave(t),
+                colonne => cols.iter().map(|c| etichetta(t, c)).collect::<Vec<_>>(),
+                con_coordinate => true, geojson => true, geojson_genitore => false,
+                righe => vec![riga(t, &b, &cols, &nomi, &comuni, None)],
+                successiva => "?cursore=abc", pagina_successiva => true,
+                vede_tutti => true,
+                enti => nomi.enti.clone(),
+                campi_filtro => vec![context! { campo => "x", etichetta => "X", controllo => "elenco", valori => vec![("A", "a")], scelto => "A" }, context! { campo => "y", etichetta => "Y", controllo => "testo", valori => Vec::<(String, String)>::new(), scelto => "" }],
+                aiuto_ricerca => "codice",
+                ordinamenti => vec![("chiave", "Codice")],
+                f => Filtri::default().con("alla_data", "2024-07-01"),
+                alla_data_it => "01/07/2024", query => "alla_data=2024-07-01", query_oggi => "",
+                ..shell.clone()
+            };
+            let scheda = context! {
+                tabella => nome, etichetta => t.def.etichetta, singolare => t.def.singolare,
+                con_articolo => t.def.con_articolo,
+                genitore => context! { singolare => "Padre", tabella => "padri" },
+                ente => "072006", ente_nome => "Comune di Bari", codice => "F/1",
+                alla_data => "2024-07-01", alla_data_it => "01/07/2024", valida => false,
+                versione => vista(t, &b, &comuni, None), dati => scheda_dati(t, &b, &comuni),
+                coordinate => context! { lat => 41.1, lon => 16.8 }, localizzabile => true,
+                mappa => "{\"punti\":[]}",
+                figli => vec![context! { tabella => "f", etichetta => "Figli", colonna_chiave => "Codice", colonne => vec!["A"], righe => vec![riga(t, &b, &cols, &nomi, &comuni, None)], altri => true, massimo => 500, url_elenco => "/area/registro/f?ente=1" }],
+                storia => vista_storia(t, &storia),
+                versioni => vec![context! { numero => 1, valido_dal => "01/01/2024", flusso => 3 }],
+                confronto => confronto(t, &storia),
+                extra => context! { catasto => context! { foglio => "1", comune => "072006", url => "https://x" } },
+                ..shell.clone()
+            };
+            for (modello, ctx) in [
+                ("registro_elenco.html", elenco),
+                ("registro_scheda.html", scheda),
+            ] {
+                let html = env
+                    .get_template(modello)
+                    .unwrap_or_else(|e| panic!("{modello}: {e}"))
+                    .render(ctx)
+                    .unwrap_or_else(|e| panic!("{nome} {modello}: {e:#}"));
+                assert!(!html.contains("<b>X"), "{nome} {modello}: escaped");
+                assert!(html.contains("</html>"), "{nome} {modello}");
+            }
         }
-    }
-
-    #[test]
-    fn segmenti_e_etichette() {
-        assert_eq!(segmento("F/1 a"), "F%2F1%20a");
-        assert_eq!(
-            leggibile("SFITTO_DA_RISTRUTTURARE"),
-            "Sfitto da ristrutturare"
-        );
-        assert_eq!(etichetta_campo("indirizzo"), "Indirizzo");
     }
 }
