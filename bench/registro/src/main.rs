@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use archivio::{FiltroRegistro, Tavola};
+// The store is private to the platform; this benchmark reads it as the tests do.
 use base64::Engine;
 use chrono::NaiveDate;
 use dominio::{Area, CodiceEnte, DominioFlusso, Soggetto};
@@ -129,7 +130,7 @@ async fn prepara(url: &str, dir: &Path, zip: &Path) -> R<(Piattaforma, i64, f64)
     let t = Instant::now();
     p.esegui_coda().await.map_err(e)?;
     let t_val = secondi(t);
-    let f = p.db.flusso(id).await.map_err(e)?.ok_or("flusso sparito")?;
+    let f = p.db().flusso(id).await.map_err(e)?.ok_or("flusso sparito")?;
     if f.valido != Some(true) {
         return Err(format!("il flusso {id} non è valido (stato {})", f.stato).into());
     }
@@ -141,7 +142,8 @@ async fn prepara(url: &str, dir: &Path, zip: &Path) -> R<(Piattaforma, i64, f64)
 fn tavole(p: &Piattaforma, id: i64) -> R<Vec<(Tavola, PathBuf, usize)>> {
     let d = flussi::spec::dominio("patrimonio").ok_or("spec")?;
     let mut v = Vec::new();
-    for (t, tav) in servizi::registro::tavole(d) {
+    for reg in servizi::registro::tavole(d) {
+        let (t, tav) = (reg.tabella, reg.tavola.clone());
         let path = p
             .deposito
             .derivato(&servizi::registro::nome_staging(id, t.nome))?
@@ -358,7 +360,7 @@ async fn pezzo_inserimento(
     m: &mut Misure,
 ) -> R<()> {
     let t = Instant::now();
-    let mut tx = p.db.inizia().await.map_err(e)?;
+    let mut tx = p.db().inizia().await.map_err(e)?;
     let mut b = servizi::registro::Blocchi::apri(s_u, vec![true; righe_unita], BLOCCO)?;
     let mut t_ins = 0.0;
     while let Some(v) = b.prossimo()? {
@@ -391,7 +393,7 @@ fn cursore(chiave: &str) -> String {
 
 async fn liste_pg(p: &Piattaforma, url: &str, dir: &Path, m: &mut Misure) -> R<()> {
     eprintln!("[pg] elenchi…");
-    let t_u = servizi::registro::tavola_patrimonio("unita").ok_or("unita")?;
+    let t_u = servizi::registro::tavola_di("unita").ok_or("unita")?.tavola.clone();
     let filtro = |alla: Option<NaiveDate>, dopo: Option<&str>| FiltroRegistro {
         ente: Some(ENTE.into()),
         alla_data: alla,
@@ -402,7 +404,7 @@ async fn liste_pg(p: &Piattaforma, url: &str, dir: &Path, m: &mut Misure) -> R<(
     // The very first list after the acceptance, before any explicit ANALYZE.
     let t = Instant::now();
     let v = p
-        .db
+        .db()
         .elenco_registro(&t_u, &filtro(Some(data_lista()), None))
         .await
         .map_err(e)?;
@@ -449,7 +451,7 @@ async fn liste_pg(p: &Piattaforma, url: &str, dir: &Path, m: &mut Misure) -> R<(
         ] {
             let t = Instant::now();
             let v = p
-                .db
+                .db()
                 .elenco_registro(&t_u, &filtro(alla, dopo))
                 .await
                 .map_err(e)?;
@@ -612,7 +614,7 @@ async fn sqlite(zip: &Path, dir: &Path, reps: usize) -> R<()> {
             chiavi.push((off, k));
         }
         c.close().await?;
-        let t_l = servizi::registro::tavola_patrimonio("unita").ok_or("unita")?;
+        let t_l = servizi::registro::tavola_di("unita").ok_or("unita")?.tavola.clone();
         let mut pagine = vec![("lista: prima pagina alla_data (s)".to_string(), None)];
         for (off, k) in chiavi {
             pagine.push((format!("lista: pagina dopo la riga {off}, alla_data (s)"), Some(k)));
@@ -620,7 +622,7 @@ async fn sqlite(zip: &Path, dir: &Path, reps: usize) -> R<()> {
         for (nome, dopo) in pagine {
             let t = Instant::now();
             let v = p
-                .db
+                .db()
                 .elenco_registro(
                     &t_l,
                     &FiltroRegistro {
@@ -783,7 +785,7 @@ async fn ancora_sqlite(
                         .bind(&r.chiave)
                         .bind(r.impronta);
                     if catasto {
-                        q = q.bind(&r.catasto);
+                        q = q.bind(&r.incrocio);
                     }
                     for x in &r.campi {
                         q = q.bind(x);
