@@ -145,18 +145,6 @@ impl<E: Into<ErroreServizio>> From<E> for Rifiuto {
 }
 
 impl Piattaforma {
-    /// Every entity with its registration and pilot data (the Region's monitoring).
-    pub async fn tutti_gli_enti(&self, s: &dominio::Soggetto) -> Esito<Vec<Ente>> {
-        dominio::politica::autorizza(s, &dominio::Azione::VedereRegistroRiservato)?;
-        Ok(self.db.enti().await?)
-    }
-
-    /// Per domain, the entities with at least one flow from `inviato` on (monitoring).
-    pub async fn enti_con_flussi(&self, s: &dominio::Soggetto) -> Esito<Vec<(String, String)>> {
-        dominio::politica::autorizza(s, &dominio::Azione::VedereRegistroRiservato)?;
-        Ok(self.db.enti_con_flussi().await?)
-    }
-
     pub async fn registro(&self, filtro: &FiltroEnti) -> Esito<Vec<Ente>> {
         Ok(self
             .db
