@@ -188,7 +188,9 @@ impl Tavola {
         // flow locked, and entities and flows are never deleted; the per-row checks halved the
         // speed of loading a million units (bench/registro.sh).
         let mut s = format!(
-            "CREATE TABLE IF NOT EXISTS {} (id {id}, ente TEXT NOT NULL, chiave TEXT NOT NULL,              impronta BIGINT NOT NULL, valido_dal DATE NOT NULL, valido_al DATE,              flusso_dal BIGINT NOT NULL, flusso_al BIGINT",
+            "CREATE TABLE IF NOT EXISTS {} (id {id}, ente TEXT NOT NULL, chiave TEXT NOT NULL, \
+             impronta BIGINT NOT NULL, valido_dal DATE NOT NULL, valido_al DATE, \
+             flusso_dal BIGINT NOT NULL, flusso_al BIGINT",
             self.sql
         );
         for c in self.incrocio.iter().chain(&self.campi) {

@@ -635,6 +635,48 @@ mod test {
         );
     }
 
+    /// The generated tables of `patrimonio` are column for column (names and order) the ones
+    /// migration 0002 wrote by hand, so the million-unit merge writes the same rows into the
+    /// same layout (the indexes are checked by `registro::ogni_campo_delle_definizioni_ha_la_sua_colonna`).
+    #[test]
+    fn il_registro_generato_e_quello_della_migrazione() {
+        for backend in ["sqlite", "postgres"] {
+            let sql = match backend {
+                "sqlite" => {
+                    include_str!("../../archivio/migrations/sqlite/0002_flussi_registro.sql")
+                }
+                _ => include_str!("../../archivio/migrations/postgres/0002_flussi_registro.sql"),
+            };
+            for nome in ["complessi", "fabbricati", "unita"] {
+                let t = &tavola_di(nome).unwrap().tavola;
+                let testa = format!("CREATE TABLE reg_{nome} (");
+                let corpo = sql
+                    .split(&testa)
+                    .nth(1)
+                    .unwrap()
+                    .split(");")
+                    .next()
+                    .unwrap();
+                let scritte: Vec<String> = corpo
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| l.trim_end_matches(',').to_string())
+                    .collect();
+                let ddl = t.ddl(backend == "postgres");
+                let generate: Vec<String> = ddl
+                    .split_once('(')
+                    .unwrap()
+                    .1
+                    .trim_end_matches(')')
+                    .split(", ")
+                    .map(str::to_string)
+                    .collect();
+                assert_eq!(generate, scritte, "{backend} {nome}");
+            }
+        }
+    }
+
     #[test]
     fn riga_di_lavoro_si_rilegge_uguale() {
         let campi = vec![Some("a\tb\\c\nd".to_string()), None, Some(String::new())];
