@@ -186,3 +186,70 @@ async fn ogni_campo_delle_definizioni_ha_la_sua_colonna() {
     let (_, indici) = app.p.archivio_registro("unita").await.unwrap();
     assert!(!indici.iter().any(|i| i == "reg_unita_fabbricato"));
 }
+
+/// The generic API serves every register table from its definition: a building as one record
+/// and its history, the buildings' complexes, another domain's table (empty until its flows are
+/// open), and a table asked under the wrong area is not found.
+#[tokio::test]
+async fn l_api_del_registro_serve_ogni_tabella() {
+    let app = TestApp::con(Opzioni {
+        flussi_demo: true,
+        ..Default::default()
+    })
+    .await;
+    let t = token_ente(&app, "110001", &[dominio::Area::Patrimonio]).await;
+    let json = |percorso: String, token: String| {
+        let app = &app;
+        async move {
+            let r = api(app, &percorso, Some(&token)).await;
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.ok(),
+            )
+        }
+    };
+    let (s, v) = json("/api/v1/patrimonio/fabbricati?limit=1".into(), t.clone()).await;
+    assert_eq!(s, 200);
+    let codice = v.unwrap()[0]["codice_fabbricato"]
+        .as_str()
+        .unwrap()
+        .replace('/', "%2F");
+    let (s, uno) = json(
+        format!("/api/v1/patrimonio/fabbricati/110001/{codice}"),
+        t.clone(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let uno = uno.unwrap();
+    assert_eq!(uno["ente"], "110001");
+    assert!(uno["flusso"].is_i64(), "{uno}");
+    assert!(uno["valido_al"].is_null(), "{uno}");
+    let (s, storia) = json(
+        format!("/api/v1/patrimonio/fabbricati/110001/{codice}/storia"),
+        t.clone(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(!storia.unwrap().as_array().unwrap().is_empty());
+    // Before the first flow the building did not exist.
+    let (s, _) = json(
+        format!("/api/v1/patrimonio/fabbricati/110001/{codice}?alla_data=2018-01-01"),
+        t.clone(),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, _) = json("/api/v1/patrimonio/complessi?limit=5".into(), t.clone()).await;
+    assert_eq!(s, 200);
+    // A table of another area, under this one: not found.
+    let (s, _) = json("/api/v1/patrimonio/interventi".into(), t.clone()).await;
+    assert_eq!(s, 404);
+    let (s, _) = json("/api/v1/programmi/fabbricati".into(), t.clone()).await;
+    assert_eq!(s, 404);
+    // The accounting register exists and answers, with the PROGRAMMI area.
+    let p = token_ente(&app, "110001", &[dominio::Area::Programmi]).await;
+    let (s, v) = json("/api/v1/programmi/interventi".into(), p.clone()).await;
+    assert_eq!(s, 200);
+    assert_eq!(v.unwrap(), serde_json::json!([]));
+    let (s, _) = json("/api/v1/patrimonio/fabbricati".into(), p).await;
+    assert_eq!(s, 403);
+}
