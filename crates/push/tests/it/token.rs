@@ -56,7 +56,7 @@ async fn token_da_riga_di_comando() {
         .unwrap()
         .to_string();
     let o = app.push(&["token", "revoke", &id]);
-    assert!(o.status.success());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         api(&app, "/api/v1/enti", Some(&t)).await.status(),
         401,
