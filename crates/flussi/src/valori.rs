@@ -636,7 +636,9 @@ mod test {
         );
         // Money from text is exact to the cent, beyond what a float holds (2^53 cents).
         let finanziato = {
-            let t = crate::spec::contabilita::dominio().tabella("interventi").unwrap();
+            let t = crate::spec::contabilita::dominio()
+                .tabella("interventi")
+                .unwrap();
             &t.campi[t.indice("importo_finanziato").unwrap()]
         };
         assert_eq!(
