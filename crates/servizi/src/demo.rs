@@ -713,3 +713,4 @@ mod test {
         }
     }
 }
+pub mod contabilita;
