@@ -421,6 +421,134 @@ impl Archivio {
         Ok(v)
     }
 
+    /// The versions of a child table whose parent field (`genitore`) holds one of the given
+    /// `(ente, parent key)` pairs, valid on `alla_data` (or current): the SAL of a page of
+    /// interventions in one query instead of one per row. Ordered by entity, parent, key.
+    pub async fn figli(
+        &self,
+        t: &Tavola,
+        coppie: &[(String, String)],
+        alla_data: Option<NaiveDate>,
+    ) -> Risultato<Vec<Versione>> {
+        let Some((_, campo)) = &t.genitore else {
+            return Err(ErroreArchivio::Corrotto(format!(
+                "{}: figli di una tabella senza genitore",
+                t.nome
+            )));
+        };
+        let mut out = Vec::new();
+        for blocco in coppie.chunks(500) {
+            let mut par: Vec<Par> = Vec::new();
+            let data = alla_data.map(|d| {
+                par.push(Par::D(d));
+                par.len()
+            });
+            let mut o = Vec::with_capacity(blocco.len());
+            for (e, k) in blocco {
+                par.push(Par::T(e.clone()));
+                par.push(Par::T(k.clone()));
+                o.push(format!(
+                    "(r.ente = ${} AND r.{campo} = ${})",
+                    par.len() - 1,
+                    par.len()
+                ));
+            }
+            let sql = format!(
+                "SELECT {} FROM {} r WHERE {} AND ({}) ORDER BY r.ente, r.{campo}, r.chiave",
+                t.colonne("r."),
+                t.sql(),
+                valida_a("r.", data),
+                o.join(" OR ")
+            );
+            out.extend(seleziona_versioni!(self, sql, par, t.campi.len()));
+        }
+        Ok(out)
+    }
+
+    /// The current records whose cross-entity key is declared by more than one entity (the
+    /// Region's list of conflicts: the same cadastral unit, the same CUP), by key then
+    /// entity; at most `limite` rows.
+    pub async fn incroci_condivisi(&self, t: &Tavola, limite: i64) -> Risultato<Vec<Versione>> {
+        let Some(c) = t.incrocio else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {} FROM {tab} r WHERE r.valido_al IS NULL AND r.{c} IN (SELECT x.{c} FROM {tab} x WHERE x.valido_al IS NULL AND x.{c} IS NOT NULL GROUP BY x.{c} HAVING COUNT(DISTINCT x.ente) > 1) ORDER BY r.{c}, r.ente, r.chiave LIMIT {}",
+            t.colonne("r."),
+            limite.clamp(1, 10_000),
+            tab = t.sql(),
+        );
+        let par: [Par; 0] = [];
+        Ok(seleziona_versioni!(self, sql, par, t.campi.len()))
+    }
+
+    /// Counts and exact sums of a money field, grouped by a field: of the table itself
+    /// (`via_genitore` false: interventions by programme) or of each row's parent as valid on
+    /// the same day (`via_genitore` true: disbursements by their intervention's programme).
+    /// Money is stored canonical (`1234.56`, always two decimals), so dropping the dot gives
+    /// integer cents: the sum is integer arithmetic on both backends, never a float.
+    pub async fn somme_per_gruppo(
+        &self,
+        t: &Tavola,
+        gruppo: &str,
+        importo: &str,
+        via_genitore: bool,
+        ente: Option<&str>,
+        alla_data: Option<NaiveDate>,
+    ) -> Risultato<Vec<(Option<String>, i64, i64)>> {
+        if !nome_sicuro(gruppo) || !nome_sicuro(importo) || t.indice(importo).is_none() {
+            return Err(corrotto("campo", importo));
+        }
+        let mut par: Vec<Par> = Vec::new();
+        let data = alla_data.map(|d| {
+            par.push(Par::D(d));
+            par.len()
+        });
+        let mut dove = vec![valida_a("r.", data)];
+        if let Some(e) = ente {
+            par.push(Par::T(e.to_string()));
+            dove.push(format!("r.ente = ${}", par.len()));
+        }
+        let (da, col) = if via_genitore {
+            let Some((tg, campo)) = &t.genitore else {
+                return Err(corrotto("genitore", t.nome));
+            };
+            (
+                format!(
+                    "{} r JOIN {tg} b ON b.ente = r.ente AND b.chiave = r.{campo} AND {}",
+                    t.sql(),
+                    valida_a("b.", data)
+                ),
+                format!("b.{gruppo}"),
+            )
+        } else {
+            if t.indice(gruppo).is_none() {
+                return Err(corrotto("campo", gruppo));
+            }
+            (format!("{} r", t.sql()), format!("r.{gruppo}"))
+        };
+        let tipo = if self.is_postgres() {
+            "BIGINT"
+        } else {
+            "INTEGER"
+        };
+        let sql = format!(
+            "SELECT {col}, COUNT(*), COALESCE(SUM(CAST(REPLACE(r.{importo}, '.', '') AS {tipo})), 0) FROM {da} WHERE {} GROUP BY {col} ORDER BY {col}",
+            dove.join(" AND ")
+        );
+        let v: Vec<(Option<String>, i64, i64)> = su_pool!(self, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for x in par.iter() {
+                q = match x {
+                    Par::T(s) => q.bind(s.clone()),
+                    Par::D(d) => q.bind(*d),
+                };
+            }
+            q.fetch_all(p).await
+        })?;
+        Ok(v)
+    }
+
     /// The column names of a register table as stored (empty if it does not exist).
     pub async fn colonne_registro(&self, t: &Tavola) -> Risultato<Vec<String>> {
         let v: Vec<String> = su_pool!(self, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql_colonne(self.is_postgres())))

@@ -156,6 +156,10 @@ impl Piattaforma {
         let r = self.carica_demo_senza_flussi(scenario, sostituisci).await?;
         self.carica_patrimonio_demo(&r).await?;
         self.carica_monitoraggio_demo(&r, scenario).await?;
+        // March 2018 stays exactly as announced: the accounting came later.
+        if scenario == Scenario::Completo {
+            self.carica_contabilita_demo(&r).await?;
+        }
         Ok(r)
     }
 

@@ -530,9 +530,42 @@ impl Piattaforma {
                 .collect();
         }
 
+        // Accounting: the Region's accepted programmes (`programma_sconosciuto`), the entity's
+        // accepted buildings (`fabbricato_sconosciuto`), other entities' CUP (`cup_conteso`).
+        let mut riferimenti = flussi::Riferimenti::default();
+        if f.dominio == "contabilita" {
+            let chiavi = |t: &'static registro::TavolaRegistro, ente: String| {
+                let db = self.db.clone();
+                async move {
+                    Ok::<_, ErroreServizio>(
+                        db.chiavi_correnti(&t.tavola, &ente)
+                            .await?
+                            .into_iter()
+                            .map(|(k, _, _)| k)
+                            .collect::<std::collections::HashSet<String>>(),
+                    )
+                }
+            };
+            if let Some(t) = registro::tavola_di("programmi") {
+                riferimenti.programmi = Some(chiavi(t, "REGIONE".into()).await?);
+            }
+            if let Some(t) = registro::tavola_di("fabbricati") {
+                riferimenti.fabbricati = Some(chiavi(t, f.ente.to_string()).await?);
+            }
+            if let Some(t) = registro::tavola_di("interventi") {
+                cx.cup_altrui = self
+                    .db
+                    .incroci_altrui(&t.tavola, &f.ente)
+                    .await?
+                    .into_iter()
+                    .collect();
+            }
+        }
+
         let lette: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
         let mut opzioni = Opzioni::new(self.orologio.oggi());
         opzioni.dichiarante = Dichiarante::da_codice(&f.ente);
+        opzioni.riferimenti = riferimenti;
         opzioni.limiti = limiti;
         {
             let lette = lette.clone();
@@ -618,7 +651,7 @@ impl Piattaforma {
                 codice: s.codice.clone(),
                 gravita: s.gravita.as_str().to_string(),
                 messaggio: s.messaggio.clone(),
-                altro_ente: (s.codice == "catasto_conteso")
+                altro_ente: matches!(s.codice.as_str(), "catasto_conteso" | "cup_conteso")
                     .then(|| s.riga.and_then(|r| contesi.get(&r).cloned()))
                     .flatten(),
             })

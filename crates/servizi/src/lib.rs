@@ -16,6 +16,7 @@ pub mod enti;
 pub mod errore;
 pub mod flussi;
 pub mod identita;
+pub mod interventi;
 pub mod lavori;
 pub mod monitoraggio;
 pub mod notifiche;

@@ -1,7 +1,7 @@
 //! The shared registers, from the service side: how a valid flow's rows become canonical
 //! records (the "staging" file written while validating), how they are compared with an
 //! entity's current register (the difference shown to the reviewer), how they are merged on
-//! acceptance, and the in-platform checks `catasto_conteso` and `rimozione`.
+//! acceptance, and the in-platform checks `catasto_conteso`, `cup_conteso` and `rimozione`.
 //!
 //! Generic over the domain: the tables, keys and fields come from the spec (`flussi::spec`);
 //! only the cadastral key of `unita` is specific to `patrimonio`.
@@ -216,6 +216,8 @@ pub struct Contesto {
     pub unita_attuali: HashSet<String>,
     /// Cadastral keys of other entities' current registers → entity (`catasto_conteso`).
     pub catasti_altrui: HashMap<String, String>,
+    /// CUP of other entities' current interventions → entity (`cup_conteso`).
+    pub cup_altrui: HashMap<String, String>,
 }
 
 /// The observer of a validation inside the platform: writes the canonical rows of every
@@ -376,6 +378,28 @@ impl Osservatore for Raccoglitore {
                 }
                 catasto = Some(c);
             }
+        }
+        if t.nome == "interventi"
+            && let Some(cup) = campo("cup")
+        {
+            if let Some(altro) = self.cx.cup_altrui.get(&cup) {
+                // As for cadastral units: the entity learns of the conflict, the Region whom
+                // it is with.
+                if self.contesi.len() < flussi::report::MAX_SEGNALAZIONI {
+                    self.contesi.insert(numero, altro.clone());
+                }
+                self.aggiunte.push(Aggiunta {
+                    tabella: "interventi",
+                    riga: Some(numero),
+                    campo: Some("cup"),
+                    valore: Some(cup.clone()),
+                    codice: "cup_conteso",
+                    messaggio: format!(
+                        "Il CUP {cup} è già tra gli interventi accettati di un altro ente: la Regione verificherà a chi appartiene l'intervento."
+                    ),
+                });
+            }
+            catasto = Some(cup);
         }
         let mut linea = std::mem::take(&mut self.linea);
         linea.clear();

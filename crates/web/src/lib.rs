@@ -7,6 +7,7 @@
 pub mod api;
 pub mod api_flussi;
 pub mod api_monitoraggio;
+pub mod api_programmi;
 pub mod api_registro;
 pub mod ascolto;
 pub mod assets;
@@ -265,6 +266,16 @@ fn rotte(stato: &Stato) -> Rotte {
         .merge(
             api_monitoraggio::rotte()
                 .route_layer(axum::middleware::from_fn(api::richiede_credenziali)),
+        )
+        .merge(
+            api_programmi::rotte()
+                .route_layer(axum::middleware::from_fn(api::richiede_credenziali)),
+        )
+        .merge(
+            pagine::programmi::rotte().layer(axum::middleware::from_fn_with_state(
+                stato.clone(),
+                contesto::cookie_csrf,
+            )),
         )
         .route("/static/{*percorso}", get(assets::statico))
 }

@@ -150,6 +150,7 @@ pub fn dominio() -> &'static Dominio {
                 Controllo { codice: "programma_sconosciuto", gravita: Gravita::Errore, regola: "codice_programma che non è tra i programmi della Regione" },
                 Controllo { codice: "fabbricato_sconosciuto", gravita: Gravita::Avviso, regola: "codice_fabbricato che non è nel patrimonio dell'ente" },
                 Controllo { codice: "fuori_territorio", gravita: Gravita::Avviso, regola: "come per il patrimonio, su comune_istat dell'intervento" },
+                Controllo { codice: "cup_conteso", gravita: Gravita::Avviso, regola: "(sulla piattaforma) CUP già dichiarato nei dati accettati di un altro ente: la Regione verifica a chi appartiene l'intervento" },
             ],            registro: Some(registro()),
         }
     })
@@ -165,7 +166,7 @@ const DELL_INTERVENTO: Option<Genitore> = Some(Genitore {
 fn registro() -> RegistroDominio {
     RegistroDominio {
         fusione: Fusione::Istantanea,
-        aperto: false,
+        aperto: true,
         etichette_campi: &[
             ("cup", "CUP"),
             ("cig", "CIG"),
@@ -229,7 +230,9 @@ fn registro() -> RegistroDominio {
                 descrittivi: &["titolo"],
                 posizione: None,
                 indicizzati: &["codice_programma"],
-                incrocio: None,
+                // The CUP again, as the cross-entity key: the same CUP declared by two
+                // entities is a conflict the Region sees (`cup_conteso`).
+                incrocio: Some("incrocio_cup"),
             },
             RegistroTabella {
                 tabella: "sal",

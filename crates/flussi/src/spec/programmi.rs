@@ -50,7 +50,7 @@ pub fn dominio() -> &'static Dominio {
                 Controllo { codice: "data_futura", gravita: Gravita::Errore, regola: "data_atto successiva alla data di validazione" },
             ],            registro: Some(RegistroDominio {
                 fusione: Fusione::Istantanea,
-        aperto: false,
+        aperto: true,
                 etichette_campi: &[
                     ("codice_programma", "Codice del programma"),
                     ("data_atto", "Data dell'atto"),

@@ -572,6 +572,45 @@ const ROTTE: &[Rotta] = &[
         &[],
         [401; 6],
     ),
+    // Programmes and interventions: the Region, and an entity's people with the PROGRAMMI
+    // area or its legal representative (a PATRIMONIO referent of another entity: 403 on the
+    // lists, which would be its own, 404 on another entity's intervention).
+    r(
+        Get,
+        "/area/programmi",
+        Niente,
+        &[],
+        [303, 403, 200, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/interventi",
+        Niente,
+        &[],
+        [303, 403, 200, 200, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/interventi/072006/J11B18000000001",
+        Niente,
+        &[],
+        [303, 404, 404, 404, 404, 404],
+    ),
+    r(
+        Get,
+        "/area/conflitti",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
+    r(Get, "/api/v1/programmi/interventi", Niente, &[], [401; 6]),
+    r(
+        Get,
+        "/api/v1/programmi/interventi/J11B18000000001",
+        Niente,
+        &[],
+        [401; 6],
+    ),
     // Monitoring, campaigns and reminders: the Region reads, its administrator acts; the
     // entity's legal representative (or the area's referent) declares "nothing to report".
     r(

@@ -7,6 +7,7 @@ pub mod documentazione;
 pub mod flussi;
 pub mod monitoraggio;
 pub mod posta;
+pub mod programmi;
 pub mod pubbliche;
 pub mod referenti;
 pub mod registrazioni;
