@@ -268,7 +268,8 @@ test('monitoraggio: cruscotto di marzo 2018, comunicato, raccolte e solleciti', 
   assert.match(await p.locator('main').innerText(), /35,7 %/);
   await foto(p, '33-raccolte');
   await Promise.all([p.waitForURL(/\/area\/raccolte\/\d+$/), p.click('a:has-text("Contabilità storica")')]);
-  assert.equal(await p.locator('#tasso').innerText(), '9,1 %');
+  // Carovigno's declaration and the four accounting flows of the demo (issue 9).
+  assert.equal(await p.locator('#tasso').innerText(), '45,5 %');
   assert.equal(await p.locator('#in-ritardo').innerText(), '10');
   assert.ok(await p.locator('svg.push-grafico title').count() === 1, 'grafico con titolo');
   await foto(p, '34-raccolta');
@@ -586,5 +587,52 @@ test('comunicazioni ostili neutralizzate, banner, posta in uscita e casella di s
   assert.ok((await p.locator('pre.push-messaggio').innerText()).length > 20);
   await foto(p, '45-messaggio');
   assert.deepEqual(dialoghi, []);
+
+test('programmi e interventi: un cantiere fermo, il suo grafico e i suoi fabbricati', async () => {
+  const { ctx, p, errori } = await pagina();
+  await accediComeTutte(p, 'Amministratore regionale');
+  await p.goto(`${base}/area/programmi`);
+  assert.match(await p.locator('#tabella-programmi').innerText(), /PNRR/);
+  await foto(p, '40-programmi');
+  // A stalled site among the works in progress.
+  await p.goto(`${base}/area/interventi?stato=LAVORI_IN_CORSO`);
+  const fermo = p.locator('#tabella-interventi tbody tr', { has: p.locator('.badge:has-text("Fermo")') }).first();
+  assert.ok(await fermo.count() === 1, 'un cantiere fermo');
+  await foto(p, '41-interventi-in-corso', { intera: false });
+  await Promise.all([p.waitForURL(/\/area\/interventi\/[^/]+\/[A-Z0-9]+$/), fermo.locator('th a').click()]);
+  assert.match(await p.locator('#avviso-fermo').innerText(), /Cantiere fermo/);
+  // The timeline: an accessible SVG with its title, description and data table.
+  const svg = p.locator('figure.grafico svg[role="img"]');
+  assert.equal(await svg.count(), 1);
+  assert.equal(await svg.getAttribute('aria-labelledby'), 'cronologia-titolo cronologia-desc');
+  assert.match(await p.locator('#cronologia-titolo').textContent(), /Andamento dell'intervento/);
+  assert.match(await p.locator('#cronologia-desc').textContent(), /SAL/);
+  assert.ok(await p.locator('figure.grafico table.grafico-dati tbody tr').count() > 0, 'dati del grafico');
+  await p.locator('figure.grafico').screenshot({ path: join(cartellaFoto, '43-grafico-intervento.png') });
+  await foto(p, '42-intervento-fermo');
+  // Its buildings lead into the register.
+  const fabbricato = p.locator('#elenco-fabbricati a').first();
+  if (await fabbricato.count()) {
+    await Promise.all([p.waitForURL(/\/area\/registro\/fabbricati\//), fabbricato.click()]);
+    await accessibilita(p);
+  }
+  // The Region's conflicts, beside the cadastral ones.
+  await p.goto(`${base}/area/conflitti`);
+  assert.match(await p.locator('h1').innerText(), /Conflitti tra enti/);
+  await foto(p, '44-conflitti');
+  await fine({ ctx, p, errori });
+});
+
+test('contabilità: un referente PROGRAMMI carica il flusso e legge il rapporto, senza JavaScript', async () => {
+  execFileSync(bin, ['demo', 'genera', '--dominio', 'contabilita', '--ente', '110001', '--interventi', '25', '--seme', '77', '--output', join(cartellaFlussi, 'contabilita.zip')], { stdio: 'ignore' });
+  const { ctx, p, errori } = await pagina({ js: false });
+  await accediComeTutte(p, 'Referente', 'programmi', 'Andria');
+  await p.goto(`${base}/area/flussi`);
+  await accessibilita(p);
+  await p.setInputFiles('#file', join(cartellaFlussi, 'contabilita.zip'));
+  await Promise.all([p.waitForURL(/\/area\/flussi\/\d+(\?|$)/), p.click('button:has-text("Carica il flusso")')]);
+  await p.locator('#titolo-rapporto').waitFor({ timeout: 180000 });
+  assert.match(await p.locator('#stato-flusso').innerText(), /Valido/);
+  await foto(p, '45-contabilita-validata');
   await fine({ ctx, p, errori });
 });

@@ -84,7 +84,7 @@ pub(crate) fn riga_tabella(o: &mut String, celle: &[String], intestazione: bool)
 /// The `<figure>` around a chart: the SVG, the visible caption and the data table.
 pub(crate) fn figura(id: &str, titolo: &str, svg: &str, tabella: &str) -> String {
     format!(
-        "<figure class=\"grafico\" id=\"{id}\">\n<figcaption class=\"h5\">{t}</figcaption>\n{svg}\n<div class=\"table-responsive\"><table class=\"table table-sm grafico-dati\"><caption>Dati del grafico «{t}»</caption>{tabella}</table></div>\n</figure>",
+        "<figure class=\"grafico\" id=\"{id}\">\n<figcaption class=\"h5\">{t}</figcaption>\n{svg}\n<div class=\"table-responsive\" tabindex=\"0\" role=\"region\" aria-label=\"Dati del grafico «{t}»\"><table class=\"table table-sm grafico-dati\"><caption>Dati del grafico «{t}»</caption>{tabella}</table></div>\n</figure>",
         id = scappa(id),
         t = scappa(titolo),
     )
