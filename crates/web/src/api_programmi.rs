@@ -68,7 +68,10 @@ pub fn decodifica_cursore(c: &str) -> Option<(String, String)> {
 
 /// The register filter of the list's parameters (checked: unknown values simply match
 /// nothing, a bad date or cursor is a 400).
-pub fn filtro(q: &ParametriInterventi, limite: i64) -> Result<archivio::FiltroRegistro, ErroreApi> {
+pub fn filtro(
+    q: &ParametriInterventi,
+    limite: i64,
+) -> Result<servizi::registro::FiltroRegistro, ErroreApi> {
     let mut uguale = Vec::new();
     for (campo, v) in [
         ("codice_programma", &q.codice_programma),
@@ -93,7 +96,7 @@ pub fn filtro(q: &ParametriInterventi, limite: i64) -> Result<archivio::FiltroRe
             Some((String::new(), e, k))
         }
     };
-    Ok(archivio::FiltroRegistro {
+    Ok(servizi::registro::FiltroRegistro {
         ente: q.ente.clone().filter(|e| !e.trim().is_empty()),
         uguale,
         alla_data: leggi_data(q.alla_data.as_deref())?,

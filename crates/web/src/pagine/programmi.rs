@@ -445,7 +445,7 @@ async fn conflitti(State(st): State<Stato>, cx: Contesto) -> Result<Html<String>
     let s = cx.soggetto();
     let catasto = st.p.conflitti(s, "unita").await?;
     let cup = st.p.conflitti(s, "interventi").await?;
-    let campo = |t: &str, v: &archivio::Versione, c: &str| -> String {
+    let campo = |t: &str, v: &servizi::registro::Versione, c: &str| -> String {
         servizi::registro::tavola_di(t)
             .and_then(|x| x.tabella.indice(c))
             .and_then(|i| v.campi.get(i).cloned().flatten())
