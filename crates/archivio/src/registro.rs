@@ -533,7 +533,7 @@ impl Archivio {
             "INTEGER"
         };
         let sql = format!(
-            "SELECT {col}, COUNT(*), COALESCE(SUM(CAST(REPLACE(r.{importo}, '.', '') AS {tipo})), 0) FROM {da} WHERE {} GROUP BY {col} ORDER BY {col}",
+            "SELECT {col}, COUNT(*), CAST(COALESCE(SUM(CAST(REPLACE(r.{importo}, '.', '') AS {tipo})), 0) AS {tipo}) FROM {da} WHERE {} GROUP BY {col} ORDER BY {col}",
             dove.join(" AND ")
         );
         let v: Vec<(Option<String>, i64, i64)> = su_pool!(self, p => {
