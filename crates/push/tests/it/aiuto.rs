@@ -220,7 +220,12 @@ impl TestApp {
         self.demo.senza_ruolo[0].cf.to_string()
     }
 
-    /// Runs the `push` binary with this app's configuration.
+    /// Runs the `push` command line on this app's database and data folder, blocking the calling
+    /// thread until it ends. A test that calls it while its server runs must use a multi-thread
+    /// runtime (`#[tokio::test(flavor = "multi_thread")]`): on the default single thread, a
+    /// server task caught between `BEGIN IMMEDIATE` and `COMMIT` (the job taker, the mail
+    /// sender) cannot finish while the thread waits, so it holds SQLite's write lock and the
+    /// command fails with "database is locked" after the busy timeout.
     pub fn push(&self, args: &[&str]) -> std::process::Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_push"))
             .args(args)

@@ -2,7 +2,7 @@
 
 use crate::aiuto::{TestApp, api};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enti_pubblico_e_regione() {
     let app = TestApp::nuova().await;
     let r = api(&app, "/api/v1/enti?limit=10000", None).await;

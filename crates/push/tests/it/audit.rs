@@ -26,7 +26,7 @@ fn verifica(app: &TestApp) -> (bool, String) {
     )
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catena_integra() {
     let app = TestApp::nuova().await;
     let (ok, out) = verifica(&app);
@@ -34,7 +34,7 @@ async fn catena_integra() {
     assert!(out.contains("integro"), "{out}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn modifica_di_una_voce_rilevata() {
     let app = TestApp::nuova().await;
     esegui_sql(&app, "UPDATE audit SET oggetto = 'manomesso' WHERE seq = 7").await;
@@ -43,7 +43,7 @@ async fn modifica_di_una_voce_rilevata() {
     assert!(out.contains("voce n. 7"), "{out}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn modifica_con_hash_ricalcolato_male_rilevata_alla_voce_successiva() {
     let app = TestApp::nuova().await;
     // Changing a stored hash breaks that entry (content mismatch).
@@ -53,7 +53,7 @@ async fn modifica_con_hash_ricalcolato_male_rilevata_alla_voce_successiva() {
     assert!(out.contains("voce n. 5"), "{out}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellazione_rilevata() {
     let app = TestApp::nuova().await;
     esegui_sql(&app, "DELETE FROM audit WHERE seq = 4").await;
@@ -62,7 +62,7 @@ async fn cancellazione_rilevata() {
     assert!(out.contains("n. 4"), "{out}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellazione_delle_ultime_voci_rilevata() {
     let app = TestApp::nuova().await;
     esegui_sql(
@@ -75,7 +75,7 @@ async fn cancellazione_delle_ultime_voci_rilevata() {
     assert!(out.contains("mancante"), "{out}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn la_regione_consulta_il_registro_con_filtri() {
     let app = TestApp::nuova().await;
     let b = app.come(&app.istruttore()).await;

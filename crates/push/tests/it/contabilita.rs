@@ -99,7 +99,7 @@ async fn ogni_dominio_dalla_sua_area_e_i_programmi_solo_dalla_regione() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn genera_e_valida_dalla_riga_di_comando() {
     let app = TestApp::nuova().await;
     let dir = tempfile::tempdir().unwrap();

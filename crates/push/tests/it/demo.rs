@@ -60,7 +60,7 @@ async fn scenario_marzo_2018() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_rifiuta_un_database_con_dati() {
     let app = TestApp::nuova().await;
     let o = app.push(&["demo"]);
@@ -83,7 +83,7 @@ async fn demo_rifiuta_un_database_con_dati() {
     assert!(o.status.success(), "la catena ricomincia integra");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_su_database_vuoto_dalla_riga_di_comando() {
     let app = TestApp::con(Opzioni {
         demo: None,

@@ -6,7 +6,7 @@ fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_da_riga_di_comando() {
     let app = TestApp::nuova().await;
     let o = app.push(&[
