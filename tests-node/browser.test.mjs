@@ -502,7 +502,7 @@ test('registro del patrimonio: elenchi, schede, mappa senza sfondo e registro al
   assert.equal(await mappa.locator('.leaflet-tile-pane img').count(), 0, 'nessuna tessera');
   await foto(p, '28-registro-fabbricato');
 
-  const unita = p.locator('main table').filter({ has: p.locator('caption', { hasText: /^Unità del fabbricato/ }) }).locator('tbody th a').first();
+  const unita = p.locator('main table').filter({ has: p.locator('caption', { hasText: /^Unità immobiliari di / }) }).locator('tbody th a').first();
   await Promise.all([p.waitForURL(/\/area\/registro\/unita\/.+/), unita.click()]);
   assert.match(await p.locator('h1').innerText(), /^Unità immobiliare /);
   await foto(p, '29-registro-unita');
@@ -587,6 +587,8 @@ test('comunicazioni ostili neutralizzate, banner, posta in uscita e casella di s
   assert.ok((await p.locator('pre.push-messaggio').innerText()).length > 20);
   await foto(p, '45-messaggio');
   assert.deepEqual(dialoghi, []);
+  await fine({ ctx, p, errori });
+});
 
 test('programmi e interventi: un cantiere fermo, il suo grafico e i suoi fabbricati', async () => {
   const { ctx, p, errori } = await pagina();
