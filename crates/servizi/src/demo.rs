@@ -618,6 +618,32 @@ impl Piattaforma {
         }
     }
 
+    /// Runs the queue and waits until flow `id` is validated, whoever takes its job: a server
+    /// running on the same database may have taken it first (its worker then validates it),
+    /// so an empty queue does not mean the validation is done. Bounded by twice the job lease.
+    pub async fn valida_e_attendi(&self, id: i64) -> Esito<archivio::Flusso> {
+        use dominio::StatoFlusso;
+        let limite = std::time::Instant::now()
+            + std::time::Duration::from_secs(2 * self.config.lease_lavori_s.max(30));
+        loop {
+            self.esegui_coda().await?;
+            let f = self
+                .db
+                .flusso(id)
+                .await?
+                .ok_or(ErroreServizio::NonTrovato)?;
+            if !matches!(f.stato, StatoFlusso::Caricato | StatoFlusso::InValidazione) {
+                return Ok(f);
+            }
+            if std::time::Instant::now() > limite {
+                return Err(ErroreServizio::Interno(format!(
+                    "la validazione del flusso {id} non è terminata in tempo"
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// Loads the demo `patrimonio` flows through the same path as a referent and an officer:
     /// upload, validation, submission, acceptance on the scenario's dates; then Andria's later
     /// flow that changes and removes units.
@@ -675,12 +701,7 @@ impl Piattaforma {
                 let c = self
                     .carica_flusso(&s, &codice, DominioFlusso::Patrimonio, &nome, ric)
                     .await?;
-                self.esegui_coda().await?;
-                let f = self
-                    .db
-                    .flusso(c.flusso.id)
-                    .await?
-                    .ok_or(ErroreServizio::NonTrovato)?;
+                let f = self.valida_e_attendi(c.flusso.id).await?;
                 if f.valido != Some(true) {
                     return Err(ErroreServizio::Interno(format!(
                         "il flusso dimostrativo di {ente} non è valido"

@@ -39,12 +39,7 @@ impl Piattaforma {
         ric.scrivi(byte).map_err(interno)?;
         let ric = ric.chiudi().map_err(interno)?;
         let c = self.carica_flusso(s, ente, dominio, nome, ric).await?;
-        self.esegui_coda().await?;
-        let f = self
-            .db
-            .flusso(c.flusso.id)
-            .await?
-            .ok_or(ErroreServizio::NonTrovato)?;
+        let f = self.valida_e_attendi(c.flusso.id).await?;
         if f.valido != Some(true) {
             return Err(interno(format!("il flusso {nome} non è valido")));
         }
