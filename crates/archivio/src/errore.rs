@@ -18,6 +18,9 @@ pub enum ErroreArchivio {
     Migrazione(#[from] sqlx::migrate::MigrateError),
     #[error("errore del database: {0}")]
     Db(#[source] sqlx::Error),
+    /// A statement ran past its time limit and was stopped.
+    #[error("tempo massimo della richiesta superato")]
+    TempoScaduto,
     #[error("dato non valido nel database: {0}")]
     Corrotto(String),
 }

@@ -42,7 +42,9 @@ pub use monitoraggio::{
 };
 pub use persone::{IncaricoRiga, Persona};
 pub use posta::{ContiPosta, FiltroMessaggi, Messaggio, NuovoMessaggio};
-pub use registro::{FiltroRegistro, NuovaVersione, Ricerca, Tavola, Versione, copia_campo};
+pub use registro::{
+    FiltroRegistro, NuovaVersione, RICERCA_MINIMA, Ricerca, Tavola, Versione, copia_campo,
+};
 
 pub use sessioni::{AccessoOidc, Sessione};
 pub use token::TokenRiga;
@@ -195,6 +197,14 @@ impl Archivio {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// The most connections the pool opens.
+    pub fn connessioni_massime(&self) -> u32 {
+        match &self.pool {
+            Pool::Sqlite(p) => p.options().get_max_connections(),
+            Pool::Pg(p) => p.options().get_max_connections(),
         }
     }
 

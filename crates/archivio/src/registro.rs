@@ -39,6 +39,154 @@ pub struct Tavola {
     ricerca: Vec<Ricerca>,
     /// Fields with an index of their own.
     indicizzati: Vec<&'static str>,
+    /// Fields of this table that its children search through [`Ricerca::Genitore`]: they join
+    /// this table's search index after its own searched fields.
+    cercati_dai_figli: Vec<&'static str>,
+    /// The parent's search index, for [`Ricerca::Genitore`].
+    indice_genitore: Option<IndiceRicerca>,
+}
+
+/// One item of a table's search index: a column (the key or a field) or fields joined by `/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Voce {
+    Colonna(&'static str),
+    Unione(Vec<&'static str>),
+}
+
+impl Voce {
+    /// The item's SQL over the row `alias` (`r.`, `new.`, or empty). A union is NULL when one
+    /// of its fields is (as the unindexed search was).
+    fn sql(&self, alias: &str) -> String {
+        match self {
+            Voce::Colonna(c) => format!("{alias}{c}"),
+            Voce::Unione(v) => v
+                .iter()
+                .map(|c| format!("{alias}{c}"))
+                .collect::<Vec<_>>()
+                .join(" || '/' || "),
+        }
+    }
+}
+
+/// A register table's search index: generated from its definition like the table itself
+/// (SQLite: an FTS5 trigram table; PostgreSQL: a pg_trgm GIN index on one expression).
+#[derive(Clone, Debug)]
+struct IndiceRicerca {
+    /// `<tabella>_cerca_<hash of the items>`: a changed definition gets a new index (and the
+    /// old one is dropped) instead of an index that silently disagrees with it.
+    nome: String,
+    tabella: String,
+    voci: Vec<Voce>,
+    /// How many of `voci` are the table's own search (the rest are for its children).
+    proprie: usize,
+}
+
+impl IndiceRicerca {
+    fn new(tabella: &str, voci: Vec<Voce>, proprie: usize) -> Self {
+        // FNV-1a: stable across builds and platforms (std's hasher is not promised to be).
+        let testo = voci.iter().map(|v| v.sql("")).collect::<Vec<_>>().join(";");
+        let mut h: u32 = 0x811c_9dc5;
+        for b in testo.bytes() {
+            h ^= u32::from(b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+        Self {
+            nome: format!("{tabella}_cerca_{h:08x}"),
+            tabella: tabella.to_string(),
+            voci,
+            proprie,
+        }
+    }
+
+    /// The FTS5 column of a field (SQLite).
+    fn colonna(&self, campo: &str) -> Option<usize> {
+        self.voci
+            .iter()
+            .position(|v| matches!(v, Voce::Colonna(c) if *c == campo))
+    }
+
+    /// The one indexed expression (PostgreSQL): every item lower-cased, joined by a newline
+    /// (a search without one cannot match across two items). Searches repeat it verbatim so
+    /// that the planner recognizes the index.
+    fn documento(&self, alias: &str) -> String {
+        let v: Vec<String> = self
+            .voci
+            .iter()
+            .map(|x| format!("COALESCE({}, '')", x.sql(alias)))
+            .collect();
+        format!("lower({})", v.join(" || E'\\n' || "))
+    }
+
+    /// What creates the index and fills it from the rows already stored.
+    fn ddl(&self, postgres: bool) -> Vec<String> {
+        let (f, t) = (&self.nome, &self.tabella);
+        if postgres {
+            // fastupdate (the default) queues a merge's new entries in the pending list and
+            // folds them in bulk.
+            return vec![format!(
+                "CREATE INDEX IF NOT EXISTS {f} ON {t} USING gin (({}) gin_trgm_ops)",
+                self.documento("")
+            )];
+        }
+        let colonne: Vec<String> = (0..self.voci.len()).map(|i| format!("k{i}")).collect();
+        let colonne = colonne.join(", ");
+        let valori = |a: &str| {
+            self.voci
+                .iter()
+                .map(|v| v.sql(a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // Contentless (the text is in the register table already) and without column sizes
+        // (no ranking): the index holds only the trigrams. Versions are append-only (the
+        // merge only inserts them and sets valido_al/flusso_al; nothing is deleted), so an
+        // insert trigger keeps the index in step whatever path inserts the rows.
+        vec![
+            format!(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS {f} USING fts5({colonne}, content='', columnsize=0, tokenize='trigram')"
+            ),
+            format!(
+                "CREATE TRIGGER IF NOT EXISTS {f}_ins AFTER INSERT ON {t} BEGIN INSERT INTO {f} (rowid, {colonne}) VALUES (new.id, {}); END",
+                valori("new.")
+            ),
+            format!(
+                "INSERT INTO {f} (rowid, {colonne}) SELECT id, {} FROM {t}",
+                valori("")
+            ),
+        ]
+    }
+
+    fn elimina(nome: &str, postgres: bool) -> Vec<String> {
+        if postgres {
+            vec![format!("DROP INDEX IF EXISTS {nome}")]
+        } else {
+            vec![
+                format!("DROP TRIGGER IF EXISTS {nome}_ins"),
+                format!("DROP TABLE IF EXISTS {nome}"),
+            ]
+        }
+    }
+}
+
+/// Fewest characters a search needs: trigram indexes cannot narrow a shorter one, which would
+/// read the whole table.
+pub const RICERCA_MINIMA: usize = 3;
+
+/// An FTS5 phrase (the words in double quotes, quotes doubled): with the trigram tokenizer, a
+/// case-insensitive substring; `%`, `_`, `*` and quotes are literal.
+fn frase_fts(q: &str) -> String {
+    format!("\"{}\"", q.replace('"', "\"\""))
+}
+
+/// A `LIKE` pattern for substring `q` (PostgreSQL's default escape is `\`).
+fn modello_like(q: &str) -> String {
+    format!(
+        "%{}%",
+        q.to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
 }
 
 /// A name safe to put in SQL: lower-case ASCII letters, digits after the first, `_`.
@@ -73,6 +221,8 @@ impl Tavola {
             genitore: None,
             ricerca: Vec::new(),
             indicizzati: Vec::new(),
+            cercati_dai_figli: Vec::new(),
+            indice_genitore: None,
         })
     }
     pub fn con_incrocio(mut self, colonna: &'static str) -> Risultato<Self> {
@@ -103,6 +253,53 @@ impl Tavola {
         }
         self.ricerca = r;
         Ok(self)
+    }
+    /// Fields of this table that child tables search through [`Ricerca::Genitore`].
+    pub fn con_ricerca_dei_figli(mut self, campi: Vec<&'static str>) -> Risultato<Self> {
+        if let Some(c) = campi.iter().find(|c| self.indice(c).is_none()) {
+            return Err(corrotto("campo di ricerca", c));
+        }
+        self.cercati_dai_figli = campi;
+        Ok(self)
+    }
+    /// The parent's search index (the parent as built, with its children's fields): needed
+    /// when this table searches a parent field.
+    pub fn con_genitore_cercato(mut self, g: &Tavola) -> Risultato<Self> {
+        let i = g.indice_ricerca();
+        if self.genitore.as_ref().map(|(n, _)| n.as_str()) != Some(g.sql()) {
+            return Err(corrotto("genitore", &g.sql));
+        }
+        for x in &self.ricerca {
+            if let Ricerca::Genitore(c) = x
+                && i.colonna(c).is_none()
+            {
+                return Err(corrotto("campo di ricerca del genitore", c));
+            }
+        }
+        self.indice_genitore = Some(i);
+        Ok(self)
+    }
+    /// The name of the search index (SQLite: its FTS5 table).
+    pub fn nome_ricerca(&self) -> String {
+        self.indice_ricerca().nome
+    }
+    fn indice_ricerca(&self) -> IndiceRicerca {
+        let mut voci = vec![Voce::Colonna("chiave")];
+        for x in &self.ricerca {
+            match x {
+                Ricerca::Campo(c) => voci.push(Voce::Colonna(c)),
+                Ricerca::Unione(v) => voci.push(Voce::Unione(v.clone())),
+                Ricerca::Genitore(_) => {}
+            }
+        }
+        voci.dedup();
+        let proprie = voci.len();
+        for c in &self.cercati_dai_figli {
+            if !voci.contains(&Voce::Colonna(c)) {
+                voci.push(Voce::Colonna(c));
+            }
+        }
+        IndiceRicerca::new(&self.sql, voci, proprie)
     }
     pub fn con_indici(mut self, campi: Vec<&'static str>) -> Risultato<Self> {
         if let Some(c) = campi.iter().find(|c| self.indice(c).is_none()) {
@@ -235,12 +432,28 @@ fn sql_indici(postgres: bool) -> String {
     }
 }
 
+/// The query of a backend's search indexes of a table (parameter: a `LIKE` pattern of names):
+/// SQLite's FTS5 tables, PostgreSQL's indexes.
+fn sql_ricerca(postgres: bool) -> String {
+    if postgres {
+        "SELECT CAST(indexname AS TEXT) FROM pg_indexes WHERE schemaname = current_schema() AND indexname LIKE $1".into()
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%' AND name LIKE $1 ESCAPE '\\'".into()
+    }
+}
+
+/// The `LIKE` pattern of a table's search index names.
+fn modello_ricerca(t: &Tavola) -> String {
+    format!("{}\\_cerca\\_%", t.sql().replace('_', "\\_"))
+}
+
 /// What a register table's storage lacks, as DDL: the table, its missing columns, its missing
-/// indexes.
+/// indexes, its search index (replacing one built for another definition).
 fn comandi_registro(
     t: &Tavola,
     colonne: &[String],
     indici: &[String],
+    ricerca: &[String],
     postgres: bool,
 ) -> Vec<String> {
     let mut v = Vec::new();
@@ -259,6 +472,13 @@ fn comandi_registro(
             .filter(|(nome, _)| !indici.contains(nome))
             .map(|(_, ddl)| ddl),
     );
+    let i = t.indice_ricerca();
+    if !ricerca.contains(&i.nome) {
+        for vecchio in ricerca {
+            v.extend(IndiceRicerca::elimina(vecchio, postgres));
+        }
+        v.extend(i.ddl(postgres));
+    }
     v
 }
 
@@ -307,6 +527,15 @@ pub struct FiltroRegistro {
     /// Keyset cursor: the (sort value, ente, chiave) of the last row shown.
     pub dopo: Option<(String, String, String)>,
     pub limite: i64,
+    /// The longest the list's statement may run (PostgreSQL `statement_timeout`, SQLite a
+    /// progress handler); `None` = no limit. Beyond it: [`ErroreArchivio::TempoScaduto`].
+    pub tempo_massimo: Option<std::time::Duration>,
+    /// Test only (fault injection, never set in production): the statement runs until its
+    /// time limit stops it.
+    pub rallenta: bool,
+    /// Search without the indexes, reading every row (what the search was before issue 12): the
+    /// reference the indexed search is tested against (same results) and benchmarked against.
+    pub scansione: bool,
 }
 
 /// Parameters bound to a query built at run time.
@@ -357,6 +586,44 @@ macro_rules! seleziona_versioni {
             }
         })?
     }};
+}
+
+/// The search condition read row by row, without the indexes (see
+/// [`FiltroRegistro::scansione`]).
+fn condizione_scansione(t: &Tavola, q: &str, genitore_valido: &str, par: &mut Vec<Par>) -> String {
+    par.push(Par::T(modello_like(q)));
+    let k = par.len();
+    // SQLite has no default escape character.
+    let like = format!("LIKE ${k} ESCAPE '\\'");
+    let mut o = vec![format!("lower(r.chiave) {like}")];
+    for x in &t.ricerca {
+        match x {
+            Ricerca::Campo(c) => o.push(format!("lower(r.{c}) {like}")),
+            Ricerca::Unione(v) => {
+                let unione: Vec<String> = v.iter().map(|c| format!("r.{c}")).collect();
+                o.push(format!("lower({}) {like}", unione.join(" || '/' || ")));
+            }
+            Ricerca::Genitore(c) => {
+                if let Some((tg, campo)) = &t.genitore {
+                    o.push(format!(
+                        "r.{campo} IN (SELECT b.chiave FROM {tg} b WHERE b.ente = r.ente AND lower(b.{c}) {like} AND {genitore_valido})"
+                    ));
+                }
+            }
+        }
+    }
+    format!("({})", o.join(" OR "))
+}
+
+/// A statement stopped by its time limit (PostgreSQL `query_canceled`, SQLite `SQLITE_INTERRUPT`)
+/// is [`ErroreArchivio::TempoScaduto`]; anything else as usual.
+fn scaduto(e: sqlx::Error) -> ErroreArchivio {
+    match &e {
+        sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("57014" | "9")) => {
+            ErroreArchivio::TempoScaduto
+        }
+        _ => ErroreArchivio::da_sqlx(e),
+    }
 }
 
 /// The validity condition on `alias` as of parameter `$k` (or the current version).
@@ -563,8 +830,15 @@ impl Archivio {
         Ok(v)
     }
 
+    /// The search index names a register table has (normally one: [`Tavola::nome_ricerca`]).
+    pub async fn ricerca_registro(&self, t: &Tavola) -> Risultato<Vec<String>> {
+        let v: Vec<String> = su_pool!(self, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql_ricerca(self.is_postgres())))
+            .bind(modello_ricerca(t)).fetch_all(p).await)?;
+        Ok(v)
+    }
+
     /// Creates the register tables that do not exist yet, adds the columns of fields the
-    /// definitions gained since, and the indexes the engine needs. A column is never dropped: a
+    /// definitions gained since, and the indexes the engine needs (the search index too). A column is never dropped: a
     /// field removed from a definition keeps its history. When everything is in place (every
     /// start but the first after a change) it only reads; otherwise servers starting together
     /// queue on a lock (PostgreSQL) or on the write lock (SQLite) and look again inside it.
@@ -573,7 +847,9 @@ impl Archivio {
         for t in tavole {
             let colonne = self.colonne_registro(t).await?;
             let indici = self.indici_registro(t).await?;
-            manca |= !comandi_registro(t, &colonne, &indici, self.is_postgres()).is_empty();
+            let ricerca = self.ricerca_registro(t).await?;
+            manca |=
+                !comandi_registro(t, &colonne, &indici, &ricerca, self.is_postgres()).is_empty();
         }
         if !manca {
             return Ok(());
@@ -591,11 +867,93 @@ impl Archivio {
                 .bind(t.sql()).fetch_all(c).await)?;
             let indici: Vec<String> = su_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql_indici(postgres)))
                 .bind(t.sql()).fetch_all(c).await)?;
-            for sql in comandi_registro(t, &colonne, &indici, postgres) {
+            let ricerca: Vec<String> = su_tx!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql_ricerca(postgres)))
+                .bind(modello_ricerca(t)).fetch_all(c).await)?;
+            for sql in comandi_registro(t, &colonne, &indici, &ricerca, postgres) {
                 su_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(c).await.map(|r| r.rows_affected()))?;
             }
         }
         tx.commit().await
+    }
+
+    /// The search condition on `r` (a substring of the key or of a searched field, or of a
+    /// searched field of the parent as valid on the same day), through the search indexes:
+    /// the ids of the matching versions, as one `r.id IN (…)`.
+    fn condizione_ricerca(
+        &self,
+        t: &Tavola,
+        q: &str,
+        data: Option<usize>,
+        par: &mut Vec<Par>,
+    ) -> Risultato<String> {
+        let i = t.indice_ricerca();
+        let mut rami = Vec::new();
+        let tab = t.sql();
+        let genitori: Vec<&str> = t
+            .ricerca
+            .iter()
+            .filter_map(|x| match x {
+                Ricerca::Genitore(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        let padre = match (&t.genitore, &t.indice_genitore) {
+            (Some((_, campo)), Some(ig)) => Some((*campo, ig)),
+            _ if genitori.is_empty() => None,
+            _ => return Err(corrotto("ricerca del genitore senza indice", t.nome)),
+        };
+        let valido_b = valida_a("b.", data);
+        if self.is_postgres() {
+            par.push(Par::T(modello_like(q)));
+            let k = par.len();
+            // The index narrows; the exact conditions (each item alone) decide.
+            let proprie: Vec<String> = i.voci[..i.proprie]
+                .iter()
+                .map(|v| format!("lower({}) LIKE ${k}", v.sql("x.")))
+                .collect();
+            rami.push(format!(
+                "SELECT x.id FROM {tab} x WHERE {} LIKE ${k} AND ({})",
+                i.documento("x."),
+                proprie.join(" OR ")
+            ));
+            if let Some((campo, ig)) = padre {
+                for c in &genitori {
+                    rami.push(format!(
+                        "SELECT u.id FROM {tg} b JOIN {tab} u ON u.ente = b.ente AND u.{campo} = b.chiave \
+                         WHERE {} LIKE ${k} AND lower(b.{c}) LIKE ${k} AND {valido_b}",
+                        ig.documento("b."),
+                        tg = ig.tabella,
+                    ));
+                }
+            }
+        } else {
+            let frase = frase_fts(q);
+            let f = &i.nome;
+            // A column filter keeps the children's fields out of the table's own search.
+            let colonne: Vec<String> = (0..i.proprie).map(|n| format!("k{n}")).collect();
+            par.push(Par::T(format!("{{{}}} : {frase}", colonne.join(" "))));
+            rami.push(format!(
+                "SELECT rowid FROM {f} WHERE {f} MATCH ${}",
+                par.len()
+            ));
+            if let Some((campo, ig)) = padre {
+                for c in &genitori {
+                    let n = ig
+                        .colonna(c)
+                        .ok_or_else(|| corrotto("campo di ricerca del genitore", c))?;
+                    par.push(Par::T(format!("{{k{n}}} : {frase}")));
+                    rami.push(format!(
+                        "SELECT u.id FROM {fg} JOIN {tg} b ON b.id = {fg}.rowid \
+                         JOIN {tab} u ON u.ente = b.ente AND u.{campo} = b.chiave \
+                         WHERE {fg} MATCH ${} AND {valido_b}",
+                        par.len(),
+                        fg = ig.nome,
+                        tg = ig.tabella,
+                    ));
+                }
+            }
+        }
+        Ok(format!("r.id IN ({})", rami.join(" UNION ")))
     }
 
     /// Every version of one record, oldest first.
@@ -658,36 +1016,21 @@ impl Archivio {
             ));
         }
         if let Some(q) = f.cerca.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let like = format!(
-                "%{}%",
-                q.to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            par.push(Par::T(like));
-            let k = par.len();
-            let mut o = vec![format!("lower(r.chiave) LIKE ${k} ESCAPE '\\'")];
-            for x in &t.ricerca {
-                match x {
-                    Ricerca::Campo(c) => o.push(format!("lower(r.{c}) LIKE ${k} ESCAPE '\\'")),
-                    Ricerca::Unione(v) => {
-                        let unione: Vec<String> = v.iter().map(|c| format!("r.{c}")).collect();
-                        o.push(format!(
-                            "lower({}) LIKE ${k} ESCAPE '\\'",
-                            unione.join(" || '/' || ")
-                        ));
-                    }
-                    Ricerca::Genitore(c) => {
-                        if let Some((tg, campo)) = &t.genitore {
-                            o.push(format!(
-                                "r.{campo} IN (SELECT b.chiave FROM {tg} b WHERE b.ente = r.ente AND lower(b.{c}) LIKE ${k} ESCAPE '\\' AND {genitore_valido})"
-                            ));
-                        }
-                    }
-                }
+            if q.chars().count() < RICERCA_MINIMA {
+                return Err(ErroreArchivio::Corrotto(format!(
+                    "ricerca più corta di {RICERCA_MINIMA} caratteri"
+                )));
             }
-            dove.push(format!("({})", o.join(" OR ")));
+            dove.push(if f.scansione {
+                condizione_scansione(t, q, &genitore_valido, &mut par)
+            } else {
+                self.condizione_ricerca(t, q, data, &mut par)?
+            });
+        }
+        if f.rallenta {
+            // Test only (see `FiltroRegistro::rallenta`): a statement that never ends on its
+            // own, on both backends, for the search's time limit to stop.
+            dove.push("(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000000) SELECT COUNT(*) FROM n) > 0".into());
         }
         let ordina = match f.ordina.as_deref() {
             None | Some("chiave") => None,
@@ -742,7 +1085,84 @@ impl Archivio {
             dove.join(" AND "),
             f.limite.clamp(1, 10_000)
         );
-        Ok(seleziona_versioni!(self, sql, par, t.campi.len()))
+        match f.tempo_massimo {
+            Some(d) => self.seleziona_entro(sql, &par, t.campi.len(), d).await,
+            None => Ok(seleziona_versioni!(self, sql, par, t.campi.len())),
+        }
+    }
+
+    /// Runs a `SELECT` of versions that must end within `d`: PostgreSQL in a transaction with
+    /// `SET LOCAL statement_timeout`; SQLite with a progress handler that interrupts the
+    /// statement at the deadline (a dropped future would not stop SQLite's worker thread, which
+    /// would keep the connection busy).
+    async fn seleziona_entro(
+        &self,
+        sql: String,
+        par: &[Par],
+        n: usize,
+        d: std::time::Duration,
+    ) -> Risultato<Vec<Versione>> {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        macro_rules! lega {
+            ($q:expr) => {{
+                let mut q = $q;
+                for x in par {
+                    q = match x {
+                        Par::T(s) => q.bind(s.clone()),
+                        Par::D(d) => q.bind(*d),
+                    };
+                }
+                q
+            }};
+        }
+        match &self.pool {
+            Pool::Pg(p) => {
+                let mut tx = p.begin().await?;
+                let ms = d.as_millis().clamp(1, i32::MAX as u128);
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SET LOCAL statement_timeout = {ms}"
+                )))
+                .execute(&mut *tx)
+                .await?;
+                let righe = lega!(sqlx::query(sqlx::AssertSqlSafe(sql)))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(scaduto)?;
+                tx.commit().await?;
+                Ok(righe
+                    .iter()
+                    .map(|r| leggi_versione(r, n))
+                    .collect::<Result<Vec<_>, _>>()?)
+            }
+            Pool::Sqlite(p) => {
+                /// Disarms the handler if the request is dropped mid-statement: the connection
+                /// goes back to the pool with a handler that no longer interrupts anything
+                /// (the next limited statement replaces it).
+                struct Disarma(Arc<AtomicBool>);
+                impl Drop for Disarma {
+                    fn drop(&mut self) {
+                        self.0.store(false, Ordering::Relaxed);
+                    }
+                }
+                let mut c = p.acquire().await?;
+                let scade = std::time::Instant::now() + d;
+                let armato = Arc::new(AtomicBool::new(true));
+                let _disarma = Disarma(armato.clone());
+                c.lock_handle().await?.set_progress_handler(1000, move || {
+                    !armato.load(Ordering::Relaxed) || std::time::Instant::now() < scade
+                });
+                let righe = lega!(sqlx::query(sqlx::AssertSqlSafe(sql)))
+                    .fetch_all(&mut *c)
+                    .await;
+                c.lock_handle().await?.remove_progress_handler();
+                Ok(righe
+                    .map_err(scaduto)?
+                    .iter()
+                    .map(|r| leggi_versione(r, n))
+                    .collect::<Result<Vec<_>, _>>()?)
+            }
+        }
     }
 }
 

@@ -216,6 +216,17 @@ struct Impostazioni {
     /// Quanti lavori in background questo server esegue insieme; 0 per nessuno [predefinito: 2].
     #[arg(long, global = true, env = "PUSH_LAVORI_PARALLELI", value_name = "N")]
     lavori_paralleli: Option<usize>,
+    /// Quante ricerche nel registro (q=) questo server esegue insieme; le altre attendono un posto, poi ricevono «riprovi tra poco» (503) [predefinito: metà delle connessioni al database].
+    #[arg(long, global = true, env = "PUSH_RICERCHE_PARALLELE", value_name = "N")]
+    ricerche_parallele: Option<usize>,
+    /// Tempo massimo di una ricerca nel registro, in millisecondi: oltre, la ricerca viene fermata (503) [predefinito: 3000].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_RICERCA_TEMPO_MASSIMO_MS",
+        value_name = "MS"
+    )]
+    ricerca_tempo_massimo_ms: Option<u64>,
     /// Indirizzo delle tessere della mappa ({z}/{x}/{y}); vuoto per non usarle [predefinito: OpenStreetMap].
     #[arg(long, global = true, env = "PUSH_TILE_URL", value_name = "URL")]
     tile_url: Option<String>,
@@ -512,6 +523,8 @@ impl Impostazioni {
             attesa_lavori_ms: self.attesa_lavori_ms,
             tentativi_lavori: self.tentativi_lavori,
             lavori_paralleli: self.lavori_paralleli,
+            ricerche_parallele: self.ricerche_parallele,
+            ricerca_tempo_massimo_ms: self.ricerca_tempo_massimo_ms,
             tile_url: self.tile_url.clone(),
             validatore_simultanei: self.validatore_simultanei,
             validatore_al_minuto: self.validatore_al_minuto,

@@ -93,6 +93,8 @@ pub struct Strato {
     pub attesa_lavori_ms: Option<u64>,
     pub tentativi_lavori: Option<u32>,
     pub lavori_paralleli: Option<usize>,
+    pub ricerche_parallele: Option<usize>,
+    pub ricerca_tempo_massimo_ms: Option<u64>,
     pub tile_url: Option<String>,
     pub validatore_simultanei: Option<u32>,
     pub validatore_al_minuto: Option<u32>,
@@ -142,6 +144,10 @@ impl Strato {
             attesa_lavori_ms: self.attesa_lavori_ms.or(sotto.attesa_lavori_ms),
             tentativi_lavori: self.tentativi_lavori.or(sotto.tentativi_lavori),
             lavori_paralleli: self.lavori_paralleli.or(sotto.lavori_paralleli),
+            ricerche_parallele: self.ricerche_parallele.or(sotto.ricerche_parallele),
+            ricerca_tempo_massimo_ms: self
+                .ricerca_tempo_massimo_ms
+                .or(sotto.ricerca_tempo_massimo_ms),
             tile_url: self.tile_url.or(sotto.tile_url),
             validatore_simultanei: self.validatore_simultanei.or(sotto.validatore_simultanei),
             validatore_al_minuto: self.validatore_al_minuto.or(sotto.validatore_al_minuto),
@@ -249,6 +255,14 @@ pub struct Config {
     pub tentativi_lavori: u32,
     /// Jobs this server runs at once (0: this server runs none; another server does).
     pub lavori_paralleli: usize,
+    /// Register searches (`q=`) this server runs at once; `None` = half the database pool.
+    /// Searches are the one list that can read much of a table, so they get a budget of their
+    /// own: a search waits for a place at most [`Config::ricerca_tempo_massimo_ms`], then is
+    /// refused with 503 and `Retry-After`, and the rest of the pool stays for everyone else.
+    pub ricerche_parallele: Option<usize>,
+    /// The longest a register search's statement may run before it is stopped (503, Italian
+    /// message), in milliseconds.
+    pub ricerca_tempo_massimo_ms: u64,
     /// Map tiles URL template (`{z}/{x}/{y}`); empty = no tiles, markers only.
     pub tile_url: String,
     /// Most validations the public (anonymous) validator runs at once on this server; more are
@@ -429,6 +443,8 @@ impl Config {
             attesa_lavori_ms: s.attesa_lavori_ms.unwrap_or(1000).max(10),
             tentativi_lavori: s.tentativi_lavori.unwrap_or(3).max(1),
             lavori_paralleli: s.lavori_paralleli.unwrap_or(2).min(64),
+            ricerche_parallele: s.ricerche_parallele.map(|n| n.clamp(1, 1024)),
+            ricerca_tempo_massimo_ms: s.ricerca_tempo_massimo_ms.unwrap_or(3000).max(1),
             tile_url: s.tile_url.unwrap_or_else(|| TILE_OSM.into()),
             validatore_simultanei: s.validatore_simultanei.unwrap_or(2).max(1),
             validatore_al_minuto: s.validatore_al_minuto.unwrap_or(10).max(1),

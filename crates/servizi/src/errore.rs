@@ -23,6 +23,10 @@ pub enum ErroreServizio {
     /// The database is unreachable: a 503.
     #[error("servizio temporaneamente non disponibile")]
     Indisponibile(#[source] ErroreArchivio),
+    /// An expected refusal under load (a budget full, a time limit reached): a 503 with
+    /// `Retry-After` (seconds) and the Italian message, not logged as a server error.
+    #[error("{messaggio}")]
+    Occupato { messaggio: String, riprova_s: u64 },
     /// Anything else: a 500, logged, never shown.
     #[error("errore interno: {0}")]
     Interno(String),

@@ -57,6 +57,14 @@ pub struct Piattaforma {
     pub lavori: Arc<lavori::SaluteLavori>,
     /// Wakes this server's mail sender when a message is queued here (see [`posta`]).
     pub sveglia_posta: Arc<tokio::sync::Notify>,
+    /// The register searches' own budget (see [`Config::ricerche_parallele`]).
+    ricerche: Arc<tokio::sync::Semaphore>,
+    /// Fault injection for the tests of the search's time limit, ignored in production: every
+    /// register search runs a statement that only its time limit stops.
+    pub prova_ricerca_lenta: Arc<std::sync::atomic::AtomicBool>,
+    /// For the benchmark's "before" (bench/ricerca.sh), ignored in production: with
+    /// `PUSH_PROVA_RICERCA_SCANSIONE` set, searches read every row instead of the indexes.
+    ricerca_scansione: bool,
 }
 
 /// Why the platform could not start; printed as one line by the binary.
@@ -90,6 +98,18 @@ impl Piattaforma {
         &self.db
     }
 
+    /// Takes every place of the register searches' budget until the permit is dropped: for
+    /// the integration tests only (feature `prove`), to show a full budget without timing.
+    #[cfg(feature = "prove")]
+    pub async fn occupa_ricerche(&self) -> tokio::sync::OwnedSemaphorePermit {
+        let n = u32::try_from(self.ricerche.available_permits()).unwrap_or(u32::MAX);
+        self.ricerche
+            .clone()
+            .acquire_many_owned(n)
+            .await
+            .expect("semaforo delle ricerche aperto")
+    }
+
     /// A cheap round trip to the database, for `/healthz`.
     pub async fn ping(&self) -> Result<(), archivio::ErroreArchivio> {
         self.db.ping().await
@@ -112,6 +132,11 @@ impl Piattaforma {
         ));
         let deposito = Arc::new(deposito::DepositoFile::new(&config.data_dir));
         let lavori = Arc::new(lavori::SaluteLavori::new(&config));
+        let ricerca_scansione = config.modalita != config::Modalita::Produzione
+            && std::env::var_os("PUSH_PROVA_RICERCA_SCANSIONE").is_some();
+        let ricerche = config
+            .ricerche_parallele
+            .unwrap_or_else(|| (db.connessioni_massime() / 2).max(1) as usize);
         Self {
             db,
             config: Arc::new(config),
@@ -121,6 +146,9 @@ impl Piattaforma {
             orologio: Orologio::sistema(),
             lavori,
             sveglia_posta: Arc::new(tokio::sync::Notify::new()),
+            ricerche: Arc::new(tokio::sync::Semaphore::new(ricerche)),
+            prova_ricerca_lenta: Arc::default(),
+            ricerca_scansione,
         }
     }
 

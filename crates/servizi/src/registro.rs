@@ -11,6 +11,8 @@ use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+/// The fewest characters a register search takes (trigram indexes cannot narrow a shorter one).
+pub use archivio::RICERCA_MINIMA;
 pub use archivio::{FiltroRegistro, NuovaVersione, Tavola, Versione};
 use archivio::{Ricerca, RigaErrata, copia_campo};
 use flussi::spec::registro::{Cerca, ChiaveRegistro, RegistroTabella};
@@ -61,7 +63,26 @@ fn costruisci(
             Cerca::Genitore(c) => Ricerca::Genitore(c),
         })
         .collect();
-    v.con_ricerca(ricerca)?.con_indici(r.indicizzati.to_vec())
+    // The fields the children search through this table (units by their building's address)
+    // join this table's search index.
+    let mut dei_figli = Vec::new();
+    for figlio in &d.tabelle {
+        let Some(rf) = d.registro_di(figlio.nome) else {
+            continue;
+        };
+        if rf.genitore.is_some_and(|g| g.tabella == t.nome) {
+            for c in rf.cercati {
+                if let Cerca::Genitore(c) = c
+                    && !dei_figli.contains(c)
+                {
+                    dei_figli.push(*c);
+                }
+            }
+        }
+    }
+    v.con_ricerca(ricerca)?
+        .con_indici(r.indicizzati.to_vec())?
+        .con_ricerca_dei_figli(dei_figli)
 }
 
 /// Every register table of every domain, in each domain's spec order (the merge order). A
@@ -86,6 +107,27 @@ pub fn tavole_registro() -> &'static [TavolaRegistro] {
                         Err(e) => tracing::error!(tabella = t.nome, errore = %e, "definizione di registro rifiutata"),
                     }
                 }
+            }
+        }
+        // A table that searches a field of its parent needs the parent's search index, built
+        // above (with its children's fields).
+        for i in 0..v.len() {
+            if !v[i].def.cercati.iter().any(|c| matches!(c, Cerca::Genitore(_))) {
+                continue;
+            }
+            let genitore = v[i].def.genitore.and_then(|g| {
+                v.iter()
+                    .find(|x| x.dominio.nome == v[i].dominio.nome && x.tabella.nome == g.tabella)
+            });
+            let esito = match genitore {
+                Some(g) => v[i].tavola.clone().con_genitore_cercato(&g.tavola),
+                None => Err(archivio::ErroreArchivio::Corrotto(
+                    "ricerca nel genitore senza genitore".into(),
+                )),
+            };
+            match esito {
+                Ok(t) => v[i].tavola = t,
+                Err(e) => tracing::error!(tabella = v[i].tabella.nome, errore = %e, "definizione di registro rifiutata"),
             }
         }
         v
@@ -600,8 +642,43 @@ impl crate::Piattaforma {
     ) -> crate::Esito<(&'static TavolaRegistro, Vec<Versione>)> {
         let t = tavola_di(tabella).ok_or(crate::ErroreServizio::NonTrovato)?;
         filtro.ente = self.ambito_registro(s, tabella, filtro.ente.as_deref())?;
-        let v = self.db.elenco_registro(&t.tavola, &filtro).await?;
-        Ok((t, v))
+        let cerca = filtro
+            .cerca
+            .as_deref()
+            .is_some_and(|q| !q.trim().is_empty());
+        if !cerca {
+            let v = self.db.elenco_registro(&t.tavola, &filtro).await?;
+            return Ok((t, v));
+        }
+        // A search has its own budget: a place among `ricerche_parallele` (waiting at most its
+        // time limit) and a time limit on its statement, so that searches never take the
+        // whole pool from the other pages and the API.
+        let limite = std::time::Duration::from_millis(self.config.ricerca_tempo_massimo_ms);
+        let riprova_s = limite.as_secs().clamp(1, 60);
+        let Ok(Ok(_posto)) =
+            tokio::time::timeout(limite, self.ricerche.clone().acquire_owned()).await
+        else {
+            return Err(crate::ErroreServizio::Occupato {
+                messaggio: format!(
+                    "In questo momento sono in corso troppe ricerche nel registro. Riprovi tra {riprova_s} secondi, oppure consulti l'elenco senza ricerca."
+                ),
+                riprova_s,
+            });
+        };
+        filtro.tempo_massimo = Some(limite);
+        filtro.scansione = self.ricerca_scansione;
+        filtro.rallenta = self.config.modalita != crate::Modalita::Produzione
+            && self
+                .prova_ricerca_lenta
+                .load(std::sync::atomic::Ordering::Relaxed);
+        match self.db.elenco_registro(&t.tavola, &filtro).await {
+            Ok(v) => Ok((t, v)),
+            Err(archivio::ErroreArchivio::TempoScaduto) => Err(crate::ErroreServizio::Occupato {
+                messaggio: "La ricerca ha richiesto più tempo del consentito ed è stata interrotta. La restringa (per esempio scegliendo un ente, o con un testo più lungo e preciso) e riprovi.".into(),
+                riprova_s,
+            }),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Every version of one record of an entity's register (owner and Region), oldest first.

@@ -122,6 +122,12 @@ fn descrivi(e: &ErroreServizio) -> (StatusCode, &'static str, String, Option<Str
             "La piattaforma non riesce a raggiungere il proprio archivio. Riprovi tra qualche minuto.".into(),
             Some(e.to_string()),
         ),
+        ErroreServizio::Occupato { messaggio, .. } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Servizio momentaneamente occupato",
+            messaggio.clone(),
+            None,
+        ),
         ErroreServizio::Interno(m) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "Errore interno",
@@ -131,15 +137,27 @@ fn descrivi(e: &ErroreServizio) -> (StatusCode, &'static str, String, Option<Str
     }
 }
 
+/// A service error as a response; an expected refusal under load carries `Retry-After` and is
+/// logged as expected, not as a server error.
+fn risposta_servizio(e: &ErroreServizio, api: bool) -> Response {
+    let (s, t, m, c) = descrivi(e);
+    let mut r = risposta(s, t, m, c, api);
+    if let ErroreServizio::Occupato { riprova_s, .. } = e {
+        if let Some(d) = r.extensions_mut().get_mut::<DescrizioneErrore>() {
+            d.atteso = true;
+        }
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*riprova_s));
+    }
+    r
+}
+
 impl IntoResponse for ErrorePagina {
     fn into_response(self) -> Response {
         match self {
             // Anonymous on a reserved page: go to the login page.
             ErrorePagina::Servizio(ErroreServizio::Negato(Negato::NonAutenticato)) => Redirect::to("/accesso").into_response(),
-            ErrorePagina::Servizio(e) => {
-                let (s, t, m, c) = descrivi(&e);
-                risposta(s, t, m, c, false)
-            }
+            ErrorePagina::Servizio(e) => risposta_servizio(&e, false),
             ErrorePagina::Csrf => risposta(
                 StatusCode::FORBIDDEN,
                 "Modulo scaduto",
@@ -184,10 +202,7 @@ impl IntoResponse for ErrorePagina {
 impl IntoResponse for ErroreApi {
     fn into_response(self) -> Response {
         match self {
-            ErroreApi::Servizio(e) => {
-                let (s, t, m, c) = descrivi(&e);
-                risposta(s, t, m, c, true)
-            }
+            ErroreApi::Servizio(e) => risposta_servizio(&e, true),
             ErroreApi::RichiestaNonValida(m) => risposta(
                 StatusCode::BAD_REQUEST,
                 "Richiesta non valida",

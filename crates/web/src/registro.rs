@@ -148,8 +148,14 @@ pub fn filtro_da(t: &TavolaRegistro, f: &Filtri, limite: usize) -> Result<Filtro
             Filtro::Genitore(_) => filtro.genitore.push(coppia),
         }
     }
-    let q = f.get("q");
+    let q = f.get("q").trim();
     if !q.is_empty() {
+        let minimo = servizi::registro::RICERCA_MINIMA;
+        if q.chars().count() < minimo {
+            return Err(format!(
+                "La ricerca «{q}» è troppo breve: scriva almeno {minimo} caratteri (una parte del codice, dell'indirizzo o dei dati catastali)."
+            ));
+        }
         filtro.cerca = Some(q.chars().take(100).collect());
     }
     let ordina = f.get("ordina");

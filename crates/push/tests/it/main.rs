@@ -39,6 +39,7 @@ mod posta_smtp;
 mod processi;
 mod registrazione;
 mod registro;
+mod ricerca;
 mod richieste_malformate;
 mod riservato;
 mod smtp;

@@ -169,9 +169,18 @@ async fn ogni_campo_delle_definizioni_ha_la_sua_colonna() {
         attesi.extend(t.def.genitore.map(|g| format!("{a}_{}", g.campo)));
         attesi.extend(t.def.indicizzati.iter().map(|c| format!("{a}_{c}")));
         attesi.extend(t.def.incrocio.map(|c| format!("{a}_{c}")));
+        // The search index (issue 12): one, named after its definition (on PostgreSQL a GIN
+        // index of the table, on SQLite an FTS5 table beside it).
+        let ricerca = t.tavola.nome_ricerca();
+        assert!(ricerca.starts_with(&format!("{a}_cerca_")), "{ricerca}");
+        assert_eq!(
+            app.p.db().ricerca_registro(&t.tavola).await.unwrap(),
+            std::slice::from_ref(&ricerca),
+            "{nome}"
+        );
         let mut trovati: Vec<String> = indici
             .into_iter()
-            .filter(|i| !i.ends_with("_pkey"))
+            .filter(|i| !i.ends_with("_pkey") && *i != ricerca)
             .collect();
         trovati.sort();
         attesi.sort();
