@@ -85,15 +85,11 @@ impl Importo {
     pub fn italiano(self) -> String {
         let segno = if self.0 < 0 { "-" } else { "" };
         let a = self.0.unsigned_abs();
-        let cifre = (a / 100).to_string();
-        let mut gruppi = String::with_capacity(cifre.len() + cifre.len() / 3);
-        for (i, c) in cifre.chars().enumerate() {
-            if i > 0 && (cifre.len() - i).is_multiple_of(3) {
-                gruppi.push('.');
-            }
-            gruppi.push(c);
-        }
-        format!("{segno}{gruppi},{:02} €", a % 100)
+        format!(
+            "{segno}{},{:02} €",
+            crate::numeri::naturale_it(a / 100),
+            a % 100
+        )
     }
 
     /// `self / di × 100` as hundredths of a percent, rounded half away from zero (integer
@@ -191,7 +187,11 @@ impl Percentuale {
     pub fn italiano(self) -> String {
         let segno = if self.0 < 0 { "-" } else { "" };
         let a = self.0.unsigned_abs();
-        format!("{segno}{},{:02} %", a / 100, a % 100)
+        format!(
+            "{segno}{},{:02} %",
+            crate::numeri::naturale_it(a / 100),
+            a % 100
+        )
     }
 }
 

@@ -13,6 +13,7 @@ pub mod ente;
 pub mod errore;
 pub mod flusso;
 pub mod intervento;
+pub mod numeri;
 pub mod orologio;
 pub mod politica;
 pub mod segnaposto;

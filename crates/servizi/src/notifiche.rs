@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 
 use archivio::{Flusso, Tx};
 use chrono::{DateTime, Utc};
+use dominio::numeri::intero_it;
 use dominio::orologio::{data_it, data_ora_it};
 use dominio::{Area, DominioFlusso};
 use minijinja::{Environment, Value, context};
@@ -69,19 +70,6 @@ fn rendi(nome: &str, oggetto: &str, ctx: Value) -> Esito<(String, String)> {
     let testo = t("txt")?;
     let html = posta::impagina(oggetto, &t("html")?);
     Ok((testo, html))
-}
-
-/// An integer the Italian way: `1.234`.
-fn intero_it(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut o = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            o.push('.');
-        }
-        o.push(c);
-    }
-    if n < 0 { format!("-{o}") } else { o }
 }
 
 fn nome_dominio(d: &str) -> &'static str {
@@ -187,31 +175,24 @@ impl Piattaforma {
             context! { nome => r.nome, ente => r.denominazione_ente, approvata, motivazione,
             data => data_it(adesso), link },
         )?;
-        posta::accoda(
-            tx,
-            &Busta {
-                tipo: if approvata {
-                    "registrazione.approvata"
-                } else {
-                    "registrazione.respinta"
-                }
-                .into(),
-                canale: Canale::Email,
-                destinatari: vec![Destinatario {
-                    indirizzo: r.email.clone(),
-                    persona: Some(r.cf.clone()),
-                }],
-                ente: Some(r.ente.clone()),
-                flusso: None,
-                sollecito: None,
-                oggetto,
-                testo,
-                html: Some(html),
-            },
-            adesso,
-        )
-        .await?;
-        Ok(())
+        let tipo = if approvata {
+            "registrazione.approvata"
+        } else {
+            "registrazione.respinta"
+        };
+        let a = vec![Destinatario {
+            indirizzo: r.email.clone(),
+            persona: Some(r.cf.clone()),
+        }];
+        let email = Email {
+            tipo,
+            ente: &r.ente,
+            flusso: None,
+            oggetto,
+            testo,
+            html,
+        };
+        accoda_email(tx, email, a, adesso).await
     }
 
     /// Queues the news of an accreditation for the referent.
@@ -246,26 +227,19 @@ impl Piattaforma {
             context! { nome, ente => denominazione, aree => aree.join(", "),
             data => data_it(adesso), link => self.link("/area") },
         )?;
-        posta::accoda(
-            tx,
-            &Busta {
-                tipo: "referente.accreditato".into(),
-                canale: Canale::Email,
-                destinatari: vec![Destinatario {
-                    indirizzo: email.to_string(),
-                    persona: Some(cf.to_string()),
-                }],
-                ente: Some(ente.to_string()),
-                flusso: None,
-                sollecito: None,
-                oggetto,
-                testo,
-                html: Some(html),
-            },
-            adesso,
-        )
-        .await?;
-        Ok(())
+        let a = vec![Destinatario {
+            indirizzo: email.to_string(),
+            persona: Some(cf.to_string()),
+        }];
+        let email = Email {
+            tipo: "referente.accreditato",
+            ente,
+            flusso: None,
+            oggetto,
+            testo,
+            html,
+        };
+        accoda_email(tx, email, a, adesso).await
     }
 
     /// Queues the validation outcome, with its counts.
@@ -295,17 +269,15 @@ impl Piattaforma {
             valido, righe => intero_it(righe), errori => intero_it(errori), avvisi => intero_it(avvisi),
             link => self.link(&format!("/area/flussi/{}", f.id)) },
         )?;
-        self.accoda_flusso(
-            tx,
-            "flusso.validato",
-            f,
-            destinatari,
+        let email = Email {
+            tipo: "flusso.validato",
+            ente: f.ente.as_str(),
+            flusso: Some(f.id),
             oggetto,
             testo,
             html,
-            adesso,
-        )
-        .await
+        };
+        accoda_email(tx, email, destinatari, adesso).await
     }
 
     /// Queues the receipt of a submitted flow (`f` as it is once submitted).
@@ -331,17 +303,15 @@ impl Piattaforma {
             righe => intero_it(f.righe.unwrap_or(0)), avvisi => intero_it(f.avvisi_confermati.unwrap_or(0)),
             inviato_da, link => self.link(&format!("/area/flussi/{}/ricevuta", f.id)) },
         )?;
-        self.accoda_flusso(
-            tx,
-            "flusso.inviato",
-            f,
-            destinatari,
+        let email = Email {
+            tipo: "flusso.inviato",
+            ente: f.ente.as_str(),
+            flusso: Some(f.id),
             oggetto,
             testo,
             html,
-            adesso,
-        )
-        .await
+        };
+        accoda_email(tx, email, destinatari, adesso).await
     }
 
     /// Queues the review's outcome: accepted, or rejected with the reason.
@@ -373,48 +343,62 @@ impl Piattaforma {
         } else {
             "flusso.respinto"
         };
-        self.accoda_flusso(tx, tipo, f, destinatari, oggetto, testo, html, adesso)
-            .await
+        let email = Email {
+            tipo,
+            ente: f.ente.as_str(),
+            flusso: Some(f.id),
+            oggetto,
+            testo,
+            html,
+        };
+        accoda_email(tx, email, destinatari, adesso).await
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    async fn accoda_flusso(
-        &self,
-        tx: &mut Tx,
-        tipo: &str,
-        f: &Flusso,
-        destinatari: Vec<Destinatario>,
-        oggetto: String,
-        testo: String,
-        html: String,
-        adesso: DateTime<Utc>,
-    ) -> Esito<()> {
-        if destinatari.is_empty() {
-            tracing::warn!(
-                flusso = f.id,
-                tipo,
-                "nessun indirizzo a cui notificare il flusso"
-            );
-            return Ok(());
-        }
-        posta::accoda(
-            tx,
-            &Busta {
-                tipo: tipo.into(),
-                canale: Canale::Email,
-                destinatari,
-                ente: Some(f.ente.to_string()),
-                flusso: Some(f.id),
-                sollecito: None,
-                oggetto,
-                testo,
-                html: Some(html),
-            },
-            adesso,
-        )
-        .await?;
-        Ok(())
+/// One rendered e-mail of the lifecycle, before it is addressed.
+struct Email<'a> {
+    tipo: &'a str,
+    ente: &'a str,
+    flusso: Option<i64>,
+    oggetto: String,
+    testo: String,
+    html: String,
+}
+
+/// Writes `e` in the outbox for `destinatari`, in the caller's transaction. Nobody to write to
+/// is not an error of the state change (an entity may have no referent of the area yet): it
+/// is logged and the change goes on.
+async fn accoda_email(
+    tx: &mut Tx,
+    e: Email<'_>,
+    destinatari: Vec<Destinatario>,
+    adesso: DateTime<Utc>,
+) -> Esito<()> {
+    if destinatari.is_empty() {
+        tracing::warn!(
+            flusso = e.flusso,
+            tipo = e.tipo,
+            "nessun indirizzo a cui notificare"
+        );
+        return Ok(());
     }
+    posta::accoda(
+        tx,
+        &Busta {
+            tipo: e.tipo.into(),
+            canale: Canale::Email,
+            destinatari,
+            ente: Some(e.ente.to_string()),
+            flusso: e.flusso,
+            sollecito: None,
+            oggetto: e.oggetto,
+            testo: e.testo,
+            html: Some(e.html),
+        },
+        adesso,
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -440,12 +424,5 @@ mod test {
             h.contains("&lt;script&gt;") && h.contains("Comune &lt;di&gt; Bari"),
             "{h}"
         );
-    }
-
-    #[test]
-    fn numeri_all_italiana() {
-        assert_eq!(intero_it(0), "0");
-        assert_eq!(intero_it(1234), "1.234");
-        assert_eq!(intero_it(1234567), "1.234.567");
     }
 }

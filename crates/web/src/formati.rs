@@ -8,11 +8,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use dominio::orologio;
 use minijinja::{Environment, Value};
-use num_format::{Locale, ToFormattedString};
 
 /// An integer with Italian thousands separators: `1234567` → `1.234.567`.
 pub fn intero(n: i64) -> String {
-    n.to_formatted_string(&Locale::it)
+    dominio::numeri::intero_it(n)
 }
 
 /// A decimal as stored (`1234.5`, `-0.25`, `12`) in Italian form (`1.234,5`), with at least
@@ -32,7 +31,7 @@ pub fn decimale(s: &str, decimali: usize) -> Option<String> {
         return None;
     }
     let intera: u64 = parte_intera.parse().ok()?;
-    let mut out = format!("{segno}{}", intera.to_formatted_string(&Locale::it));
+    let mut out = format!("{segno}{}", dominio::numeri::naturale_it(intera));
     if !frazione.is_empty() || decimali > 0 {
         out.push(',');
         out.push_str(frazione);

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::handler::Handler;
 use axum::response::IntoResponse;
-use axum::routing::{MethodRouter, Route};
+use axum::routing::{MethodFilter, MethodRouter, Route};
 use tower::{Layer, Service};
 
 use crate::Stato;
@@ -28,10 +28,7 @@ where
     H: Handler<T, Stato>,
     T: 'static,
 {
-    Metodi {
-        mr: axum::routing::get(h),
-        nomi: vec!["GET"],
-    }
+    Metodi::default().get(h)
 }
 
 /// `POST` to `h` (recorded).
@@ -40,30 +37,43 @@ where
     H: Handler<T, Stato>,
     T: 'static,
 {
-    Metodi {
-        mr: axum::routing::post(h),
-        nomi: vec!["POST"],
+    Metodi::default().post(h)
+}
+
+impl Default for Metodi {
+    fn default() -> Self {
+        Metodi {
+            mr: MethodRouter::new(),
+            nomi: Vec::new(),
+        }
     }
 }
 
 impl Metodi {
-    pub fn get<H, T>(mut self, h: H) -> Self
+    pub fn get<H, T>(self, h: H) -> Self
     where
         H: Handler<T, Stato>,
         T: 'static,
     {
-        self.mr = self.mr.get(h);
-        self.nomi.push("GET");
-        self
+        self.su(MethodFilter::GET, "GET", h)
     }
 
-    pub fn post<H, T>(mut self, h: H) -> Self
+    pub fn post<H, T>(self, h: H) -> Self
     where
         H: Handler<T, Stato>,
         T: 'static,
     {
-        self.mr = self.mr.post(h);
-        self.nomi.push("POST");
+        self.su(MethodFilter::POST, "POST", h)
+    }
+
+    /// `metodo` to `h`, recorded under `nome`.
+    fn su<H, T>(mut self, metodo: MethodFilter, nome: &'static str, h: H) -> Self
+    where
+        H: Handler<T, Stato>,
+        T: 'static,
+    {
+        self.mr = self.mr.on(metodo, h);
+        self.nomi.push(nome);
         self
     }
 

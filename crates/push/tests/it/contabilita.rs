@@ -6,26 +6,16 @@ use chrono::TimeZone;
 use serde_json::json;
 
 use crate::aiuto::{Opzioni, TestApp, api};
-use crate::flussi::{attendi_validazione, json, post, token};
+use crate::flussi::{carica_come, json, post, token};
 
-/// Uploads `byte` as a flow of `dominio` with the token `t`.
+/// Uploads `byte` as a ZIP flow of `dominio` with the token `t`.
 pub(crate) async fn carica_dominio(
     app: &TestApp,
     t: &str,
     dominio: &str,
     byte: Vec<u8>,
 ) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!(
-            "{}/api/v1/flussi?dominio={dominio}&nome={dominio}.zip",
-            app.url
-        ))
-        .bearer_auth(t)
-        .header("content-type", "application/zip")
-        .body(byte)
-        .send()
-        .await
-        .unwrap()
+    carica_come(app, t, dominio, &format!("{dominio}.zip"), byte).await
 }
 
 /// The programme list and an accounting flow of `ente`, as `push demo genera` writes them.
@@ -234,42 +224,15 @@ async fn genera_e_valida_dalla_riga_di_comando() {
     );
 }
 
-/// Uploads a JSON flow of `dominio`.
-async fn carica_json(
-    app: &TestApp,
-    t: &str,
-    dominio: &str,
-    corpo: &serde_json::Value,
-) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!(
-            "{}/api/v1/flussi?dominio={dominio}&nome={dominio}.json",
-            app.url
-        ))
-        .bearer_auth(t)
-        .header("content-type", "application/json")
-        .body(corpo.to_string())
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Uploads, waits for validation, submits; the flow as the API shows it after validation.
+/// Uploads a JSON flow of `dominio`, waits for its validation and submits it when valid.
 async fn carica_e_invia(
     app: &TestApp,
     t: &str,
     dominio: &str,
     corpo: &serde_json::Value,
 ) -> (i64, serde_json::Value) {
-    let r = carica_json(app, t, dominio, corpo).await;
-    assert_eq!(r.status(), 202);
-    let id = json(r).await["id"].as_i64().unwrap();
-    let f = attendi_validazione(app, id, t).await;
-    if f["stato"] == "valido" {
-        let r = post(app, &format!("/api/v1/flussi/{id}/invio"), t, None).await;
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    }
-    (id, f)
+    let nome = format!("{dominio}.json");
+    crate::flussi::carica_e_invia(app, t, dominio, &nome, corpo.to_string().into_bytes()).await
 }
 
 fn programmi() -> serde_json::Value {

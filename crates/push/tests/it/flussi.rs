@@ -25,17 +25,53 @@ pub(crate) fn flusso_demo(ente: &str, unita: u64, versione: u32) -> Vec<u8> {
 }
 
 pub(crate) async fn carica(app: &TestApp, t: &str, byte: Vec<u8>) -> reqwest::Response {
+    carica_come(app, t, "patrimonio", "patrimonio.zip", byte).await
+}
+
+/// Uploads `byte` as a flow of `dominio` named `nome`, whose extension tells its format.
+pub(crate) async fn carica_come(
+    app: &TestApp,
+    t: &str,
+    dominio: &str,
+    nome: &str,
+    byte: Vec<u8>,
+) -> reqwest::Response {
+    let tipo = if nome.ends_with(".json") {
+        "application/json"
+    } else {
+        "application/zip"
+    };
     reqwest::Client::new()
         .post(format!(
-            "{}/api/v1/flussi?dominio=patrimonio&nome=patrimonio.zip",
+            "{}/api/v1/flussi?dominio={dominio}&nome={nome}",
             app.url
         ))
         .bearer_auth(t)
-        .header("content-type", "application/zip")
+        .header("content-type", tipo)
         .body(byte)
         .send()
         .await
         .unwrap()
+}
+
+/// Uploads, waits for validation and, when valid, submits; the flow as the API shows it after
+/// validation.
+pub(crate) async fn carica_e_invia(
+    app: &TestApp,
+    t: &str,
+    dominio: &str,
+    nome: &str,
+    byte: Vec<u8>,
+) -> (i64, serde_json::Value) {
+    let r = carica_come(app, t, dominio, nome, byte).await;
+    assert_eq!(r.status(), 202);
+    let id = json(r).await["id"].as_i64().expect("id");
+    let f = attendi_validazione(app, id, t).await;
+    if f["stato"] == "valido" {
+        let r = post(app, &format!("/api/v1/flussi/{id}/invio"), t, None).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+    (id, f)
 }
 
 pub(crate) async fn post(
@@ -78,17 +114,8 @@ pub(crate) async fn carica_e_accetta(
     byte: Vec<u8>,
     (a, m, g): (i32, u32, u32),
 ) -> i64 {
-    let id = json(carica(app, t, byte).await).await["id"]
-        .as_i64()
-        .expect("id");
-    let f = attendi_validazione(app, id, t).await;
+    let (id, f) = carica_e_invia(app, t, "patrimonio", "patrimonio.zip", byte).await;
     assert_eq!(f["stato"], "valido", "{f}");
-    assert_eq!(
-        post(app, &format!("/api/v1/flussi/{id}/invio"), t, None)
-            .await
-            .status(),
-        200
-    );
     let data = chrono::NaiveDate::from_ymd_opt(a, m, g).expect("data");
     app.p
         .applica_flusso(id, "test", data)
