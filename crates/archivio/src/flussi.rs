@@ -194,6 +194,18 @@ impl Archivio {
         Ok(v)
     }
 
+    /// Every acceptance, newest first (at most `limite`): domain, entity, instant (the open
+    /// data's releases).
+    pub async fn accettazioni(
+        &self,
+        limite: i64,
+    ) -> Risultato<Vec<(String, String, DateTime<Utc>)>> {
+        let v: Vec<(String, String, DateTime<Utc>)> = su_pool!(self, p => sqlx::query_as(
+            "SELECT dominio, ente, esito_il FROM flussi WHERE stato IN ('accettato', 'superato') AND esito_il IS NOT NULL ORDER BY esito_il DESC LIMIT $1")
+            .bind(limite).fetch_all(p).await)?;
+        Ok(v)
+    }
+
     /// A page of a report's issues and the total matching the filter.
     pub async fn segnalazioni(
         &self,

@@ -19,6 +19,7 @@ mod persone;
 mod posta;
 mod registro;
 mod sessioni;
+mod territorio;
 mod token;
 
 use std::str::FromStr;
@@ -47,6 +48,7 @@ pub use registro::{
 };
 
 pub use sessioni::{AccessoOidc, Sessione};
+pub use territorio::{Centroide, VersioneRegistro};
 pub use token::TokenRiga;
 
 pub type Risultato<T> = Result<T, ErroreArchivio>;

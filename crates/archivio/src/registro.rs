@@ -35,7 +35,7 @@ pub struct Tavola {
     /// A cross-entity key column (indexed on current versions), e.g. `catasto`.
     incrocio: Option<&'static str>,
     /// The parent's storage name and the field of this table that holds the parent's key.
-    genitore: Option<(String, &'static str)>,
+    pub(crate) genitore: Option<(String, &'static str)>,
     ricerca: Vec<Ricerca>,
     /// Fields with an index of their own.
     indicizzati: Vec<&'static str>,
@@ -190,14 +190,14 @@ fn modello_like(q: &str) -> String {
 }
 
 /// A name safe to put in SQL: lower-case ASCII letters, digits after the first, `_`.
-fn nome_sicuro(n: &str) -> bool {
+pub(crate) fn nome_sicuro(n: &str) -> bool {
     n.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
         && n.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && n.len() <= 60
 }
 
-fn corrotto(cosa: &str, n: &str) -> ErroreArchivio {
+pub(crate) fn corrotto(cosa: &str, n: &str) -> ErroreArchivio {
     ErroreArchivio::Corrotto(format!("{cosa} di registro non valido: {n}"))
 }
 
@@ -321,7 +321,7 @@ impl Tavola {
     pub fn nome_archivio(&self) -> &str {
         &self.sql
     }
-    fn sql(&self) -> &str {
+    pub(crate) fn sql(&self) -> &str {
         &self.sql
     }
     fn colonne(&self, alias: &str) -> String {
@@ -526,6 +526,9 @@ pub struct FiltroRegistro {
     pub ordina: Option<String>,
     /// Keyset cursor: the (sort value, ente, chiave) of the last row shown.
     pub dopo: Option<(String, String, String)>,
+    /// Field read as a number within [min, max] (fields of the table, holding canonical
+    /// decimals): a bounding box on a located table's coordinates.
+    pub intervalli: Vec<(String, f64, f64)>,
     pub limite: i64,
     /// The longest the list's statement may run (PostgreSQL `statement_timeout`, SQLite a
     /// progress handler); `None` = no limit. Beyond it: [`ErroreArchivio::TempoScaduto`].
@@ -542,6 +545,7 @@ pub struct FiltroRegistro {
 enum Par {
     T(String),
     D(NaiveDate),
+    F(f64),
 }
 
 fn leggi_versione<R: Row>(r: &R, n: usize) -> Result<Versione, sqlx::Error>
@@ -578,6 +582,7 @@ macro_rules! seleziona_versioni {
                 q = match x {
                     Par::T(s) => q.bind(s.clone()),
                     Par::D(d) => q.bind(*d),
+                    Par::F(f) => q.bind(*f),
                 };
             }
             match q.fetch_all(p).await {
@@ -627,7 +632,7 @@ fn scaduto(e: sqlx::Error) -> ErroreArchivio {
 }
 
 /// The validity condition on `alias` as of parameter `$k` (or the current version).
-fn valida_a(alias: &str, data: Option<usize>) -> String {
+pub(crate) fn valida_a(alias: &str, data: Option<usize>) -> String {
     match data {
         Some(k) => format!(
             "{alias}valido_dal <= ${k} AND ({alias}valido_al IS NULL OR {alias}valido_al > ${k})"
@@ -809,6 +814,7 @@ impl Archivio {
                 q = match x {
                     Par::T(s) => q.bind(s.clone()),
                     Par::D(d) => q.bind(*d),
+                    Par::F(f) => q.bind(*f),
                 };
             }
             q.fetch_all(p).await
@@ -993,6 +999,22 @@ impl Archivio {
             }
             par.push(Par::T(valore.clone()));
             dove.push(format!("r.{campo} = ${}", par.len()));
+        }
+        for (campo, min, max) in &f.intervalli {
+            if t.indice(campo).is_none() || !min.is_finite() || !max.is_finite() {
+                return Err(ErroreArchivio::Corrotto(format!(
+                    "intervallo non valido su {campo}"
+                )));
+            }
+            // DOUBLE PRECISION is a float8 on PostgreSQL and has REAL affinity on SQLite, so
+            // the one text serves both; the stored values are canonical decimals.
+            par.push(Par::F(*min));
+            par.push(Par::F(*max));
+            dove.push(format!(
+                "CAST(r.{campo} AS DOUBLE PRECISION) BETWEEN ${} AND ${}",
+                par.len() - 1,
+                par.len()
+            ));
         }
         let genitore_valido = valida_a("b.", data);
         if !f.genitore.is_empty() {

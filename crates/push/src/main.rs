@@ -227,7 +227,7 @@ struct Impostazioni {
         value_name = "MS"
     )]
     ricerca_tempo_massimo_ms: Option<u64>,
-    /// Indirizzo delle tessere della mappa ({z}/{x}/{y}); vuoto per non usarle [predefinito: OpenStreetMap].
+    /// Indirizzo delle tessere della mappa ({z}/{x}/{y}), per esempio https://tile.openstreetmap.org/{z}/{x}/{y}.png; senza, le mappe mostrano solo i punti e i browser non contattano terzi [predefinito: nessuno].
     #[arg(long, global = true, env = "PUSH_TILE_URL", value_name = "URL")]
     tile_url: Option<String>,
     /// Quante validazioni il validatore pubblico (senza accesso) esegue insieme; le altre ricevono «riprovi tra poco» (503) [predefinito: 2].
@@ -246,6 +246,17 @@ struct Impostazioni {
         value_name = "N"
     )]
     validatore_al_minuto: Option<u32>,
+    /// Quante richieste ai dati pubblici (servizio geografico /ogc, dati aperti, cruscotto pubblico) questo server serve insieme; le altre ricevono 503 [predefinito: 8].
+    #[arg(
+        long,
+        global = true,
+        env = "PUSH_PUBBLICO_SIMULTANEI",
+        value_name = "N"
+    )]
+    pubblico_simultanei: Option<u32>,
+    /// Quante richieste al minuto ai dati pubblici può fare uno stesso indirizzo IP; oltre riceve 429 [predefinito: 600].
+    #[arg(long, global = true, env = "PUSH_PUBBLICO_AL_MINUTO", value_name = "N")]
+    pubblico_al_minuto: Option<u32>,
     /// Attesa massima delle intestazioni di una richiesta prima di chiudere la connessione, in secondi [predefinita: 10].
     #[arg(
         long,
@@ -528,6 +539,8 @@ impl Impostazioni {
             tile_url: self.tile_url.clone(),
             validatore_simultanei: self.validatore_simultanei,
             validatore_al_minuto: self.validatore_al_minuto,
+            pubblico_simultanei: self.pubblico_simultanei,
+            pubblico_al_minuto: self.pubblico_al_minuto,
             attesa_intestazioni_s: self.attesa_intestazioni_s,
             attesa_corpo_s: self.attesa_corpo_s,
             durata_corpo_s: self.durata_corpo_s,

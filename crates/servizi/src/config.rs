@@ -98,6 +98,8 @@ pub struct Strato {
     pub tile_url: Option<String>,
     pub validatore_simultanei: Option<u32>,
     pub validatore_al_minuto: Option<u32>,
+    pub pubblico_simultanei: Option<u32>,
+    pub pubblico_al_minuto: Option<u32>,
     pub attesa_intestazioni_s: Option<u64>,
     pub attesa_corpo_s: Option<u64>,
     pub durata_corpo_s: Option<u64>,
@@ -151,6 +153,8 @@ impl Strato {
             tile_url: self.tile_url.or(sotto.tile_url),
             validatore_simultanei: self.validatore_simultanei.or(sotto.validatore_simultanei),
             validatore_al_minuto: self.validatore_al_minuto.or(sotto.validatore_al_minuto),
+            pubblico_simultanei: self.pubblico_simultanei.or(sotto.pubblico_simultanei),
+            pubblico_al_minuto: self.pubblico_al_minuto.or(sotto.pubblico_al_minuto),
             attesa_intestazioni_s: self.attesa_intestazioni_s.or(sotto.attesa_intestazioni_s),
             attesa_corpo_s: self.attesa_corpo_s.or(sotto.attesa_corpo_s),
             durata_corpo_s: self.durata_corpo_s.or(sotto.durata_corpo_s),
@@ -263,7 +267,8 @@ pub struct Config {
     /// The longest a register search's statement may run before it is stopped (503, Italian
     /// message), in milliseconds.
     pub ricerca_tempo_massimo_ms: u64,
-    /// Map tiles URL template (`{z}/{x}/{y}`); empty = no tiles, markers only.
+    /// Map tiles URL template (`{z}/{x}/{y}`); empty (the default) = no tiles, markers only,
+    /// and no request from the visitors' browsers to anyone but this server.
     pub tile_url: String,
     /// Most validations the public (anonymous) validator runs at once on this server; more are
     /// refused with 503 and `Retry-After`, so that memory stays bounded (each one may hold up
@@ -272,6 +277,13 @@ pub struct Config {
     /// Most files one client (IP address) may send to the public validator per minute; more
     /// are refused with 429 and `Retry-After`.
     pub validatore_al_minuto: u32,
+    /// Most requests to the public data (GIS service, open data, public dashboard) served at
+    /// once on this server; more are refused with 503 and `Retry-After` (some answers read the
+    /// whole register).
+    pub pubblico_simultanei: u32,
+    /// Most requests to the public data one client (IP address) may make per minute; more are
+    /// refused with 429 and `Retry-After`.
+    pub pubblico_al_minuto: u32,
     /// Longest wait for a request's headers before the connection is closed (slow clients).
     pub attesa_intestazioni_s: u64,
     /// Longest pause between two pieces of a request body (a stalled upload ends with 408).
@@ -292,7 +304,9 @@ pub struct Config {
 #[error("{0}")]
 pub struct ErroreConfig(pub String);
 
-/// The default map tiles: OpenStreetMap's standard layer.
+/// OpenStreetMap's standard layer: what the documentation suggests for `--tile-url`. It is
+/// not the default: every browser that opens a map would send its address to a third party,
+/// and the privacy notice promises no third-party tools unless the Region configures one.
 pub const TILE_OSM: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 
 impl Config {
@@ -445,9 +459,11 @@ impl Config {
             lavori_paralleli: s.lavori_paralleli.unwrap_or(2).min(64),
             ricerche_parallele: s.ricerche_parallele.map(|n| n.clamp(1, 1024)),
             ricerca_tempo_massimo_ms: s.ricerca_tempo_massimo_ms.unwrap_or(3000).max(1),
-            tile_url: s.tile_url.unwrap_or_else(|| TILE_OSM.into()),
+            tile_url: s.tile_url.map(|t| t.trim().to_string()).unwrap_or_default(),
             validatore_simultanei: s.validatore_simultanei.unwrap_or(2).max(1),
             validatore_al_minuto: s.validatore_al_minuto.unwrap_or(10).max(1),
+            pubblico_simultanei: s.pubblico_simultanei.unwrap_or(8).max(1),
+            pubblico_al_minuto: s.pubblico_al_minuto.unwrap_or(600).max(1),
             attesa_intestazioni_s: s.attesa_intestazioni_s.unwrap_or(10).max(1),
             attesa_corpo_s: s.attesa_corpo_s.unwrap_or(30).max(1),
             durata_corpo_s: s.durata_corpo_s.unwrap_or(60).max(1),

@@ -28,6 +28,7 @@ pub mod registro;
 pub mod riferimento;
 pub mod sicurezza;
 pub mod solleciti;
+pub mod territorio;
 pub mod token;
 
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub struct Piattaforma {
     /// For the benchmark's "before" (bench/ricerca.sh), ignored in production: with
     /// `PUSH_PROVA_RICERCA_SCANSIONE` set, searches read every row instead of the indexes.
     ricerca_scansione: bool,
+    /// The public per-Comune aggregate of the register, kept until the next acceptance.
+    territorio: Arc<territorio::CacheTerritorio>,
 }
 
 /// Why the platform could not start; printed as one line by the binary.
@@ -149,6 +152,7 @@ impl Piattaforma {
             ricerche: Arc::new(tokio::sync::Semaphore::new(ricerche)),
             prova_ricerca_lenta: Arc::default(),
             ricerca_scansione,
+            territorio: Arc::default(),
         }
     }
 

@@ -221,6 +221,45 @@ impl IntoResponse for ErroreApi {
     }
 }
 
+/// Whether a path answers machines (`application/problem+json` errors) rather than people
+/// (an Italian page): the API, the GIS service and the open-data files.
+pub fn percorso_api(p: &str) -> bool {
+    p.starts_with("/api/") || p == "/ogc" || p.starts_with("/ogc/") || p.starts_with("/opendata/")
+}
+
+/// The refusal of a request to the public data by its brake ([`crate::freno::limita_pubblico`]):
+/// 429 or 503 with `Retry-After`, logged as expected.
+pub fn frenato_pubblico(rifiuto: crate::freno::Rifiuto, api: bool) -> Response {
+    use crate::freno::Rifiuto;
+    let (status, titolo, messaggio, riprova) = match rifiuto {
+        Rifiuto::TroppeRichieste { riprova } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Troppe richieste in poco tempo",
+            format!(
+                "Da questo indirizzo sono arrivate troppe richieste di dati pubblici nell'ultimo minuto. Attenda {} e riprovi.",
+                secondi(riprova.as_secs())
+            ),
+            riprova,
+        ),
+        Rifiuto::Occupato { riprova } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Servizio occupato",
+            format!(
+                "Il server sta già rispondendo al numero massimo di richieste di dati pubblici: riprovi tra {}.",
+                secondi(riprova.as_secs())
+            ),
+            riprova,
+        ),
+    };
+    let mut r = risposta(status, titolo, messaggio, None, api);
+    if let Some(d) = r.extensions_mut().get_mut::<DescrizioneErrore>() {
+        d.atteso = true;
+    }
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(riprova.as_secs()));
+    r
+}
+
 /// «1 secondo», «30 secondi».
 fn secondi(n: u64) -> String {
     if n == 1 {
@@ -286,7 +325,7 @@ pub async fn mappa_errori(State(st): State<Stato>, req: Request, next: Next) -> 
             titolo: titolo.into(),
             messaggio,
             causa,
-            api: percorso.starts_with("/api/"),
+            api: percorso_api(&percorso),
             atteso: false,
         });
         *r.status_mut() = status;
@@ -305,7 +344,7 @@ pub async fn mappa_errori(State(st): State<Stato>, req: Request, next: Next) -> 
             titolo: titolo.into(),
             messaggio,
             causa: None,
-            api: percorso.starts_with("/api/"),
+            api: percorso_api(&percorso),
             atteso: false,
         });
         *r.status_mut() = status;

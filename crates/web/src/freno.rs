@@ -5,6 +5,10 @@
 //! per-address token bucket from `governor`, refused with 429). Both refusals say when to retry
 //! (`Retry-After`).
 //!
+//! The public data (the GIS service `/ogc`, the open data `/opendata/…`, the public dashboard
+//! `/dati`) is braked the same way by [`limita_pubblico`], with its own, larger limits: anyone
+//! may ask, and some answers read the whole register.
+//!
 //! A client is its IP address as the connection shows it; IPv6 addresses count by their /64
 //! prefix, which one subscriber usually holds whole (counting single addresses would let one
 //! attacker rotate through 2^64 of them).
@@ -81,6 +85,26 @@ impl Freno {
             .map_err(|_| Rifiuto::Occupato {
                 riprova: RIPROVA_OCCUPATO,
             })
+    }
+}
+
+/// Middleware in front of the public data: one place of `Stato::freno_pubblico` per request
+/// while it is answered, and the client's per-minute budget.
+pub async fn limita_pubblico(
+    axum::extract::State(st): axum::extract::State<crate::Stato>,
+    IndirizzoClient(ip): IndirizzoClient,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match st.freno_pubblico.entra(ip) {
+        Ok(posto) => {
+            let r = next.run(req).await;
+            drop(posto);
+            r
+        }
+        Err(rifiuto) => {
+            crate::errore::frenato_pubblico(rifiuto, crate::errore::percorso_api(req.uri().path()))
+        }
     }
 }
 

@@ -20,6 +20,7 @@ pub mod freno;
 pub mod grafici;
 pub mod grafico;
 pub mod modelli;
+pub mod ogc;
 pub mod pagine;
 pub mod registro;
 pub mod rotte;
@@ -43,6 +44,8 @@ pub struct Stato {
     pub modelli: Arc<minijinja::Environment<'static>>,
     /// Concurrency and per-client limits of the public validator.
     pub freno: Arc<freno::Freno>,
+    /// The same for the public data (GIS service, open data, public dashboard).
+    pub freno_pubblico: Arc<freno::Freno>,
 }
 
 /// Largest form body accepted (file uploads come with the flow engine and have their own limit).
@@ -72,6 +75,10 @@ fn stato(p: Piattaforma) -> Stato {
         freno: Arc::new(freno::Freno::new(
             p.config.validatore_simultanei,
             p.config.validatore_al_minuto,
+        )),
+        freno_pubblico: Arc::new(freno::Freno::new(
+            p.config.pubblico_simultanei,
+            p.config.pubblico_al_minuto,
         )),
         p,
         modelli: Arc::new(modelli::ambiente()),
@@ -277,6 +284,10 @@ fn rotte(stato: &Stato) -> Rotte {
                 contesto::cookie_csrf,
             )),
         )
+        .merge(ogc::rotte().layer(axum::middleware::from_fn_with_state(
+            stato.clone(),
+            freno::limita_pubblico,
+        )))
         .route("/static/{*percorso}", get(assets::statico))
 }
 

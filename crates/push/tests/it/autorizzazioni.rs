@@ -728,6 +728,38 @@ const ROTTE: &[Rotta] = &[
         &[],
         [401; 6],
     ),
+    // The GIS service (OGC API – Features): public metadata and `comuni`; the register's
+    // collections need a token (a browser's cookie is no credential there).
+    r(Get, "/ogc", Niente, &[], [200; 6]),
+    r(Get, "/ogc/conformance", Niente, &[], [200; 6]),
+    r(Get, "/ogc/api", Niente, &[], [200; 6]),
+    r(Get, "/ogc/collections", Niente, &[], [200; 6]),
+    r(Get, "/ogc/collections/fabbricati", Niente, &[], [200; 6]),
+    r(Get, "/ogc/collections/comuni", Niente, &[], [200; 6]),
+    r(Get, "/ogc/collections/unita", Niente, &[], [404; 6]),
+    r(
+        Get,
+        "/ogc/collections/fabbricati/items",
+        Niente,
+        &[],
+        [401; 6],
+    ),
+    r(
+        Get,
+        "/ogc/collections/fabbricati/items/072006.F001",
+        Niente,
+        &[],
+        [401; 6],
+    ),
+    r(Get, "/ogc/collections/comuni/items", Niente, &[], [200; 6]),
+    r(
+        Get,
+        "/ogc/collections/comuni/items/072006",
+        Niente,
+        &[],
+        // The matrix's register is empty: no Comune has figures.
+        [404; 6],
+    ),
     r(Post, "/esci", Niente, &[], [303; 6]),
 ];
 

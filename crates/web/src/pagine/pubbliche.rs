@@ -111,6 +111,20 @@ pub async fn accessibilita(
     pagina(&st, &cx, "accessibilita.html", context! {})
 }
 
+/// The privacy notice. What it says about maps follows the configuration: with no tile server
+/// (the default) no page makes the browser contact anyone else; with one, the notice names it.
 pub async fn privacy(State(st): State<Stato>, cx: Contesto) -> Result<Html<String>, ErrorePagina> {
-    pagina(&st, &cx, "privacy.html", context! {})
+    let tessere = st.p.config.tile_url.trim();
+    let host_tessere = (!tessere.is_empty()).then(|| {
+        url::Url::parse(&tessere.replace(['{', '}'], ""))
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| tessere.to_string())
+    });
+    pagina(
+        &st,
+        &cx,
+        "privacy.html",
+        context! { host_tessere => host_tessere },
+    )
 }
