@@ -1133,6 +1133,7 @@ impl Archivio {
                     q = match x {
                         Par::T(s) => q.bind(s.clone()),
                         Par::D(d) => q.bind(*d),
+                        Par::F(f) => q.bind(*f),
                     };
                 }
                 q
