@@ -9,6 +9,7 @@
 //! audit entry in the same transaction, then commits. A change without its audit entry cannot be
 //! committed by construction of the services.
 
+mod aggregati;
 mod audit;
 mod comunicazioni;
 mod enti;
@@ -29,6 +30,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use aggregati::{Aggregato, GruppoContato, NuovoAggregato};
 pub use audit::{FiltroAudit, NuovaVoce};
 pub use comunicazioni::{Allegato, Comunicazione, Lettore, NuovaComunicazione};
 pub use enti::{Ente, NuovoEnte, Registrazione};

@@ -324,7 +324,7 @@ impl Tavola {
     pub(crate) fn sql(&self) -> &str {
         &self.sql
     }
-    fn colonne(&self, alias: &str) -> String {
+    pub(crate) fn colonne(&self, alias: &str) -> String {
         let mut s = format!(
             "{alias}id, {alias}ente, {alias}chiave, {alias}valido_dal, {alias}valido_al, {alias}flusso_dal, {alias}flusso_al"
         );
@@ -542,13 +542,13 @@ pub struct FiltroRegistro {
 }
 
 /// Parameters bound to a query built at run time.
-enum Par {
+pub(crate) enum Par {
     T(String),
     D(NaiveDate),
     F(f64),
 }
 
-fn leggi_versione<R: Row>(r: &R, n: usize) -> Result<Versione, sqlx::Error>
+pub(crate) fn leggi_versione<R: Row>(r: &R, n: usize) -> Result<Versione, sqlx::Error>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     usize: sqlx::ColumnIndex<R>,

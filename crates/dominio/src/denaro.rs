@@ -179,6 +179,11 @@ impl Percentuale {
     pub const fn centesimi(self) -> i64 {
         self.0
     }
+    /// `parte / totale × 100` of two counts, rounded once as [`Importo::percentuale_di`]
+    /// (integer arithmetic); `None` when the total is zero.
+    pub fn di(parte: i64, totale: i64) -> Option<Percentuale> {
+        Importo::da_centesimi(parte).percentuale_di(Importo::da_centesimi(totale))
+    }
     /// The value as a number (for JSON and charts): `45.67`.
     pub fn numero(self) -> f64 {
         self.0 as f64 / 100.0

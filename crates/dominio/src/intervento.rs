@@ -74,6 +74,59 @@ pub fn ritardo_giorni(
     Some((fine - prevista).num_days().max(0))
 }
 
+/// The first day on which [`ritardo_giorni`] is positive: never without a planned end or when
+/// finished on time; [`InRitardo::Sempre`] when finished late (the delay is fixed then);
+/// otherwise the day after the planned end. A dashboard stores this instead of a count that
+/// would change every day, and counts "delayed on D" exactly for any D.
+pub fn in_ritardo_dal(
+    fine_prevista: Option<NaiveDate>,
+    fine_effettiva: Option<NaiveDate>,
+) -> Option<InRitardo> {
+    let prevista = fine_prevista?;
+    match fine_effettiva {
+        Some(f) if f > prevista => Some(InRitardo::Sempre),
+        Some(_) => None,
+        None => prevista.succ_opt().map(InRitardo::Dal),
+    }
+}
+
+/// When an intervention is late (see [`in_ritardo_dal`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InRitardo {
+    Sempre,
+    Dal(NaiveDate),
+}
+
+impl InRitardo {
+    pub fn il(self, giorno: NaiveDate) -> bool {
+        match self {
+            InRitardo::Sempre => true,
+            InRitardo::Dal(d) => d <= giorno,
+        }
+    }
+}
+
+/// The day a stalled site is counted from: for works in progress, the last SAL's date or,
+/// with none, the start of works; `None` when the site cannot be stalled. [`fermo`] is
+/// "more than the threshold days after this day".
+pub fn riferimento_fermo(
+    stato: &str,
+    sal: &[Sal],
+    data_inizio_lavori: Option<NaiveDate>,
+) -> Option<NaiveDate> {
+    if stato != STATO_LAVORI_IN_CORSO {
+        return None;
+    }
+    // The last SAL by date: the numbering and the dates go together in a valid flow
+    // (`sequenza`), and the date is what "old" means.
+    sal.iter().map(|s| s.data).max().or(data_inizio_lavori)
+}
+
+/// Whether a site whose [`riferimento_fermo`] is `riferimento` is stalled on `oggi`.
+pub fn fermo_il(riferimento: NaiveDate, oggi: NaiveDate, soglia_giorni: u32) -> bool {
+    (oggi - riferimento).num_days() > i64::from(soglia_giorni)
+}
+
 /// `fermo`: the works are in progress (`LAVORI_IN_CORSO`) and the last SAL (or, with none,
 /// the start of works) is more than `soglia_giorni` days old. Exactly `soglia_giorni` days
 /// is not yet stalled. Without either date nothing says the site stopped: not stalled.
@@ -84,13 +137,8 @@ pub fn fermo(
     oggi: NaiveDate,
     soglia_giorni: u32,
 ) -> bool {
-    if stato != STATO_LAVORI_IN_CORSO {
-        return false;
-    }
-    // The last SAL by date: the numbering and the dates go together in a valid flow
-    // (`sequenza`), and the date is what "old" means.
-    let riferimento = sal.iter().map(|s| s.data).max().or(data_inizio_lavori);
-    riferimento.is_some_and(|d| (oggi - d).num_days() > i64::from(soglia_giorni))
+    riferimento_fermo(stato, sal, data_inizio_lavori)
+        .is_some_and(|d| fermo_il(d, oggi, soglia_giorni))
 }
 
 /// Every computed key of one intervention.
@@ -187,6 +235,31 @@ mod test {
         // Not finished: counted to today; a planned end in the future is not late.
         assert_eq!(ritardo_giorni(Some(d(2026, 10, 31)), None, oggi), Some(30));
         assert_eq!(ritardo_giorni(Some(d(2027, 1, 1)), None, oggi), Some(0));
+    }
+
+    #[test]
+    fn in_ritardo_dal_coincide_con_ritardo_giorni() {
+        // For every case and every day around it, "late on D" is "ritardo_giorni(D) > 0".
+        let casi = [
+            (None, None),
+            (Some(d(2024, 2, 1)), None),
+            (Some(d(2024, 2, 1)), Some(d(2024, 3, 17))),
+            (Some(d(2024, 2, 1)), Some(d(2024, 2, 1))),
+            (Some(d(2024, 2, 1)), Some(d(2024, 1, 1))),
+        ];
+        for (p, f) in casi {
+            let r = in_ritardo_dal(p, f);
+            let mut giorno = d(2023, 12, 1);
+            while giorno < d(2024, 5, 1) {
+                let atteso = ritardo_giorni(p, f, giorno).is_some_and(|g| g > 0);
+                assert_eq!(
+                    r.is_some_and(|r| r.il(giorno)),
+                    atteso,
+                    "{p:?} {f:?} {giorno}"
+                );
+                giorno = giorno.succ_opt().unwrap();
+            }
+        }
     }
 
     #[test]

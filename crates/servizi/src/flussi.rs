@@ -792,6 +792,9 @@ impl Piattaforma {
                 tx.inserisci_versioni(tav, &f.ente, data, id, &b).await?;
             }
         }
+        // The dashboards' aggregates follow the register in the same transaction.
+        crate::cruscotto::aggiorna_alla_fusione(&mut tx, &f.ente, f.dominio.as_str(), id, data)
+            .await?;
         self.pausa_di_prova_nella_fusione(id).await;
         tx.esito_flusso(id, StatoFlusso::Accettato, attore, None, adesso)
             .await?;

@@ -43,17 +43,17 @@ pub fn campi_json(t: &Tabella, campi: &[Option<String>]) -> Map<String, Value> {
 }
 
 /// A field of a stored record.
-fn campo<'a>(t: &Tabella, v: &'a Versione, nome: &str) -> Option<&'a str> {
+pub(crate) fn campo<'a>(t: &Tabella, v: &'a Versione, nome: &str) -> Option<&'a str> {
     t.indice(nome)
         .and_then(|i| v.campi.get(i))
         .and_then(|x| x.as_deref())
 }
 
-fn data(s: Option<&str>) -> Option<NaiveDate> {
+pub(crate) fn data(s: Option<&str>) -> Option<NaiveDate> {
     s.and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
 }
 
-fn importo(s: Option<&str>) -> Importo {
+pub(crate) fn importo(s: Option<&str>) -> Importo {
     s.and_then(|s| Importo::parse(s).ok()).unwrap_or_default()
 }
 

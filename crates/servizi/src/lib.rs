@@ -9,6 +9,7 @@ pub mod avvisi;
 pub mod casuale;
 pub mod comunicazioni;
 pub mod config;
+pub mod cruscotto;
 pub mod demo;
 pub mod demo_monitoraggio;
 pub mod deposito;
@@ -79,6 +80,8 @@ pub enum ErroreAvvio {
     Archivio(#[from] archivio::ErroreArchivio),
     #[error("dati di riferimento: {0}")]
     Riferimento(String),
+    #[error("aggregati dei cruscotti: {0}")]
+    Aggregati(String),
 }
 
 impl Piattaforma {
@@ -90,6 +93,10 @@ impl Piattaforma {
         let p = Self::con_archivio(db, config);
         // The register's storage comes from the domains' definitions, not from a migration.
         p.prepara_registro().await?;
+        // The dashboards' aggregates of data accepted before they existed (migration 0009).
+        p.prepara_aggregati()
+            .await
+            .map_err(|e| ErroreAvvio::Aggregati(e.to_string()))?;
         p.carica_riferimento().await?;
         Ok(p)
     }

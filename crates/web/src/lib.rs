@@ -18,7 +18,6 @@ pub mod estrattori;
 pub mod formati;
 pub mod freno;
 pub mod grafici;
-pub mod grafico;
 pub mod modelli;
 pub mod ogc;
 pub mod pagine;
@@ -288,6 +287,12 @@ fn rotte(stato: &Stato) -> Rotte {
             stato.clone(),
             freno::limita_pubblico,
         )))
+        .merge(
+            pagine::cruscotto::rotte().layer(axum::middleware::from_fn_with_state(
+                stato.clone(),
+                contesto::cookie_csrf,
+            )),
+        )
         .route("/static/{*percorso}", get(assets::statico))
 }
 

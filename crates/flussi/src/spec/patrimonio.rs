@@ -295,6 +295,7 @@ fn registro() -> RegistroDominio {
                     Filtro::Campo("tipologia"),
                     Filtro::Campo("stato_occupazione"),
                     Filtro::Campo("regime"),
+                    Filtro::Campo("classe_energetica"),
                 ],
                 ordinabili: &[
                     "codice_fabbricato",

@@ -451,6 +451,29 @@ const ROTTE: &[Rotta] = &[
         &[],
         [303, 200, 403, 200, 200, 200],
     ),
+    // The map's data (buildings coloured by occupancy): whoever reads the map.
+    r(
+        Get,
+        "/area/registro/mappa.json",
+        Niente,
+        &[],
+        [303, 200, 403, 200, 200, 200],
+    ),
+    // The executive dashboard and its exports: Region staff only.
+    r(
+        Get,
+        "/area/cruscotto",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
+    r(
+        Get,
+        "/area/cruscotto/comuni.csv",
+        Niente,
+        &[],
+        [303, 403, 403, 403, 200, 200],
+    ),
     r(
         Get,
         "/area/registro/fabbricati/esporta.csv",

@@ -225,7 +225,7 @@ async fn genera_e_valida_dalla_riga_di_comando() {
 }
 
 /// Uploads a JSON flow of `dominio`, waits for its validation and submits it when valid.
-async fn carica_e_invia(
+pub(crate) async fn carica_e_invia(
     app: &TestApp,
     t: &str,
     dominio: &str,
@@ -235,7 +235,7 @@ async fn carica_e_invia(
     crate::flussi::carica_e_invia(app, t, dominio, &nome, corpo.to_string().into_bytes()).await
 }
 
-fn programmi() -> serde_json::Value {
+pub(crate) fn programmi() -> serde_json::Value {
     json!({"programmi": [
         {"codice_programma": "PRG-A", "denominazione": "Programma A di prova", "tipo": "SEMPLICE",
          "strumento": "FSC", "fonte": "STATALE", "atto": "DGR 1/2020", "data_atto": "2020-01-15",
@@ -249,7 +249,7 @@ fn programmi() -> serde_json::Value {
 /// Andria's accounting: I1 in progress and late (its last SAL exactly 365 days before the
 /// test's today, 30/06/2026: not stalled), I2 in progress and stalled (366 days), I3 tested.
 /// `versione` 2 adds SAL 3 and a payment to I1 and moves its planned end.
-fn contabilita_andria(programma_i1: &str, versione: u32) -> serde_json::Value {
+pub(crate) fn contabilita_andria(programma_i1: &str, versione: u32) -> serde_json::Value {
     let mut sal = vec![
         json!({"cup": "J11B18000000001", "numero_sal": 1, "data_sal": "2023-09-01", "importo_sal": "200000.00", "importo_cumulato": "200000.00", "percentuale_avanzamento": 20}),
         json!({"cup": "J11B18000000001", "numero_sal": 2, "data_sal": "2025-06-30", "importo_sal": "250000.00", "importo_cumulato": "450000.00", "percentuale_avanzamento": 45.5}),

@@ -21,6 +21,7 @@ mod avvio;
 mod caricamento;
 mod comunicazioni;
 mod contabilita;
+mod cruscotto;
 mod csrf;
 mod dati_pubblici;
 mod demo;

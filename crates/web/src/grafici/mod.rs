@@ -7,9 +7,13 @@
 //!
 //! The pieces shared by the chart types (escaping, the value scale with round ticks, the
 //! figure around the SVG) live here; each chart type is a module: [`tempo`] (cumulative
-//! amounts over time with dated markers, the intervention's timeline). Values are integers
+//! amounts over time with dated markers, the intervention's timeline), [`tasso`] (a rate over
+//! time, a campaign's reporting rate), [`barre`] (horizontal bars of counts or amounts by
+//! category, the dashboards). This is the only chart module of the web layer. Values are integers
 //! (cents, counts) and are formatted by the caller's function, so money stays exact.
 
+pub mod barre;
+pub mod tasso;
 pub mod tempo;
 
 use std::fmt::Write as _;

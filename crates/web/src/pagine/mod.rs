@@ -3,6 +3,7 @@
 pub mod accesso;
 pub mod area;
 pub mod comunicazioni;
+pub mod cruscotto;
 pub mod documentazione;
 pub mod flussi;
 pub mod monitoraggio;

@@ -167,7 +167,7 @@ pub async fn raccolta(
 ) -> Result<Html<String>, ErrorePagina> {
     let s = cx.soggetto();
     let q = st.p.raccolta(s, id).await?;
-    let grafico = crate::grafico::tasso_nel_tempo(
+    let grafico = crate::grafici::tasso::tasso_nel_tempo(
         "grafico-tasso",
         &format!("Tasso di risposta nel tempo: {}", q.raccolta.titolo),
         &q.serie,

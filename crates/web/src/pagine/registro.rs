@@ -461,6 +461,17 @@ pub async fn elenco(
 /// Map configuration for `mappa.js`: the tile URL (may be empty), its attribution, the points
 /// `[lat, lon, label, url]`.
 pub(crate) fn dati_mappa(st: &Stato, punti: &[(f64, f64, String, String)]) -> String {
+    dati_mappa_con(st, punti, &[], "")
+}
+
+/// The map's data with each point's occupancy (`mappa.js` colours it; empty = one colour)
+/// and a sentence saying what is shown (the page's live region).
+pub(crate) fn dati_mappa_con(
+    st: &Stato,
+    punti: &[(f64, f64, String, String)],
+    occupazione: &[&str],
+    descrizione: &str,
+) -> String {
     let tile = st.p.config.tile_url.trim().to_string();
     let attribuzione = if tile.is_empty() {
         String::new()
@@ -476,9 +487,14 @@ pub(crate) fn dati_mappa(st: &Stato, punti: &[(f64, f64, String, String)]) -> St
     };
     let p: Vec<Value> = punti
         .iter()
-        .map(|(lon, lat, etichetta, url)| json!([lat, lon, etichetta, url]))
+        .enumerate()
+        .map(|(i, (lon, lat, etichetta, url))| match occupazione.get(i) {
+            Some(o) => json!([lat, lon, etichetta, url, o]),
+            None => json!([lat, lon, etichetta, url]),
+        })
         .collect();
-    json!({ "tile_url": tile, "attribuzione": attribuzione, "punti": p }).to_string()
+    json!({ "tile_url": tile, "attribuzione": attribuzione, "punti": p, "descrizione": descrizione })
+        .to_string()
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,14 +1,9 @@
-//! Server-rendered SVG charts: no script, readable by screen readers (a `<title>` and a
-//! `<desc>`), and always shown beside a table with the same data (the template's job).
+//! A rate over time as a step line (a campaign's reporting rate): the SVG only; the campaign's
+//! page shows the table with the same data beside it.
 
 use chrono::NaiveDate;
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use super::scappa as escape;
 
 /// A step line of the reporting rate over time: `punti` are (day, compliant targets), out of
 /// `totale` targets; the y axis goes from 0 to 100 %.
