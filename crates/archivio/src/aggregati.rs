@@ -287,6 +287,7 @@ impl Archivio {
                     q = match x {
                         Par::T(s) => q.bind(s.clone()),
                         Par::D(d) => q.bind(*d),
+                    Par::F(f) => q.bind(*f),
                     };
                 }
                 q.fetch_all(p).await
@@ -321,6 +322,7 @@ impl Archivio {
                 q = match x {
                     Par::T(s) => q.bind(s.clone()),
                     Par::D(d) => q.bind(*d),
+                    Par::F(f) => q.bind(*f),
                 };
             }
             q.fetch_all(p).await
