@@ -31,6 +31,7 @@ BACKEND=${BACKEND:-sqlite postgres}
 PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 PG_DB=${PG_DB:-push_cruscotto}
 LAVORO=${LAVORO:-$(mktemp -d)}
+mkdir -p "$LAVORO"
 BASE=http://127.0.0.1:$PORTA
 export PUSH_SESSION_SECRET=$(printf 's%.0s' $(seq 1 48))
 export PUSH_LOG=warn
