@@ -625,6 +625,46 @@ test('programmi e interventi: un cantiere fermo, il suo grafico e i suoi fabbric
   await fine({ ctx, p, errori });
 });
 
+test('cruscotto direzionale: grafici con i dati, elenchi dietro le cifre, data e mappa per occupazione', async () => {
+  const { ctx, p, errori } = await pagina();
+  // No tile URL: the map's points come from the server only.
+  const esterne = [];
+  p.on('request', r => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) esterne.push(r.url()); });
+  await accediComeTutte(p, 'Amministratore regionale');
+  await p.goto(`${base}/area/cruscotto`);
+  assert.match(await p.locator('h1').innerText(), /Cruscotto direzionale/);
+  // Every chart an accessible SVG with its title and the data table behind it.
+  const grafici = p.locator('main figure.grafico');
+  assert.ok(await grafici.count() >= 9, 'i grafici del cruscotto');
+  assert.equal(await grafici.count(), await p.locator('main figure.grafico svg[role="img"]').count());
+  assert.equal(await grafici.count(), await p.locator('main figure.grafico table.grafico-dati').count());
+  assert.ok(Number((await p.locator('#tabella-sintesi tbody tr').nth(2).locator('td').innerText()).replace(/\./g, '')) > 0, 'unità della dimostrazione');
+  assert.match(await p.locator('#tasso-sfitto').innerText(), /^\d+,\d\d %$/);
+  // The map: buildings drawn (clusters or points) without any tile.
+  await p.waitForFunction(() => {
+    const m = document.getElementById('mappa-cruscotto');
+    return m && m.classList.contains('leaflet-container') && m.querySelector('.leaflet-marker-icon, path.leaflet-interactive, .leaflet-overlay-pane canvas');
+  }, null, { timeout: 20000 });
+  assert.match(await p.locator('#mappa-cruscotto-stato').innerText(), /fabbricati sulla mappa/);
+  assert.equal(await p.locator('#mappa-cruscotto .leaflet-tile-pane img').count(), 0, 'nessuna tessera');
+  await foto(p, '45-cruscotto');
+  await p.locator('#grafico-occupazione').screenshot({ path: join(cartellaFoto, '46-cruscotto-occupazione.png') });
+  // A figure leads to the list behind it.
+  await Promise.all([
+    p.waitForURL(/\/area\/registro\/unita\?stato_occupazione=/),
+    p.locator('#grafico-occupazione table tbody th a').first().click(),
+  ]);
+  assert.ok(await p.locator('main table tbody tr').count() > 0, 'unità di quello stato');
+  await accessibilita(p);
+  // As of a day (Italian format), with the same drill-down carrying the day.
+  await p.goto(`${base}/area/cruscotto?al=01/03/2018`);
+  assert.match(await p.locator('main > p').first().innerText(), /al 01\/03\/2018/);
+  assert.ok(await p.locator('a[href*="alla_data=2018-03-01"]').count() > 0, 'elenchi alla stessa data');
+  await foto(p, '47-cruscotto-alla-data', { intera: false });
+  assert.deepEqual(esterne, []);
+  await fine({ ctx, p, errori });
+});
+
 test('contabilità: un referente PROGRAMMI carica il flusso e legge il rapporto, senza JavaScript', async () => {
   execFileSync(bin, ['demo', 'genera', '--dominio', 'contabilita', '--ente', '110001', '--interventi', '25', '--seme', '77', '--output', join(cartellaFlussi, 'contabilita.zip')], { stdio: 'ignore' });
   const { ctx, p, errori } = await pagina({ js: false });

@@ -53,7 +53,10 @@
         .then(function (dati) {
           disegna(el, dati);
         })
-        .catch(function () {
+        .catch(function (e) {
+          if (window.console) {
+            window.console.error(e);
+          }
           el.textContent = 'I punti della mappa non sono disponibili ora: riprovi più tardi.';
         });
       return;
@@ -76,7 +79,8 @@
       el.textContent = 'La mappa non è disponibile in questo browser.';
       return;
     }
-    var mappa = L.map(el, { preferCanvas: true, scrollWheelZoom: false });
+    // maxZoom: clustering needs it even without a tile layer.
+    var mappa = L.map(el, { preferCanvas: true, scrollWheelZoom: false, maxZoom: 19 });
     if (dati.tile_url) {
       var strato = L.tileLayer(dati.tile_url, {
         maxZoom: 19,
@@ -149,7 +153,7 @@
   }
 
   function tutte() {
-    var el = document.querySelectorAll('[data-mappa]');
+    var el = document.querySelectorAll('[data-mappa], [data-mappa-url]');
     for (var i = 0; i < el.length; i++) {
       avvia(el[i]);
     }
