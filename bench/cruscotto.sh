@@ -77,7 +77,7 @@ sessione() {
   python3 - "$BASE" "$DATI/demo.log" <<'PY'
 import http.cookiejar, re, sys, urllib.parse, urllib.request
 base, log = sys.argv[1], open(sys.argv[2], encoding="utf-8").read()
-cf = re.search(r"[Ii]struttor\w*[^A-Z]*([A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z])", log).group(1)
+cf = re.search(r"Istruttore regionale: [^(]*\(([A-Z0-9]{16})\)", log).group(1)
 j = http.cookiejar.CookieJar()
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *a, **k): return None
