@@ -678,3 +678,20 @@ test('contabilità: un referente PROGRAMMI carica il flusso e legge il rapporto,
   await foto(p, '45-contabilita-validata');
   await fine({ ctx, p, errori });
 });
+
+// The public's figures without login: the public dashboard (charts with their data tables,
+// suppressed cells marked) and the open-data page, at 1280 and 390 px through axe.
+test('dati pubblici: cruscotto pubblico e dati aperti, senza accesso', async () => {
+  const { ctx, p, errori } = await pagina();
+  await p.goto(`${base}/dati`);
+  assert.match(await p.locator('h1').innerText(), /Dati pubblici/);
+  assert.ok(await p.locator('figure svg').count() >= 3, 'i grafici');
+  assert.ok(await p.locator('figure table tbody tr').count() > 0, 'le tabelle dei dati');
+  assert.match(await p.locator('main').innerText(), /Provincia di Bari/);
+  await foto(p, '50-dati-pubblici');
+  await p.goto(`${base}/opendata`);
+  assert.match(await p.locator('h1').innerText(), /Dati aperti/);
+  assert.ok(await p.locator('a[href$=".csv"]').count() >= 4, 'i CSV');
+  await foto(p, '51-dati-aperti');
+  await fine({ ctx, p, errori });
+});

@@ -1,7 +1,6 @@
 //! Located aggregates of the register for the public GIS collection (`/ogc`, collection
 //! `comuni`): per value of a grouping field (a Comune), how many records and the mean of their
-//! coordinates; how many child records (units) lie in each group through their parent; and a
-//! cheap marker of the register's state, so that a computed answer can be kept until the next
+//! coordinates; and a cheap marker of the register's state, so that a computed answer can be kept until the next
 //! acceptance changes it.
 
 use chrono::NaiveDate;
@@ -67,39 +66,6 @@ impl Archivio {
                 longitudine,
             })
             .collect())
-    }
-
-    /// Per value of the parent's field `gruppo`, how many records of `t` valid on `alla_data`
-    /// belong to a parent valid the same day (units per Comune of their building).
-    pub async fn conteggi_per_genitore(
-        &self,
-        t: &Tavola,
-        gruppo: &str,
-        alla_data: Option<NaiveDate>,
-    ) -> Risultato<Vec<(String, i64)>> {
-        let Some((tg, campo)) = &t.genitore else {
-            return Err(corrotto("genitore", t.nome()));
-        };
-        if !nome_sicuro(gruppo) || !nome_sicuro(tg) {
-            return Err(corrotto("campo", gruppo));
-        }
-        let k = alla_data.map(|_| 1);
-        let sql = format!(
-            "SELECT b.{gruppo}, COUNT(*) FROM {} r JOIN {tg} b ON b.ente = r.ente AND \
-             b.chiave = r.{campo} AND {} WHERE {} AND b.{gruppo} IS NOT NULL \
-             GROUP BY b.{gruppo} ORDER BY b.{gruppo}",
-            t.sql(),
-            valida_a("b.", k),
-            valida_a("r.", k)
-        );
-        let v: Vec<(String, i64)> = su_pool!(self, p => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
-            if let Some(d) = alla_data {
-                q = q.bind(d);
-            }
-            q.fetch_all(p).await
-        })?;
-        Ok(v)
     }
 
     /// The marker of the register's state (see [`VersioneRegistro`]).

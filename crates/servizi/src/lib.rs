@@ -10,6 +10,7 @@ pub mod casuale;
 pub mod comunicazioni;
 pub mod config;
 pub mod cruscotto;
+pub mod dati_aperti;
 pub mod demo;
 pub mod demo_monitoraggio;
 pub mod deposito;

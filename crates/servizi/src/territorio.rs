@@ -1,18 +1,18 @@
 //! The register on the map, for the public: one point per Comune with counts only (the `comuni`
-//! collection of the GIS service, `/ogc`). Everything comes from the domains' definitions: the
-//! located tables (`Posizione::Coordinate`) are grouped by their field of type `Comune`, and the
-//! tables located through them (`Posizione::DelGenitore`: the units of a building) are counted
-//! per Comune of their parent.
+//! collection of the GIS service, `/ogc`).
 //!
-//! Public means the small-cell rule: nothing about fewer than [`MINIMO_PUBBLICABILE`] units. A
-//! Comune whose units are fewer is listed with its counts suppressed (`None`, marked so) and
-//! without a point: the mean position of two buildings would show where they are.
+//! The counts are the public dashboard's cells (`crate::cruscotto::cruscotto_pubblico`,
+//! stock by comune), so the map and the tables withhold the very same cells: nothing about
+//! fewer than 5 units, and the complementary cell a province total would give away. A
+//! suppressed Comune is listed with its counts `None` (marked) and **without a point**: the
+//! mean position of two buildings would show where they are.
 //!
-//! The point is the mean of the Comune's located records' coordinates, rounded to three
-//! decimals (about 100 m): the reference data of the Comuni has no coordinates, and this point
+//! The point comes from the domains' definitions: the located tables (`Posizione::Coordinate`)
+//! grouped by their field of type `Comune`, the mean of their coordinates rounded to three
+//! decimals (about 100 m). The reference list of the Comuni has no coordinates, and this point
 //! falls where the Comune's housing is, which is what a map of the stock wants.
 //!
-//! Computing the current answer reads every current building and unit; it is kept in memory
+//! Computing the current points reads every current building; the answer is kept in memory
 //! until an acceptance changes the register ([`archivio::VersioneRegistro`]), at most
 //! [`DURATA_CACHE`], so anonymous callers cannot make the server redo it at will.
 
@@ -28,7 +28,7 @@ use crate::registro::{TavolaRegistro, tavole_registro};
 use crate::{Esito, Piattaforma};
 
 /// The smallest number of units a public figure may be about.
-pub const MINIMO_PUBBLICABILE: i64 = 5;
+pub const MINIMO_PUBBLICABILE: i64 = crate::cruscotto::SOGLIA_SOPPRESSIONE;
 
 /// How long the current answer is kept at most, even if no acceptance is seen (a database
 /// replaced under a running server).
@@ -40,9 +40,9 @@ pub struct ComunePubblico {
     pub istat: String,
     pub nome: String,
     pub provincia: String,
-    /// Per counted table (`fabbricati`, `unita`), the count; `None` when suppressed.
+    /// Per count of [`CONTEGGI_PUBBLICI`], its value; `None` when suppressed.
     pub conteggi: Vec<(&'static str, Option<i64>)>,
-    /// Whether the counts are suppressed (fewer than [`MINIMO_PUBBLICABILE`] units).
+    /// Whether the counts are suppressed (see the module's documentation).
     pub soppresso: bool,
     /// WGS84 (longitude, latitude); `None` when suppressed or with no coordinates.
     pub punto: Option<(f64, f64)>,
@@ -90,16 +90,8 @@ fn tavole_localizzate() -> Vec<(
         .collect()
 }
 
-/// The names of the counts of the public collection, in order (the located tables, then the
-/// tables located through them).
-pub fn conteggi_pubblici() -> Vec<&'static str> {
-    let mut v = Vec::new();
-    for (t, _, figli) in tavole_localizzate() {
-        v.push(t.tabella.nome);
-        v.extend(figli.iter().map(|f| f.tabella.nome));
-    }
-    v
-}
+/// The names of the counts of the public collection, in order.
+pub const CONTEGGI_PUBBLICI: [&str; 3] = ["complessi", "fabbricati", "unita"];
 
 fn arrotonda(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
@@ -131,18 +123,9 @@ impl Piattaforma {
     }
 
     async fn calcola_comuni(&self, alla_data: Option<NaiveDate>) -> Esito<Vec<ComunePubblico>> {
-        struct Grezzo {
-            conteggi: BTreeMap<&'static str, i64>,
-            unita: i64,
-            somma: (f64, f64, i64),
-        }
-        let mut per_comune: BTreeMap<String, Grezzo> = BTreeMap::new();
-        let nuovo = || Grezzo {
-            conteggi: BTreeMap::new(),
-            unita: 0,
-            somma: (0.0, 0.0, 0),
-        };
-        for (t, comune, figli) in tavole_localizzate() {
+        // Where each Comune's housing is: the mean of its located records' coordinates.
+        let mut somme: BTreeMap<String, (f64, f64, i64)> = BTreeMap::new();
+        for (t, comune, _) in tavole_localizzate() {
             let Some(Posizione::Coordinate {
                 latitudine,
                 longitudine,
@@ -150,60 +133,52 @@ impl Piattaforma {
             else {
                 continue;
             };
-            let centri = self
+            for c in self
                 .db
                 .centroidi(&t.tavola, comune, latitudine, longitudine, alla_data)
-                .await?;
-            for c in centri {
-                let g = per_comune.entry(c.gruppo).or_insert_with(nuovo);
-                g.conteggi.insert(t.tabella.nome, c.numero);
-                if figli.is_empty() {
-                    g.unita += c.numero;
-                }
+                .await?
+            {
                 if let (Some(lat), Some(lon)) = (c.latitudine, c.longitudine) {
-                    // Means weighted by the records counted, so that two tables add up.
-                    g.somma.0 += lat * c.numero as f64;
-                    g.somma.1 += lon * c.numero as f64;
-                    g.somma.2 += c.numero;
-                }
-            }
-            for f in figli {
-                for (gruppo, n) in self
-                    .db
-                    .conteggi_per_genitore(&f.tavola, comune, alla_data)
-                    .await?
-                {
-                    let g = per_comune.entry(gruppo).or_insert_with(nuovo);
-                    g.conteggi.insert(f.tabella.nome, n);
-                    g.unita += n;
+                    // Weighted by the records counted, so that two tables add up.
+                    let s = somme.entry(c.gruppo).or_default();
+                    s.0 += lat * c.numero as f64;
+                    s.1 += lon * c.numero as f64;
+                    s.2 += c.numero;
                 }
             }
         }
-        let nomi = conteggi_pubblici();
-        Ok(per_comune
-            .into_iter()
-            .map(|(istat, g)| {
-                let soppresso = g.unita < MINIMO_PUBBLICABILE;
-                let rif = flussi::riferimento::comune(&istat);
+        // The counts are the public dashboard's cells, so that the map and the tables suppress
+        // the same cells (a figure withheld in one must not be published in the other).
+        let pubblico = self.cruscotto_pubblico(alla_data).await?;
+        let mut v: Vec<ComunePubblico> = pubblico
+            .per_comune
+            .iter()
+            .map(|c| {
+                let soppresso =
+                    c.unita.soppressa() || c.fabbricati.soppressa() || c.complessi.soppressa();
+                let punto = somme
+                    .get(&c.codice)
+                    .filter(|s| s.2 > 0 && !soppresso)
+                    .map(|s| {
+                        let n = s.2 as f64;
+                        (arrotonda(s.1 / n), arrotonda(s.0 / n))
+                    });
                 ComunePubblico {
-                    nome: rif.map(|c| c.nome.clone()).unwrap_or_default(),
-                    provincia: rif.map(|c| c.sigla_provincia.clone()).unwrap_or_default(),
-                    conteggi: nomi
-                        .iter()
-                        .map(|n| {
-                            let v = g.conteggi.get(n).copied().unwrap_or(0);
-                            (*n, (!soppresso).then_some(v))
-                        })
-                        .collect(),
+                    istat: c.codice.clone(),
+                    nome: c.nome.clone(),
+                    provincia: c.provincia.clone(),
+                    conteggi: vec![
+                        ("complessi", c.complessi.valore().copied()),
+                        ("fabbricati", c.fabbricati.valore().copied()),
+                        ("unita", c.unita.valore().copied()),
+                    ],
                     soppresso,
-                    punto: (!soppresso && g.somma.2 > 0).then(|| {
-                        let n = g.somma.2 as f64;
-                        (arrotonda(g.somma.1 / n), arrotonda(g.somma.0 / n))
-                    }),
-                    istat,
+                    punto,
                 }
             })
-            .collect())
+            .collect();
+        v.sort_by(|a, b| a.istat.cmp(&b.istat));
+        Ok(v)
     }
 }
 
@@ -211,11 +186,10 @@ impl Piattaforma {
 mod test {
     use super::*;
 
-    /// The public collection follows the definitions: buildings are located and grouped by
-    /// their Comune, units are counted through their building.
+    /// The public collection's points follow the definitions: buildings are located and
+    /// grouped by their Comune.
     #[test]
     fn conteggi_dalle_definizioni() {
-        assert_eq!(conteggi_pubblici(), vec!["fabbricati", "unita"]);
         let v = tavole_localizzate();
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].1, "comune_istat");

@@ -293,6 +293,17 @@ fn rotte(stato: &Stato) -> Rotte {
                 contesto::cookie_csrf,
             )),
         )
+        .merge(
+            pagine::dati_aperti::rotte()
+                .layer(axum::middleware::from_fn_with_state(
+                    stato.clone(),
+                    freno::limita_pubblico,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    stato.clone(),
+                    contesto::cookie_csrf,
+                )),
+        )
         .route("/static/{*percorso}", get(assets::statico))
 }
 

@@ -125,8 +125,8 @@ fn descrizione_collezione(st: &Stato, id: &str) -> Result<Value, ErroreApi> {
         (
             "Comuni".to_string(),
             format!(
-                "Un punto per Comune con il numero di {} del registro accettato. I conteggi che riguardano meno di {} unità sono soppressi (null, «soppresso»: true) e il Comune è senza punto. Il punto è la media delle coordinate dei fabbricati del Comune, arrotondata a tre decimali. Pubblico.",
-                servizi::territorio::conteggi_pubblici().join(" e di "),
+                "Un punto per Comune con il numero di {} del registro accettato, gli stessi del cruscotto pubblico. I conteggi che riguardano meno di {} unità (o che permetterebbero di ricavarne uno dal totale della provincia) sono soppressi (null, «soppresso»: true) e il Comune è senza punto. Il punto è la media delle coordinate dei fabbricati del Comune, arrotondata a tre decimali. Pubblico.",
+                servizi::territorio::CONTEGGI_PUBBLICI.join(", "),
                 servizi::territorio::MINIMO_PUBBLICABILE
             ),
         )

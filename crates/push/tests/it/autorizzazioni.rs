@@ -783,6 +783,26 @@ const ROTTE: &[Rotta] = &[
         // The matrix's register is empty: no Comune has figures.
         [404; 6],
     ),
+    // The public's figures and open data: the same for everyone.
+    r(Get, "/dati", Niente, &[], [200; 6]),
+    r(Get, "/opendata", Niente, &[], [200; 6]),
+    r(Get, "/opendata/catalogo.jsonld", Niente, &[], [200; 6]),
+    r(Get, "/opendata/rilasci.atom", Niente, &[], [200; 6]),
+    r(
+        Get,
+        "/opendata/patrimonio-comuni.csv",
+        Niente,
+        &[],
+        [200; 6],
+    ),
+    r(Get, "/opendata/nessuno.csv", Niente, &[], [404; 6]),
+    r(
+        Get,
+        "/opendata/finanziamenti-programmi/datapackage.json",
+        Niente,
+        &[],
+        [200; 6],
+    ),
     r(Post, "/esci", Niente, &[], [303; 6]),
 ];
 

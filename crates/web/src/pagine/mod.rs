@@ -4,6 +4,7 @@ pub mod accesso;
 pub mod area;
 pub mod comunicazioni;
 pub mod cruscotto;
+pub mod dati_aperti;
 pub mod documentazione;
 pub mod flussi;
 pub mod monitoraggio;
