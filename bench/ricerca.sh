@@ -18,6 +18,11 @@
 # and, in a second database, with the index dropped before acceptance (then rebuilt by the next
 # start, which is timed).
 #
+# CARICA=sql loads the register straight from the flow's CSV (bench/ricerca_carica.py: one
+# `INSERT … SELECT` per table, as version 1 of entity $ENTE) instead of upload, validation and
+# acceptance: for a run on a loaded machine or with a debug binary, where the platform path
+# would take most of the time. The index's cost is then that load with and without the index.
+#
 # Usage: bash bench/ricerca.sh PUSH
 # Environment: UNITA=1000000 DURATA=20s PORTA=18290 ENTE=ARCA-PC BACKEND="sqlite postgres"
 #   PG_ADMIN=postgres://postgres@127.0.0.1:5432/postgres PG_DB=push_ricerca LAVORO=$(mktemp -d)
@@ -98,7 +103,9 @@ avvia() { # env for the server in "$@"
   for _ in $(seq 1 3000); do curl -fs -o /dev/null "$BASE/healthz" && return 0 || sleep 0.2; done
   echo "il server non risponde" >&2; return 1
 }
-ferma() { kill "$SERVE"; wait "$SERVE" 2>/dev/null || true; }
+ferma() { kill -9 "$SERVE" 2>/dev/null || true; wait "$SERVE" 2>/dev/null || true; SERVE=; }
+SERVE=
+trap '[ -n "$SERVE" ] && kill "$SERVE" 2>/dev/null || true' EXIT
 
 # A database with the demo and the flow accepted; prints the acceptance time. $2 = "senza" drops
 # the search index before acceptance.
@@ -146,12 +153,50 @@ prepara() {
   ACCETTAZIONE=$(echo "$t1 - $t0" | bc)
 }
 
+# The register loaded by SQL (CARICA=sql), timed.
+prepara_sql() {
+  local backend=$1 indice=$2
+  DATI=$LAVORO/$backend-$indice
+  rm -rf "$DATI"; mkdir -p "$DATI/csv"
+  unzip -q -o "$ZIP" -d "$DATI/csv"
+  if [ "$backend" = sqlite ]; then
+    export DATABASE_URL="sqlite://$DATI/push.db?mode=rwc"
+  else
+    psql "$PG_ADMIN" -q -c "DROP DATABASE IF EXISTS ${PG_DB}_$indice WITH (FORCE)" -c "CREATE DATABASE ${PG_DB}_$indice" >&2
+    export DATABASE_URL="${PG_ADMIN%/*}/${PG_DB}_$indice"
+  fi
+  export PUSH_DATA_DIR=$DATI/dati
+  "$PUSH" demo --scenario marzo-2018 >"$DATI/demo.log" 2>&1
+  TR=$("$PUSH" token create --regione | tail -1)
+  python3 "$(dirname "$0")/ricerca_carica.py" "$DATI/csv" "$backend" "$ENTE" >"$DATI/carica.sql"
+  if [ "$indice" = senza ]; then
+    if [ "$backend" = sqlite ]; then
+      for f in $(sqlite3 "$DATI/push.db" "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%' AND (name LIKE 'reg_unita_cerca%' OR name LIKE 'reg_fabbricati_cerca%')"); do
+        sqlite3 "$DATI/push.db" "DROP TRIGGER ${f}_ins; DROP TABLE $f;"
+      done
+    else
+      for f in $(psql "$DATABASE_URL" -tAc "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'reg_unita_cerca_%' OR indexname LIKE 'reg_fabbricati_cerca_%'"); do
+        psql "$DATABASE_URL" -qc "DROP INDEX $f"
+      done
+    fi
+  fi
+  local t0 t1
+  t0=$(date +%s.%N)
+  if [ "$backend" = sqlite ]; then
+    sqlite3 "$DATI/push.db" <"$DATI/carica.sql" >"$DATI/carica.log"
+  else
+    psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -f "$DATI/carica.sql" >"$DATI/carica.log"
+  fi
+  t1=$(date +%s.%N)
+  ACCETTAZIONE=$(echo "$t1 - $t0" | bc)
+}
+
 # The page's session: the demo's Region officer through the development login.
 sessione() {
   python3 - "$BASE" "$DATI/demo.log" <<'EOF'
 import http.cookiejar, re, sys, urllib.parse, urllib.request
 base, log = sys.argv[1], open(sys.argv[2], encoding="utf-8").read()
-cf = re.search(r"[Ii]struttor\w*[^A-Z]*([A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z])", log).group(1)
+cf = re.search(r"Istruttore regionale:.*?\(([A-Z0-9]{16})\)", log).group(1)
 j = http.cookiejar.CookieJar()
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *a, **k): return None
@@ -186,7 +231,7 @@ misura() { # backend modo superficie
   else
     prefisso="/area/registro/unita?q="; intestazione="Cookie: $COOKIE"
   fi
-  curl -fs -o /dev/null -H "$intestazione" "$BASE${prefisso}prova" || true
+  curl -fs -m 30 -o /dev/null -H "$intestazione" "$BASE${prefisso}prova" || true
   sonda >"$DATI/sonda.txt" &
   local s=$!
   local w
@@ -201,11 +246,12 @@ echo "| database | ricerca | superficie | p50 (ms) | p95 (ms) | p99 (ms) | req/s
 echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 FUSIONI=""
 for backend in $BACKEND; do
-  prepara "$backend" senza
+  if [ "${CARICA:-}" = sql ]; then prepara=prepara_sql; else prepara=prepara; fi
+  $prepara "$backend" senza
   SENZA=$ACCETTAZIONE
   t0=$(date +%s.%N); avvia; t1=$(date +%s.%N); ferma
   RICOSTRUZIONE=$(echo "$t1 - $t0" | bc)
-  prepara "$backend" con
+  $prepara "$backend" con
   FUSIONI="$FUSIONI| $backend | $UNITA | $SENZA | $ACCETTAZIONE | $RICOSTRUZIONE |"$'\n'
   for modo in prima dopo; do
     if [ $modo = prima ]; then
