@@ -843,6 +843,19 @@ impl Archivio {
         Ok(v)
     }
 
+    /// Folds the search index's pending entries into the index (PostgreSQL GIN's pending list,
+    /// which every search reads through until then); nothing to do on SQLite, whose FTS5
+    /// merges its segments as it writes.
+    pub async fn riordina_ricerca(&self, t: &Tavola) -> Risultato<()> {
+        if let Pool::Pg(p) = &self.pool {
+            sqlx::query("SELECT gin_clean_pending_list(CAST($1 AS regclass))")
+                .bind(t.nome_ricerca())
+                .fetch_optional(p)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Creates the register tables that do not exist yet, adds the columns of fields the
     /// definitions gained since, and the indexes the engine needs (the search index too). A column is never dropped: a
     /// field removed from a definition keeps its history. When everything is in place (every

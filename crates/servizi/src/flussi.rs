@@ -818,6 +818,18 @@ impl Piattaforma {
         .await?;
         tx.commit().await?;
         self.posta_accodata();
+        // The merge's new search entries wait in PostgreSQL's GIN pending list, which every
+        // search reads through until it is folded in (33 ms → 0.3 ms a search after a
+        // million-unit load, docs/PERFORMANCE.md): fold them now, in the background, rather
+        // than at autovacuum's convenience.
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            for reg in registro::tavole(spec) {
+                if let Err(e) = db.riordina_ricerca(&reg.tavola).await {
+                    tracing::warn!(tabella = reg.tabella.nome, errore = %e, "indice di ricerca non riordinato");
+                }
+            }
+        });
         self.db.flusso(id).await?.ok_or(ErroreServizio::NonTrovato)
     }
 
