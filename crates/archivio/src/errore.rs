@@ -21,6 +21,9 @@ pub enum ErroreArchivio {
     /// A statement ran past its time limit and was stopped.
     #[error("tempo massimo della richiesta superato")]
     TempoScaduto,
+    /// The bulk load of register versions failed in SQLite's C API (the message is SQLite's).
+    #[error("scrittura in blocco non riuscita: {0}")]
+    Caricamento(String),
     #[error("dato non valido nel database: {0}")]
     Corrotto(String),
 }

@@ -11,6 +11,7 @@
 
 mod aggregati;
 mod audit;
+mod carico;
 mod comunicazioni;
 mod enti;
 mod errore;
@@ -32,6 +33,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use aggregati::{Aggregato, GruppoContato, NuovoAggregato};
 pub use audit::{FiltroAudit, NuovaVoce};
+pub use carico::Carico;
 pub use comunicazioni::{Allegato, Comunicazione, Lettore, NuovaComunicazione};
 pub use enti::{Ente, NuovoEnte, Registrazione};
 pub use errore::ErroreArchivio;

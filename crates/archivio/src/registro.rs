@@ -311,6 +311,10 @@ impl Tavola {
     pub fn nome(&self) -> &'static str {
         self.nome
     }
+    /// The cross-entity key column, if the table keeps one.
+    pub fn incrocio(&self) -> Option<&'static str> {
+        self.incrocio
+    }
     pub fn campi(&self) -> &[&'static str] {
         &self.campi
     }
@@ -1257,92 +1261,20 @@ impl Tx {
         }
         Ok(n)
     }
-
-    /// Writes new versions valid from `data`, produced by flow `flusso`. PostgreSQL gets them
-    /// through `COPY` (the bulk path); SQLite through multi-row `INSERT`s.
-    pub async fn inserisci_versioni(
-        &mut self,
-        t: &Tavola,
-        ente: &str,
-        data: NaiveDate,
-        flusso: i64,
-        righe: &[NuovaVersione],
-    ) -> Risultato<()> {
-        if righe.is_empty() {
-            return Ok(());
-        }
-        let mut colonne = String::from("ente, valido_dal, flusso_dal, chiave, impronta");
-        if let Some(c) = t.incrocio {
-            colonne.push_str(", ");
-            colonne.push_str(c);
-        }
-        for c in &t.campi {
-            colonne.push_str(", ");
-            colonne.push_str(c);
-        }
-        match &mut self.inner {
-            TxInner::Pg(c) => {
-                let mut testo = String::with_capacity(righe.len() * 200);
-                let data_txt = data.format("%Y-%m-%d").to_string();
-                for r in righe {
-                    copia_campo(&mut testo, Some(ente));
-                    testo.push('\t');
-                    testo.push_str(&data_txt);
-                    testo.push('\t');
-                    testo.push_str(&flusso.to_string());
-                    testo.push('\t');
-                    copia_campo(&mut testo, Some(&r.chiave));
-                    testo.push('\t');
-                    testo.push_str(&r.impronta.to_string());
-                    if t.incrocio.is_some() {
-                        testo.push('\t');
-                        copia_campo(&mut testo, r.incrocio.as_deref());
-                    }
-                    for v in &r.campi {
-                        testo.push('\t');
-                        copia_campo(&mut testo, v.as_deref());
-                    }
-                    testo.push('\n');
-                }
-                let sql = format!("COPY {} ({colonne}) FROM STDIN", t.sql());
-                let mut copia = c.copy_in_raw(&sql).await?;
-                copia.send(testo.into_bytes()).await?;
-                copia.finish().await?;
-            }
-            TxInner::Sqlite(c) => {
-                let per_riga = 5 + usize::from(t.incrocio.is_some()) + t.campi.len();
-                // SQLite allows 32 766 parameters per statement.
-                let per_blocco = (30_000 / per_riga).max(1);
-                for blocco in righe.chunks(per_blocco) {
-                    let mut sql = format!("INSERT INTO {} ({colonne}) VALUES ", t.sql());
-                    Segnaposti::new(false).righe(&mut sql, blocco.len(), per_riga);
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                    for r in blocco {
-                        q = q
-                            .bind(ente)
-                            .bind(data)
-                            .bind(flusso)
-                            .bind(&r.chiave)
-                            .bind(r.impronta);
-                        if t.incrocio.is_some() {
-                            q = q.bind(&r.incrocio);
-                        }
-                        for v in &r.campi {
-                            q = q.bind(v);
-                        }
-                    }
-                    q.execute(&mut **c).await?;
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 /// A value in PostgreSQL's `COPY` text format (also the form of a flow's staging file).
 pub fn copia_campo(out: &mut String, v: Option<&str>) {
     match v {
         None => out.push_str("\\N"),
+        // Most values need no escape: copied whole.
+        Some(s)
+            if !s
+                .bytes()
+                .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) =>
+        {
+            out.push_str(s)
+        }
         Some(s) => {
             for ch in s.chars() {
                 match ch {

@@ -58,18 +58,38 @@ impl Valore {
     }
     /// The value as canonical text (for keys, exports and diffs).
     pub fn canonico(&self) -> String {
+        let mut s = String::new();
+        self.canonico_in(&mut s);
+        s
+    }
+
+    /// Appends the canonical text to `out`, without allocating when `out` has room (the
+    /// platform writes a million rows' values into reused buffers).
+    pub fn canonico_in(&self, out: &mut String) {
+        use std::fmt::Write;
         match self {
-            Valore::Testo(s) => s.clone(),
-            Valore::Intero(i) => i.to_string(),
-            Valore::Numero(n) => formatta_numero(*n),
-            Valore::Denaro(c) => format!(
-                "{}{}.{:02}",
-                if *c < 0 { "-" } else { "" },
-                c.abs() / 100,
-                c.abs() % 100
-            ),
-            Valore::Data(d) => d.format("%Y-%m-%d").to_string(),
-            Valore::Booleano(b) => if *b { "SI" } else { "NO" }.into(),
+            Valore::Testo(s) => out.push_str(s),
+            Valore::Intero(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Valore::Numero(n) => scrivi_numero(out, *n),
+            Valore::Denaro(c) => {
+                let _ = write!(
+                    out,
+                    "{}{}.{:02}",
+                    if *c < 0 { "-" } else { "" },
+                    c.unsigned_abs() / 100,
+                    c.unsigned_abs() % 100
+                );
+            }
+            // chrono's `%Y` signs years beyond four digits; those keep its form.
+            Valore::Data(d) if (0..=9999).contains(&d.year()) => {
+                let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+            }
+            Valore::Data(d) => {
+                let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+            }
+            Valore::Booleano(b) => out.push_str(if *b { "SI" } else { "NO" }),
         }
     }
 }
@@ -87,14 +107,24 @@ fn problema(codice: &'static str, messaggio: String) -> Problema {
 
 /// A number written without exponent and without a useless `.0`.
 pub fn formatta_numero(n: f64) -> String {
+    let mut s = String::new();
+    scrivi_numero(&mut s, n);
+    s
+}
+
+/// [`formatta_numero`], appended to `out`.
+fn scrivi_numero(out: &mut String, n: f64) {
+    use std::fmt::Write;
     if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
+        let _ = write!(out, "{}", n as i64);
     } else {
-        let s = format!("{n}");
-        if s.contains('e') {
-            format!("{n:.6}").trim_end_matches('0').to_string()
-        } else {
-            s
+        let inizio = out.len();
+        let _ = write!(out, "{n}");
+        if out[inizio..].contains('e') {
+            out.truncate(inizio);
+            let _ = write!(out, "{n:.6}");
+            let fine = out.trim_end_matches('0').len();
+            out.truncate(fine);
         }
     }
 }
@@ -760,5 +790,41 @@ mod test {
             campo("fabbricati", "cf_proprietario").obbligo,
             Obbligo::Condizionato("obbligatorio se titolo_possesso = GESTIONE")
         );
+    }
+
+    /// The canonical text written into a buffer is the one `canonico` returns, for every kind
+    /// of value (the register's staging rows and fingerprints depend on it).
+    #[test]
+    fn canonico_in_uguale_a_canonico_di_prima() {
+        let casi = [
+            (Valore::Testo("a b".into()), "a b"),
+            (Valore::Intero(-42), "-42"),
+            (Valore::Numero(3.0), "3"),
+            (Valore::Numero(2.5), "2.5"),
+            (Valore::Numero(1e20), "100000000000000000000"),
+            (Valore::Numero(1.5e-7), "0.00000015"),
+            (Valore::Denaro(-5), "-0.05"),
+            (Valore::Denaro(123_456), "1234.56"),
+            (
+                Valore::Data(NaiveDate::from_ymd_opt(2024, 2, 9).unwrap()),
+                "2024-02-09",
+            ),
+            (
+                Valore::Data(NaiveDate::from_ymd_opt(987, 1, 1).unwrap()),
+                "0987-01-01",
+            ),
+            (
+                Valore::Data(NaiveDate::from_ymd_opt(12345, 1, 1).unwrap()),
+                "+12345-01-01",
+            ),
+            (Valore::Booleano(true), "SI"),
+        ];
+        let mut buf = String::from("x");
+        for (v, atteso) in casi {
+            assert_eq!(v.canonico(), atteso, "{v:?}");
+            buf.truncate(1);
+            v.canonico_in(&mut buf);
+            assert_eq!(&buf[1..], atteso, "{v:?}");
+        }
     }
 }

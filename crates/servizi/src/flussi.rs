@@ -17,7 +17,7 @@ use dominio::politica::{Azione, Soggetto, autorizza};
 use dominio::{CodiceEnte, DominioFlusso, ErroreDominio, StatoFlusso, Testo};
 
 use crate::deposito::Ricevuto;
-use crate::registro::{self, Blocchi, classifica};
+use crate::registro::{self, Blocchi, LineeScelte, classifica};
 use crate::{ErroreServizio, Esito, Piattaforma, audit, ora};
 
 /// The outcome of an upload: the flow, and whether it is new (`false`: the same bytes were
@@ -783,13 +783,18 @@ impl Piattaforma {
                     attuali: Some(attuali),
                 },
             ));
-            let mut blocchi = Blocchi::apri(&staging, c.da_inserire, 20_000)
-                .map_err(|e| ErroreServizio::Interno(e.to_string()))?;
-            while let Some(b) = blocchi
-                .prossimo()
-                .map_err(|e| ErroreServizio::Interno(format!("righe del flusso: {e}")))?
-            {
-                tx.inserisci_versioni(tav, &f.ente, data, id, &b).await?;
+            if c.da_inserire.iter().any(|x| *x) {
+                // The selected staging lines go to the store as they are (no parsing into
+                // values): COPY on PostgreSQL, a prepared INSERT on SQLite.
+                let illeggibile =
+                    |e: std::io::Error| ErroreServizio::Interno(format!("righe del flusso: {e}"));
+                let mut linee = LineeScelte::apri(&staging, c.da_inserire).map_err(illeggibile)?;
+                let mut carico = tx.carico(tav, &f.ente, data, id).await?;
+                let mut blocco = Vec::new();
+                while linee.prossimo(&mut blocco, 20_000).map_err(illeggibile)? {
+                    carico.invia(&blocco).await?;
+                }
+                carico.fine().await?;
             }
         }
         // The dashboards' aggregates follow the register in the same transaction.

@@ -7,6 +7,7 @@
 //! only the cadastral key of `unita` is specific to `patrimonio`.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -153,20 +154,35 @@ pub fn ha_registro(d: &Dominio) -> bool {
     d.registro.as_ref().is_some_and(|r| r.aperto) && tavole(d).next().is_some()
 }
 
-/// The fingerprint of a record's canonical values (stable across versions of Rust: SHA-256).
+/// The fingerprint of a record's canonical values: the first 8 bytes of the SHA-256 of the
+/// fields, each as `1` + its bytes (or `0` when empty) + `0x1f`.
+///
+/// It tells a changed record from an unchanged one at merge time (and names a row of a table
+/// keyed by content), so a collision would hide one change of the entity's own record: with 64
+/// bits that is a 2⁻⁶⁴ chance per changed record, and a crafted collision could only hide the
+/// entity's own change from its own register. A cheaper hash would do as well, but the
+/// fingerprints are stored with every version: another function would make every record of
+/// every register look changed at the first merge after an upgrade. SHA-256 stays, computed
+/// once per row over one buffer (`sha2` uses the CPU's SHA extensions where present).
 pub fn impronta(campi: &[Option<String>]) -> i64 {
-    let mut h = Sha256::new();
+    let mut buf = Vec::new();
+    impronta_di(campi.iter().map(Option::as_deref), &mut buf)
+}
+
+/// [`impronta`] of any view of the fields, with a reused buffer.
+fn impronta_di<'a>(campi: impl Iterator<Item = Option<&'a str>>, buf: &mut Vec<u8>) -> i64 {
+    buf.clear();
     for c in campi {
         match c {
             Some(s) => {
-                h.update([1u8]);
-                h.update(s.as_bytes());
+                buf.push(1);
+                buf.extend_from_slice(s.as_bytes());
             }
-            None => h.update([0u8]),
+            None => buf.push(0),
         }
-        h.update([0x1f]);
+        buf.push(0x1f);
     }
-    let d = h.finalize();
+    let d = Sha256::digest(&buf);
     let mut b = [0u8; 8];
     b.copy_from_slice(&d[..8]);
     i64::from_be_bytes(b)
@@ -174,28 +190,72 @@ pub fn impronta(campi: &[Option<String>]) -> i64 {
 
 /// The key of a record: its key fields joined by `|`; for a table keyed by content, the
 /// listed fields and the fingerprint (a repeated identical row is told apart by `ripetizioni`).
+#[cfg(test)]
 fn chiave(
     t: &Tabella,
     r: &RegistroTabella,
     campi: &[Option<String>],
     ripetizioni: &mut HashMap<String, u32>,
 ) -> Option<String> {
+    let mut out = String::new();
+    let imp = impronta(campi);
+    chiave_in(
+        t,
+        r,
+        |i| campi.get(i).and_then(|v| v.as_deref()),
+        imp,
+        ripetizioni,
+        &mut out,
+    )
+    .then_some(out)
+}
+
+/// [`chiave`] written into `out` (cleared); false when a key field is empty.
+fn chiave_in<'a>(
+    t: &Tabella,
+    r: &RegistroTabella,
+    campo: impl Fn(usize) -> Option<&'a str>,
+    impronta: i64,
+    ripetizioni: &mut HashMap<String, u32>,
+    out: &mut String,
+) -> bool {
+    use std::fmt::Write;
+    out.clear();
     let nomi = match r.chiave {
         ChiaveRegistro::Campi => t.chiave,
         ChiaveRegistro::Contenuto(v) => v,
     };
-    let mut parti = Vec::with_capacity(nomi.len() + 1);
-    for k in nomi {
-        parti.push(campi.get(t.indice(k)?)?.clone()?);
+    for (n, k) in nomi.iter().enumerate() {
+        let Some(v) = t.indice(k).and_then(&campo) else {
+            return false;
+        };
+        if n > 0 {
+            out.push('|');
+        }
+        out.push_str(v);
     }
     if let ChiaveRegistro::Contenuto(_) = r.chiave {
-        parti.push(format!("{:016x}", impronta(campi)));
-        let k = parti.join("|");
-        let n = ripetizioni.entry(k.clone()).or_insert(0);
-        *n += 1;
-        return Some(if *n == 1 { k } else { format!("{k}#{n}") });
+        let _ = write!(
+            out,
+            "{}{:016x}",
+            if nomi.is_empty() { "" } else { "|" },
+            impronta
+        );
+        let n = match ripetizioni.get_mut(out.as_str()) {
+            Some(n) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                ripetizioni.insert(out.clone(), 1);
+                1
+            }
+        };
+        if n > 1 {
+            let _ = write!(out, "#{n}");
+        }
     }
-    Some(parti.join("|"))
+    true
 }
 
 /// The inverse of [`copia_campo`].
@@ -278,11 +338,57 @@ pub struct Raccoglitore {
     unita_lette: u64,
     aggiunte: Vec<Aggiunta>,
     pub errore_io: Option<std::io::Error>,
+    /// The current row's canonical values (`None` = empty), in buffers reused row after row:
+    /// a million rows of 23 fields allocate nothing once the first rows have sized them.
+    campi: Vec<String>,
+    presenti: Vec<bool>,
+    chiave: String,
+    incrocio: String,
+    buffer_impronta: Vec<u8>,
     linea: String,
+    /// The field positions the platform's checks read, for the table being read.
+    posizioni: Option<(&'static str, Posizioni)>,
     /// Row of a `catasto_conteso` unit → the entity that holds it, for the Region's view only
     /// (the first [`flussi::report::MAX_SEGNALAZIONI`]: rows arrive in order, so these cover
     /// every such issue the report keeps).
     pub contesi: HashMap<u64, String>,
+}
+
+/// Where the fields the platform's own checks read are, in one table (looked up by name
+/// once per table instead of once per row).
+#[derive(Clone, Copy)]
+struct Posizioni {
+    comune_istat: Option<usize>,
+    codice_fabbricato: Option<usize>,
+    sezione_urbana: Option<usize>,
+    foglio: Option<usize>,
+    particella: Option<usize>,
+    subalterno: Option<usize>,
+    cup: Option<usize>,
+}
+
+impl Posizioni {
+    fn di(t: &Tabella) -> Self {
+        Self {
+            comune_istat: t.indice("comune_istat"),
+            codice_fabbricato: t.indice("codice_fabbricato"),
+            sezione_urbana: t.indice("sezione_urbana"),
+            foglio: t.indice("foglio"),
+            particella: t.indice("particella"),
+            subalterno: t.indice("subalterno"),
+            cup: t.indice("cup"),
+        }
+    }
+}
+
+/// A field of the current row, by position.
+fn valore_di<'a>(campi: &'a [String], presenti: &[bool], i: Option<usize>) -> Option<&'a str> {
+    let i = i?;
+    presenti
+        .get(i)
+        .copied()
+        .unwrap_or(false)
+        .then(|| campi[i].as_str())
 }
 
 impl Raccoglitore {
@@ -304,7 +410,13 @@ impl Raccoglitore {
             unita_lette: 0,
             aggiunte: Vec::new(),
             errore_io: None,
+            campi: Vec::new(),
+            presenti: Vec::new(),
+            chiave: String::new(),
+            incrocio: String::new(),
+            buffer_impronta: Vec::new(),
             linea: String::new(),
+            posizioni: None,
             contesi: HashMap::new(),
         })
     }
@@ -369,39 +481,74 @@ impl Osservatore for Raccoglitore {
         if self.errore_io.is_some() {
             return;
         }
-        let campi: Vec<Option<String>> = valori
-            .iter()
-            .map(|v| v.as_ref().map(Valore::canonico))
-            .collect();
+        // The canonical values, written into the previous row's buffers.
+        if self.campi.len() < valori.len() {
+            self.campi.resize_with(valori.len(), String::new);
+        }
+        self.presenti.clear();
+        for (v, buf) in valori.iter().zip(self.campi.iter_mut()) {
+            buf.clear();
+            if let Some(v) = v {
+                v.canonico_in(buf);
+            }
+            self.presenti.push(v.is_some());
+        }
+        let (campi, presenti) = (&self.campi[..valori.len()], &self.presenti[..]);
+        let imp = impronta_di(
+            (0..valori.len()).map(|i| valore_di(campi, presenti, Some(i))),
+            &mut self.buffer_impronta,
+        );
         let ripetizioni = self.ripetizioni.entry(t.nome).or_default();
-        let Some(k) = chiave(t, r, &campi, ripetizioni) else {
+        if !chiave_in(
+            t,
+            r,
+            |i| valore_di(campi, presenti, Some(i)),
+            imp,
+            ripetizioni,
+            &mut self.chiave,
+        ) {
             return;
+        }
+        let pos = match self.posizioni {
+            Some((n, p)) if n == t.nome => p,
+            _ => {
+                let p = Posizioni::di(t);
+                self.posizioni = Some((t.nome, p));
+                p
+            }
         };
-        let campo = |n: &str| {
-            t.indice(n)
-                .and_then(|i| campi.get(i))
-                .and_then(|v| v.clone())
-        };
-        let mut catasto = None;
+        let campo = |i: Option<usize>| valore_di(campi, presenti, i);
+        let k = self.chiave.as_str();
+        let mut incrocio = false;
         if t.nome == "fabbricati"
-            && let Some(c) = campo("comune_istat")
+            && let Some(c) = campo(pos.comune_istat)
         {
-            self.comune_fabbricato.insert(k.clone(), c);
+            self.comune_fabbricato.insert(k.to_string(), c.to_string());
         }
         if t.nome == "unita" {
             self.unita_lette += 1;
-            self.cx.unita_attuali.remove(&k);
-            let comune =
-                campo("codice_fabbricato").and_then(|f| self.comune_fabbricato.get(&f).cloned());
+            if !self.cx.unita_attuali.is_empty() {
+                self.cx.unita_attuali.remove(k);
+            }
+            let comune = campo(pos.codice_fabbricato)
+                .and_then(|f| self.comune_fabbricato.get(f))
+                .map(String::as_str);
             if let (Some(comune), Some(fo), Some(pa), Some(su)) = (
                 comune,
-                campo("foglio"),
-                campo("particella"),
-                campo("subalterno"),
+                campo(pos.foglio),
+                campo(pos.particella),
+                campo(pos.subalterno),
             ) {
-                let sez = campo("sezione_urbana").unwrap_or_default();
-                let c = format!("{comune}|{sez}|{fo}|{pa}|{su}");
-                if let Some(altro) = self.cx.catasti_altrui.get(&c) {
+                let sez = campo(pos.sezione_urbana).unwrap_or_default();
+                let c = &mut self.incrocio;
+                c.clear();
+                for (i, parte) in [comune, sez, fo, pa, su].into_iter().enumerate() {
+                    if i > 0 {
+                        c.push('|');
+                    }
+                    c.push_str(parte);
+                }
+                if let Some(altro) = self.cx.catasti_altrui.get(c.as_str()) {
                     // The entity is warned without learning whose register holds the unit;
                     // the Region sees who (kept beside the issue, never in its text).
                     if self.contesi.len() < flussi::report::MAX_SEGNALAZIONI {
@@ -411,20 +558,20 @@ impl Osservatore for Raccoglitore {
                         tabella: "unita",
                         riga: Some(numero),
                         campo: Some("subalterno"),
-                        valore: Some(su.clone()),
+                        valore: Some(su.to_string()),
                         codice: "catasto_conteso",
                         messaggio: format!(
                             "L'unità catastale (comune {comune}, foglio {fo}, particella {pa}, subalterno {su}) è già nel registro accettato di un altro ente: la Regione verificherà a chi appartiene."
                         ),
                     });
                 }
-                catasto = Some(c);
+                incrocio = true;
             }
         }
         if t.nome == "interventi"
-            && let Some(cup) = campo("cup")
+            && let Some(cup) = campo(pos.cup)
         {
-            if let Some(altro) = self.cx.cup_altrui.get(&cup) {
+            if let Some(altro) = self.cx.cup_altrui.get(cup) {
                 // As for cadastral units: the entity learns of the conflict, the Region whom
                 // it is with.
                 if self.contesi.len() < flussi::report::MAX_SEGNALAZIONI {
@@ -434,27 +581,28 @@ impl Osservatore for Raccoglitore {
                     tabella: "interventi",
                     riga: Some(numero),
                     campo: Some("cup"),
-                    valore: Some(cup.clone()),
+                    valore: Some(cup.to_string()),
                     codice: "cup_conteso",
                     messaggio: format!(
                         "Il CUP {cup} è già tra gli interventi accettati di un altro ente: la Regione verificherà a chi appartiene l'intervento."
                     ),
                 });
             }
-            catasto = Some(cup);
+            self.incrocio.clear();
+            self.incrocio.push_str(cup);
+            incrocio = true;
         }
-        let mut linea = std::mem::take(&mut self.linea);
+        let linea = &mut self.linea;
         linea.clear();
-        copia_campo(&mut linea, Some(&k));
-        linea.push('\t');
-        linea.push_str(&impronta(&campi).to_string());
-        linea.push('\t');
-        copia_campo(&mut linea, catasto.as_deref());
-        for c in &campi {
+        copia_campo(linea, Some(k));
+        let _ = write!(linea, "\t{imp}\t");
+        copia_campo(linea, incrocio.then_some(self.incrocio.as_str()));
+        for i in 0..valori.len() {
             linea.push('\t');
-            copia_campo(&mut linea, c.as_deref());
+            copia_campo(linea, campo(Some(i)));
         }
         linea.push('\n');
+        let linea = std::mem::take(&mut self.linea);
         if let Err(e) = self.scrivi(t, &linea) {
             self.errore_io = Some(e);
         }
@@ -571,6 +719,49 @@ impl Blocchi {
             }
         }
         Ok((!buf.is_empty()).then_some(buf))
+    }
+}
+
+/// Reads the staging lines marked in `scelte` as they are, a block of whole lines at a time,
+/// for the merge: the store writes them without parsing them into values, and a million rows
+/// never sit in memory together.
+pub struct LineeScelte {
+    r: std::io::BufReader<std::fs::File>,
+    scelte: Vec<bool>,
+    i: usize,
+}
+
+impl LineeScelte {
+    pub fn apri(staging: &Path, scelte: Vec<bool>) -> std::io::Result<Self> {
+        Ok(Self {
+            r: std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(staging)?),
+            scelte,
+            i: 0,
+        })
+    }
+
+    /// Replaces `out` with up to `righe` selected lines, each ending with `\n`; false when
+    /// none is left.
+    pub fn prossimo(&mut self, out: &mut Vec<u8>, righe: usize) -> std::io::Result<bool> {
+        out.clear();
+        let mut n = 0;
+        while n < righe {
+            let inizio = out.len();
+            if self.r.read_until(b'\n', out)? == 0 {
+                break;
+            }
+            let scelta = self.scelte.get(self.i).copied().unwrap_or(false);
+            self.i += 1;
+            if !scelta {
+                out.truncate(inizio);
+                continue;
+            }
+            if out.last() != Some(&b'\n') {
+                out.push(b'\n');
+            }
+            n += 1;
+        }
+        Ok(n > 0)
     }
 }
 

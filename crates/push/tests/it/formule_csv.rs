@@ -9,7 +9,7 @@ use crate::flussi::{attendi_validazione, carica, carica_e_accetta, flusso_demo, 
 const OSTILE: &str = "-2+3+cmd|' /C calc'!A0";
 
 /// The demo flow with `campo` of the first data row of `membro` replaced by `valore`.
-fn con_valore(zip_byte: &[u8], membro: &str, campo: &str, valore: &str) -> Vec<u8> {
+pub(crate) fn con_valore(zip_byte: &[u8], membro: &str, campo: &str, valore: &str) -> Vec<u8> {
     let mut dentro = zip::ZipArchive::new(std::io::Cursor::new(zip_byte)).expect("zip");
     let mut fuori = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opzioni = zip::write::SimpleFileOptions::default()

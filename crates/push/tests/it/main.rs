@@ -29,6 +29,7 @@ mod documentazione;
 mod firme;
 mod flussi;
 mod formule_csv;
+mod fusione;
 mod guasti;
 mod igiene;
 mod lavori;
