@@ -7,12 +7,12 @@
 //!      not part of the acceptance), submission, then **`Piattaforma::applica_flusso`** (timed);
 //!   2. the anchor, in the same run and database: a plain `COPY … FROM STDIN` (sqlx
 //!      `copy_in_raw`, as the store does) of the same rows (the flow's staging files, prefixed
-//!      with ente, valido_dal, flusso_dal like `Tx::inserisci_versioni`) into copies of the
+//!      with ente, valido_dal, flusso_dal like `Carico` does) into copies of the
 //!      register tables: `LIKE … INCLUDING ALL` (the same DDL as the register: same indexes, and
 //!      like it no foreign keys; checked), the same plus the foreign keys the register had before
 //!      migration 0002 was edited (an extra row), and without indexes;
 //!   3. the acceptance's pieces timed one by one: `classifica`, the parse of the staging rows
-//!      (`Blocchi`), and the store's own insert path (`Tx::inserisci_versioni` of every unit,
+//!      (`Blocchi`), and the store's own insert path (`Tx::carico` of every unit,
 //!      for another entity, in a transaction rolled back).
 //! Then on the kept database: first and deep pages of `Archivio::elenco_registro`, and the
 //! files `DIR/cursori.txt` (deep keyset cursors for wrk).
@@ -169,7 +169,7 @@ fn colonne(t: &Tavola) -> String {
 }
 
 /// The staging rows as COPY text blocks of 20 000 lines, prefixed like
-/// `Tx::inserisci_versioni` does (ente, valido_dal, flusso_dal; the cadastral key only for
+/// `archivio::Carico` does (ente, valido_dal, flusso_dal; the cadastral key only for
 /// `unita`). Built before the clock starts.
 fn blocchi_copy(t: &Tavola, staging: &Path, flusso: i64) -> R<Vec<Vec<u8>>> {
     let prefisso = format!("{ENTE}\t{}\t{flusso}\t", data_validita().format("%Y-%m-%d"));
@@ -348,7 +348,7 @@ async fn pg(admin: &str, db: &str, zip: &Path, dir: &Path, reps: usize) -> R<()>
     Ok(())
 }
 
-/// The store's own insert path, timed: `Tx::inserisci_versioni` of every unit, for another
+/// The store's own insert path, timed: `Tx::carico` of every unit's staging line, for another
 /// entity, in a transaction rolled back.
 async fn pezzo_inserimento(
     p: &Piattaforma,
@@ -361,18 +361,24 @@ async fn pezzo_inserimento(
 ) -> R<()> {
     let t = Instant::now();
     let mut tx = p.db().inizia().await.map_err(e)?;
-    let mut b = servizi::registro::Blocchi::apri(s_u, vec![true; righe_unita], BLOCCO)?;
+    let mut linee = servizi::registro::LineeScelte::apri(s_u, vec![true; righe_unita])?;
+    let mut carico = tx
+        .carico(t_u, ALTRO_ENTE, data_validita(), id)
+        .await
+        .map_err(e)?;
+    let mut blocco = Vec::new();
     let mut t_ins = 0.0;
-    while let Some(v) = b.prossimo()? {
+    while linee.prossimo(&mut blocco, BLOCCO)? {
         let t1 = Instant::now();
-        tx.inserisci_versioni(t_u, ALTRO_ENTE, data_validita(), id, &v)
-            .await
-            .map_err(e)?;
+        carico.invia(&blocco).await.map_err(e)?;
         t_ins += secondi(t1);
     }
+    let t1 = Instant::now();
+    carico.fine().await.map_err(e)?;
+    t_ins += secondi(t1);
     drop(tx); // rolled back
-    m.metti(rep, "pezzo: Blocchi + Tx::inserisci_versioni unita (s)", secondi(t));
-    m.metti(rep, "pezzo: di cui Tx::inserisci_versioni (s)", t_ins);
+    m.metti(rep, "pezzo: LineeScelte + Tx::carico unita (s)", secondi(t));
+    m.metti(rep, "pezzo: di cui Carico::invia/fine (s)", t_ins);
     Ok(())
 }
 
