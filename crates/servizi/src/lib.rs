@@ -70,6 +70,8 @@ pub struct Piattaforma {
     ricerca_scansione: bool,
     /// The public per-Comune aggregate of the register, kept until the next acceptance.
     territorio: Arc<territorio::CacheTerritorio>,
+    /// The dashboards' figures of the last days asked, keyed by the aggregates' version.
+    cruscotti: Arc<cruscotto::CacheCruscotti>,
 }
 
 /// Why the platform could not start; printed as one line by the binary.
@@ -161,6 +163,7 @@ impl Piattaforma {
             prova_ricerca_lenta: Arc::default(),
             ricerca_scansione,
             territorio: Arc::default(),
+            cruscotti: Arc::default(),
         }
     }
 
