@@ -195,17 +195,35 @@ impl Archivio {
 
 impl Tx {
     /// Removes everything but the reference entities, and restarts the audit chain. Used only
-    /// by `push demo --sostituisci`, which the operator asks for explicitly.
-    pub async fn svuota_dati(&mut self) -> Risultato<()> {
+    /// by `push demo --sostituisci`, which the operator asks for explicitly. `tavole` are the
+    /// register tables of every domain (generated from the definitions): each is emptied with
+    /// its search index, since SQLite reuses the ids of deleted rows and a stale index entry
+    /// would match the new row that gets its id.
+    pub async fn svuota_dati(&mut self, tavole: &[crate::Tavola]) -> Risultato<()> {
+        let postgres = matches!(self.inner, crate::TxInner::Pg(_));
+        for t in tavole {
+            let mut comandi = vec![format!("DELETE FROM {}", t.sql())];
+            if !postgres {
+                // A contentless FTS5 table is emptied by its own command, not by DELETE.
+                let f = t.nome_ricerca();
+                comandi.push(format!("INSERT INTO {f} ({f}) VALUES ('delete-all')"));
+            }
+            for sql in comandi {
+                su_tx!(self, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await.map(|r| r.rows_affected()))?;
+            }
+        }
         for sql in [
+            "DELETE FROM aggregati",
+            "DELETE FROM comunicazioni_allegati",
+            "DELETE FROM comunicazioni_enti",
+            "DELETE FROM comunicazioni",
+            "DELETE FROM messaggi",
+            "DELETE FROM avvisi_sessione",
             "DELETE FROM solleciti",
             "DELETE FROM modelli_sollecito",
             "DELETE FROM impostazioni_monitoraggio",
             "DELETE FROM raccolte_enti",
             "DELETE FROM raccolte",
-            "DELETE FROM reg_unita",
-            "DELETE FROM reg_fabbricati",
-            "DELETE FROM reg_complessi",
             "DELETE FROM differenze",
             "DELETE FROM righe_errate",
             "DELETE FROM segnalazioni",

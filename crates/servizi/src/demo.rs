@@ -198,7 +198,11 @@ impl Piattaforma {
 
         let mut tx = self.db.inizia().await?;
         if sostituisci {
-            tx.svuota_dati().await?;
+            let tavole: Vec<archivio::Tavola> = crate::registro::tavole_registro()
+                .iter()
+                .map(|t| t.tavola.clone())
+                .collect();
+            tx.svuota_dati(&tavole).await?;
             voce(
                 &mut tx,
                 None,

@@ -81,6 +81,29 @@ async fn demo_rifiuta_un_database_con_dati() {
     );
     let o = app.push(&["audit", "verify"]);
     assert!(o.status.success(), "la catena ricomincia integra");
+    // Bari's register, then the demo again over it: Bari's units leave the dashboards with
+    // its register (its aggregates go with the replaced data, or they would stay current) and
+    // the demo's are counted once.
+    let unita = |p: servizi::cruscotto::CruscottoPubblico| p.unita.valore().copied();
+    let demo = unita(app.p.cruscotto_pubblico(None).await.unwrap()).expect("unità della demo");
+    let bari = crate::flussi::token(&app, "072006", &[dominio::Area::Patrimonio]).await;
+    crate::flussi::carica_e_accetta(
+        &app,
+        &bari,
+        crate::flussi::flusso_demo("072006", 40, 0),
+        (2018, 3, 6),
+    )
+    .await;
+    assert_eq!(
+        unita(app.p.cruscotto_pubblico(None).await.unwrap()),
+        Some(demo + 40)
+    );
+    let o = app.push(&["demo", "--sostituisci"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        unita(app.p.cruscotto_pubblico(None).await.unwrap()),
+        Some(demo)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
