@@ -12,9 +12,14 @@
 //! decimals (about 100 m). The reference list of the Comuni has no coordinates, and this point
 //! falls where the Comune's housing is, which is what a map of the stock wants.
 //!
-//! Computing the current points reads every current building; the answer is kept in memory
-//! until an acceptance changes the register ([`archivio::VersioneRegistro`]), at most
-//! [`DURATA_CACHE`], so anonymous callers cannot make the server redo it at will.
+//! A point is published only over at least [`MINIMO_PUBBLICABILE`] located records: over
+//! fewer, the mean would come close to one building's position.
+//!
+//! Computing the points reads every building valid on the day asked. Answers are kept in
+//! memory per day asked (today's included) until an acceptance changes the register
+//! ([`archivio::VersioneRegistro`]), at most [`DURATA_CACHE`] and [`VOCI_CACHE`] days, and
+//! only one computation runs at a time: anonymous callers asking for ever other days get
+//! them one after another, never a server busy with as many scans as they send.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -48,18 +53,64 @@ pub struct ComunePubblico {
     pub punto: Option<(f64, f64)>,
 }
 
-/// The answer kept for the current register.
-#[derive(Default)]
+/// How many days' answers are kept at most (the oldest computed goes first).
+pub const VOCI_CACHE: usize = 32;
+
+/// The answers kept, and the one place to compute a missing one.
 pub struct CacheTerritorio {
-    voce: Mutex<Option<VoceCache>>,
+    voci: Mutex<Vec<VoceCache>>,
+    calcolo: tokio::sync::Semaphore,
 }
 
-/// The register's state an answer was computed for, when, and the answer.
+impl Default for CacheTerritorio {
+    fn default() -> Self {
+        CacheTerritorio {
+            voci: Mutex::new(Vec::new()),
+            calcolo: tokio::sync::Semaphore::new(1),
+        }
+    }
+}
+
+/// The day asked (`None`: today's register), the register's state the answer was computed
+/// for, when, and the answer.
 type VoceCache = (
+    Option<NaiveDate>,
     archivio::VersioneRegistro,
     Instant,
     Arc<Vec<ComunePubblico>>,
 );
+
+impl CacheTerritorio {
+    fn cerca(
+        &self,
+        giorno: Option<NaiveDate>,
+        versione: &archivio::VersioneRegistro,
+    ) -> Option<Arc<Vec<ComunePubblico>>> {
+        let voci = self.voci.lock().ok()?;
+        voci.iter()
+            .find(|(g, v, quando, _)| {
+                *g == giorno && v == versione && quando.elapsed() < DURATA_CACHE
+            })
+            .map(|(.., dati)| dati.clone())
+    }
+
+    fn conserva(
+        &self,
+        giorno: Option<NaiveDate>,
+        versione: archivio::VersioneRegistro,
+        dati: Arc<Vec<ComunePubblico>>,
+    ) {
+        if let Ok(mut voci) = self.voci.lock() {
+            voci.retain(|(g, v, quando, _)| {
+                *g != giorno && *v == versione && quando.elapsed() < DURATA_CACHE
+            });
+            if voci.len() >= VOCI_CACHE {
+                voci.remove(0);
+            }
+            voci.push((giorno, versione, Instant::now(), dati));
+        }
+    }
+}
 
 /// The located tables with a Comune field, and the tables located through each.
 fn tavole_localizzate() -> Vec<(
@@ -104,21 +155,22 @@ impl Piattaforma {
         &self,
         alla_data: Option<NaiveDate>,
     ) -> Esito<Arc<Vec<ComunePubblico>>> {
-        if alla_data.is_some() {
-            return Ok(Arc::new(self.calcola_comuni(alla_data).await?));
-        }
         let versione = self.db.versione_registro().await?;
-        if let Ok(c) = self.territorio.voce.lock()
-            && let Some((v, quando, dati)) = c.as_ref()
-            && *v == versione
-            && quando.elapsed() < DURATA_CACHE
-        {
-            return Ok(dati.clone());
+        if let Some(dati) = self.territorio.cerca(alla_data, &versione) {
+            return Ok(dati);
         }
-        let dati = Arc::new(self.calcola_comuni(None).await?);
-        if let Ok(mut c) = self.territorio.voce.lock() {
-            *c = Some((versione, Instant::now(), dati.clone()));
+        // One computation at a time; whoever waited finds the answer another just kept.
+        let _turno = self
+            .territorio
+            .calcolo
+            .acquire()
+            .await
+            .map_err(|e| crate::ErroreServizio::Interno(e.to_string()))?;
+        if let Some(dati) = self.territorio.cerca(alla_data, &versione) {
+            return Ok(dati);
         }
+        let dati = Arc::new(self.calcola_comuni(alla_data).await?);
+        self.territorio.conserva(alla_data, versione, dati.clone());
         Ok(dati)
     }
 
@@ -158,7 +210,7 @@ impl Piattaforma {
                     c.unita.soppressa() || c.fabbricati.soppressa() || c.complessi.soppressa();
                 let punto = somme
                     .get(&c.codice)
-                    .filter(|s| s.2 > 0 && !soppresso)
+                    .filter(|s| s.2 >= MINIMO_PUBBLICABILE && !soppresso)
                     .map(|s| {
                         let n = s.2 as f64;
                         (arrotonda(s.1 / n), arrotonda(s.0 / n))

@@ -354,7 +354,7 @@ fn pagina(
     }
     let v = json!({
         "type": "FeatureCollection",
-        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "timeStamp": st.p.orologio.ora().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "numberReturned": elementi.len(),
         "features": elementi,
         "links": link,

@@ -288,7 +288,7 @@ async fn dati_aperti_catalogo_distribuzioni_e_rilasci() {
     let (s, html) = app.browser().testo("/opendata").await;
     assert_eq!(s, 200);
     let html = senza_escape(&html);
-    let oggi = chrono::Utc::now().format("%d/%m/%Y").to_string();
+    let oggi = app.p.orologio.oggi().format("%d/%m/%Y").to_string();
     for d in servizi::dati_aperti::DATASET {
         assert!(
             html.contains(&format!("/opendata/{}.csv", d.id)),
