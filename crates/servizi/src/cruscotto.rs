@@ -769,21 +769,50 @@ pub struct CruscottoPubblico {
     pub per_programma: Vec<FinanzaPubblica>,
 }
 
-/// Which of these counts are withheld: each under the threshold and, when exactly one is
-/// (and their total is published, so it could be worked out by difference), the smallest
-/// other non-zero one too.
+/// Which of these counts are withheld, when their total is published: see
+/// [`da_sopprimere_in`].
 pub fn da_sopprimere(numeri: &[i64]) -> Vec<bool> {
-    let mut s: Vec<bool> = numeri.iter().map(|n| *n < SOGLIA_SOPPRESSIONE).collect();
-    if s.iter().filter(|x| **x).count() == 1
-        && let Some((i, _)) = numeri
+    da_sopprimere_in(numeri, false)
+}
+
+/// Which counts of a group are withheld: each under the threshold but not zero (an empty
+/// cell is about no unit, and withholding it would, by the rule that follows, withhold the
+/// only non-empty province of a young register with it); then, since the group's
+/// total can be worked out (published, or from the level above), more until what is withheld
+/// cannot be told by difference: at least two cells, adding up to the threshold or more
+/// (`[100, 2, 2]` withholds all three: the two small ones would add up to 4). The cells added
+/// are the smallest non-zero ones. When the group's total is itself withheld
+/// (`totale_soppresso`), at least one cell is withheld too, or the published ones would add
+/// up to it.
+pub fn da_sopprimere_in(numeri: &[i64], totale_soppresso: bool) -> Vec<bool> {
+    let mut s: Vec<bool> = numeri
+        .iter()
+        .map(|n| *n > 0 && *n < SOGLIA_SOPPRESSIONE)
+        .collect();
+    loop {
+        let quanti = s.iter().filter(|x| **x).count();
+        let somma: i64 = numeri
+            .iter()
+            .zip(&s)
+            .filter(|(_, x)| **x)
+            .map(|(n, _)| n)
+            .sum();
+        let basta = if quanti == 0 {
+            !totale_soppresso
+        } else {
+            quanti >= 2 && somma >= SOGLIA_SOPPRESSIONE
+        };
+        let prossima = numeri
             .iter()
             .enumerate()
             .filter(|(i, n)| !s[*i] && **n > 0)
             .min_by_key(|(_, n)| **n)
-    {
-        s[i] = true;
+            .map(|(i, _)| i);
+        match prossima {
+            Some(i) if !basta => s[i] = true,
+            _ => return s,
+        }
     }
-    s
 }
 
 fn cella<T>(soppressa: bool, v: T) -> Cella<T> {
@@ -805,17 +834,37 @@ fn stock_pubblico(r: &RigaStock, provincia: &str, soppressa: bool) -> StockPubbl
     }
 }
 
+/// What a stock row's suppression counts: its units, but at least 1 when it has buildings or
+/// complexes without units (a row about one building is small, not empty; only an empty row
+/// is published as zero).
+fn misura(r: &RigaStock) -> i64 {
+    if r.unita == 0 && (r.fabbricati > 0 || r.complessi > 0) {
+        1
+    } else {
+        r.unita
+    }
+}
+
 /// The public variant of a dashboard.
 pub fn pubblico(c: &Cruscotto) -> CruscottoPubblico {
     let unita_totali = c.totale.unita;
-    let sp = da_sopprimere(&c.per_provincia.iter().map(|p| p.unita).collect::<Vec<_>>());
+    let sp = da_sopprimere(&c.per_provincia.iter().map(misura).collect::<Vec<_>>());
+    let province_soppresse: std::collections::BTreeSet<&str> = c
+        .per_provincia
+        .iter()
+        .zip(&sp)
+        .filter(|(_, s)| **s)
+        .map(|(p, _)| p.codice.as_str())
+        .collect();
     let per_provincia = c
         .per_provincia
         .iter()
-        .zip(sp)
+        .zip(sp.iter().copied())
         .map(|(p, s)| stock_pubblico(p, &p.codice, s))
         .collect();
-    // Comuni: withheld within their province, whose total is published.
+    // Comuni: withheld within their province; a withheld province withholds some of its
+    // comuni too, or they would add up to it (and, through the region's total, to the small
+    // province it protects).
     let mut per_comune = Vec::new();
     let mut per_prov: BTreeMap<String, Vec<&RigaStock>> = BTreeMap::new();
     for r in &c.per_comune {
@@ -825,7 +874,10 @@ pub fn pubblico(c: &Cruscotto) -> CruscottoPubblico {
         per_prov.entry(p).or_default().push(r);
     }
     for (p, v) in &per_prov {
-        let s = da_sopprimere(&v.iter().map(|r| r.unita).collect::<Vec<_>>());
+        let s = da_sopprimere_in(
+            &v.iter().map(|r| misura(r)).collect::<Vec<_>>(),
+            province_soppresse.contains(p.as_str()),
+        );
         per_comune.extend(v.iter().zip(s).map(|(r, s)| stock_pubblico(r, p, s)));
     }
     per_comune.sort_by(|a: &StockPubblico, b| (&a.nome, &a.codice).cmp(&(&b.nome, &b.codice)));
@@ -887,5 +939,13 @@ mod test {
         // The only cell: nothing to protect it from but itself.
         assert_eq!(da_sopprimere(&[3]), [true]);
         assert_eq!(da_sopprimere(&[5, 6]), [false, false]);
+        // Two small cells would add up to fewer than 5: one more is withheld.
+        assert_eq!(da_sopprimere(&[100, 2, 2]), [true, true, true]);
+        assert_eq!(da_sopprimere(&[100, 0, 3]), [true, false, true]);
+        assert_eq!(da_sopprimere(&[0, 0, 90]), [false, false, false]);
+        assert_eq!(da_sopprimere(&[100, 2, 2, 50]), [false, true, true, true]);
+        // A withheld total withholds two of its cells, though none is small.
+        assert_eq!(da_sopprimere_in(&[12, 8, 30], true), [true, true, false]);
+        assert_eq!(da_sopprimere_in(&[12, 8, 30], false), [false, false, false]);
     }
 }

@@ -28,6 +28,10 @@ async fn dati() -> Dati {
     let arca = token(&app, ARCA, &[dominio::Area::Patrimonio]).await;
     carica_e_accetta(&app, &andria, flusso_demo(ANDRIA, 30, 0), (2018, 2, 12)).await;
     carica_e_accetta(&app, &arca, flusso_demo(ARCA, 60, 0), (2018, 2, 20)).await;
+    // A register in a third province: the small province's complementary cell is this one,
+    // not the province of most comuni, so some comuni stay published.
+    let jonica = token(&app, "ARCA-JON", &[dominio::Area::Patrimonio]).await;
+    carica_e_accetta(&app, &jonica, flusso_demo("ARCA-JON", 40, 0), (2018, 2, 26)).await;
     let regione = token(&app, "REGIONE", &[]).await;
     Dati {
         app,
