@@ -344,10 +344,12 @@ impl Archivio {
         Ok(())
     }
 
-    /// A number that changes whenever any aggregate is written (every snapshot stores at least
-    /// one row): a cache of figures keyed by it is never stale.
-    pub async fn versione_aggregati(&self) -> Risultato<i64> {
-        let v: i64 = su_pool!(self, p => sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM aggregati").fetch_one(p).await)?;
+    /// (rows, highest id) of the aggregates: changes whenever an acceptance commits (every
+    /// snapshot stores at least one row). The highest id alone would not do on PostgreSQL:
+    /// two merges take their ids in one order and may commit in the other, so the second
+    /// commit can leave the highest id as it was; it always adds rows.
+    pub async fn versione_aggregati(&self) -> Risultato<(i64, i64)> {
+        let v: (i64, i64) = su_pool!(self, p => sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM aggregati").fetch_one(p).await)?;
         Ok(v)
     }
 }

@@ -15,6 +15,15 @@ pub enum DominioFlusso {
 }
 
 impl DominioFlusso {
+    /// The domain after "flusso" or "aggiornamento" in Italian text: «del patrimonio».
+    pub fn genitivo(self) -> &'static str {
+        match self {
+            Self::Patrimonio => "del patrimonio",
+            Self::Contabilita => "della contabilità dei cantieri",
+            Self::Programmi => "dei programmi di finanziamento",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Self, ErroreDominio> {
         match s.trim().to_lowercase().as_str() {
             "patrimonio" => Ok(Self::Patrimonio),

@@ -273,8 +273,7 @@ impl Piattaforma {
     async fn figure(&self, alla: Option<NaiveDate>) -> Esito<Cruscotto> {
         let giorno = alla.unwrap_or_else(|| self.orologio.oggi());
         // The figures change only when an acceptance writes aggregates (every acceptance
-        // writes at least one row, so the highest id moves): a cached day of the same version
-        // is exact. One cheap read instead of reading and adding up every row.
+        // adds rows, so the version moves): a cached day of the same version is exact. One cheap read instead of reading and adding up every row.
         let versione = self.db.versione_aggregati().await?;
         let chiave = (versione, giorno, alla.is_none());
         if let Ok(c) = self.cruscotti.voci.lock()
@@ -425,7 +424,7 @@ pub struct CacheCruscotti {
 }
 
 /// (aggregates' version, day, current rather than "as of").
-type ChiaveCache = (i64, NaiveDate, bool);
+type ChiaveCache = ((i64, i64), NaiveDate, bool);
 
 /// A programme as the dashboard needs it.
 #[derive(Clone, Debug, Default)]

@@ -72,13 +72,9 @@ fn rendi(nome: &str, oggetto: &str, ctx: Value) -> Esito<(String, String)> {
     Ok((testo, html))
 }
 
+/// The domain in a subject or text: «del patrimonio» (empty for an unknown one).
 fn nome_dominio(d: &str) -> &'static str {
-    match DominioFlusso::parse(d) {
-        Ok(DominioFlusso::Patrimonio) => "del patrimonio",
-        Ok(DominioFlusso::Contabilita) => "della contabilità",
-        Ok(DominioFlusso::Programmi) => "dei programmi",
-        Err(_) => "",
-    }
+    DominioFlusso::parse(d).map_or("", DominioFlusso::genitivo)
 }
 
 impl Piattaforma {

@@ -160,7 +160,7 @@ impl GraficoBarre<'_> {
             if b.soppressa {
                 let _ = write!(
                     o,
-                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" font-style=\"italic\" fill=\"#1a1a1a\">soppresso (meno di 5 unità)</text>",
+                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"13\" font-style=\"italic\" fill=\"#1a1a1a\">soppresso per riservatezza</text>",
                     SX + 4.0,
                     y0 + ALTEZZA_BARRA * n_serie as f64 / 2.0 + 4.5
                 );

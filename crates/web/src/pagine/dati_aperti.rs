@@ -270,7 +270,7 @@ pub async fn descrittore(
         "profile": "tabular-data-package",
         "name": d.id,
         "title": d.titolo,
-        "description": format!("{} Formato: CSV UTF-8, separatore virgola, punto decimale, nessun separatore delle migliaia; le celle soppresse (meno di 5 unità) sono vuote e la riga ha soppresso = true.", d.descrizione),
+        "description": format!("{} Formato: CSV UTF-8, separatore virgola, punto decimale, nessun separatore delle migliaia; le celle soppresse per riservatezza (riferite a meno di 5 unità, o a meno di 5 interventi per i finanziamenti, o ricavabili per differenza) sono vuote e la riga ha soppresso = true.", d.descrizione),
         "keywords": d.parole_chiave,
         "licenses": licenza_frictionless(),
         "homepage": url(&st, "/opendata")?,
@@ -405,12 +405,7 @@ fn xml(s: &str) -> String {
 }
 
 fn nome_dominio(d: &str) -> &'static str {
-    match d {
-        "patrimonio" => "del patrimonio",
-        "contabilita" => "della contabilità dei cantieri",
-        "programmi" => "dei programmi di finanziamento",
-        _ => "dei dati",
-    }
+    dominio::DominioFlusso::parse(d).map_or("dei dati", dominio::DominioFlusso::genitivo)
 }
 
 /// `GET /opendata/rilasci.atom`: the releases (acceptances of flows, by day and domain) and
