@@ -9,7 +9,9 @@ use chrono::NaiveDate;
 use sqlx::Row;
 
 use crate::flussi::Segnaposti;
-use crate::registro::{Par, Tavola, Versione, corrotto, leggi_versione, nome_sicuro, valida_a};
+use crate::registro::{
+    Par, Tavola, Versione, corrotto, dei_genitori, leggi_versione, nome_sicuro, valida_a,
+};
 use crate::{Archivio, Risultato, Tx, TxInner, su_pool, su_tx};
 
 /// One stored aggregate row.
@@ -260,26 +262,10 @@ impl Archivio {
         let ti = tipo_intero(self.is_postgres());
         let mut out = Vec::new();
         for blocco in coppie.chunks(500) {
-            let mut par: Vec<Par> = Vec::new();
-            let data = alla.map(|d| {
-                par.push(Par::D(d));
-                par.len()
-            });
-            let mut o = Vec::with_capacity(blocco.len());
-            for (e, k) in blocco {
-                par.push(Par::T(e.clone()));
-                par.push(Par::T(k.clone()));
-                o.push(format!(
-                    "(r.ente = ${} AND r.{genitore} = ${})",
-                    par.len() - 1,
-                    par.len()
-                ));
-            }
+            let (par, dove) = dei_genitori(blocco, genitore, alla);
             let sql = format!(
-                "SELECT r.ente, r.{genitore}, r.{campo}, CAST(COUNT(*) AS {ti}) FROM {} r WHERE {} AND ({}) GROUP BY r.ente, r.{genitore}, r.{campo}",
+                "SELECT r.ente, r.{genitore}, r.{campo}, CAST(COUNT(*) AS {ti}) FROM {} r WHERE {dove} GROUP BY r.ente, r.{genitore}, r.{campo}",
                 t.sql(),
-                valida_a("r.", data),
-                o.join(" OR ")
             );
             let v: Vec<(String, String, Option<String>, i64)> = su_pool!(self, p => {
                 let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
@@ -287,7 +273,7 @@ impl Archivio {
                     q = match x {
                         Par::T(s) => q.bind(s.clone()),
                         Par::D(d) => q.bind(*d),
-                    Par::F(f) => q.bind(*f),
+                        Par::F(f) => q.bind(*f),
                     };
                 }
                 q.fetch_all(p).await

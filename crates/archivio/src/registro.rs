@@ -636,6 +636,34 @@ fn scaduto(e: sqlx::Error) -> ErroreArchivio {
 }
 
 /// The validity condition on `alias` as of parameter `$k` (or the current version).
+/// The parameters and the condition on a child table `r.` that select the children of the
+/// given (entity, parent key) pairs through the field `campo`, valid on `alla` (current
+/// without): the one form of the children's queries (the register's pages, the dashboards'
+/// counts).
+pub(crate) fn dei_genitori(
+    coppie: &[(String, String)],
+    campo: &str,
+    alla: Option<NaiveDate>,
+) -> (Vec<Par>, String) {
+    let mut par: Vec<Par> = Vec::new();
+    let data = alla.map(|d| {
+        par.push(Par::D(d));
+        par.len()
+    });
+    let mut o = Vec::with_capacity(coppie.len());
+    for (e, k) in coppie {
+        par.push(Par::T(e.clone()));
+        par.push(Par::T(k.clone()));
+        o.push(format!(
+            "(r.ente = ${} AND r.{campo} = ${})",
+            par.len() - 1,
+            par.len()
+        ));
+    }
+    let dove = format!("{} AND ({})", valida_a("r.", data), o.join(" OR "));
+    (par, dove)
+}
+
 pub(crate) fn valida_a(alias: &str, data: Option<usize>) -> String {
     match data {
         Some(k) => format!(
@@ -714,27 +742,11 @@ impl Archivio {
         };
         let mut out = Vec::new();
         for blocco in coppie.chunks(500) {
-            let mut par: Vec<Par> = Vec::new();
-            let data = alla_data.map(|d| {
-                par.push(Par::D(d));
-                par.len()
-            });
-            let mut o = Vec::with_capacity(blocco.len());
-            for (e, k) in blocco {
-                par.push(Par::T(e.clone()));
-                par.push(Par::T(k.clone()));
-                o.push(format!(
-                    "(r.ente = ${} AND r.{campo} = ${})",
-                    par.len() - 1,
-                    par.len()
-                ));
-            }
+            let (par, dove) = dei_genitori(blocco, campo, alla_data);
             let sql = format!(
-                "SELECT {} FROM {} r WHERE {} AND ({}) ORDER BY r.ente, r.{campo}, r.chiave",
+                "SELECT {} FROM {} r WHERE {dove} ORDER BY r.ente, r.{campo}, r.chiave",
                 t.colonne("r."),
                 t.sql(),
-                valida_a("r.", data),
-                o.join(" OR ")
             );
             out.extend(seleziona_versioni!(self, sql, par, t.campi.len()));
         }
