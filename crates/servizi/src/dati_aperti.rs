@@ -96,6 +96,21 @@ const SOPPRESSO: Colonna = col(
     "true quando i conteggi della riga riguardano meno di 5 unità (o permetterebbero di ricavarne uno): le celle sono vuote.",
 );
 
+/// The stock's counts, the same in the province and the comune datasets.
+const COMPLESSI: Colonna = col(
+    "complessi",
+    "Complessi",
+    Intero,
+    "Numero di complessi edilizi.",
+);
+const FABBRICATI: Colonna = col("fabbricati", "Fabbricati", Intero, "Numero di fabbricati.");
+const UNITA: Colonna = col(
+    "unita",
+    "Unità immobiliari",
+    Intero,
+    "Numero di unità immobiliari (alloggi e altre unità).",
+);
+
 /// Every public dataset, in the order pages and the catalogue list them.
 pub const DATASET: &[Dataset] = &[
     Dataset {
@@ -124,19 +139,9 @@ pub const DATASET: &[Dataset] = &[
                 Testo,
                 "Nome della provincia.",
             ),
-            col(
-                "complessi",
-                "Complessi",
-                Intero,
-                "Numero di complessi edilizi.",
-            ),
-            col("fabbricati", "Fabbricati", Intero, "Numero di fabbricati."),
-            col(
-                "unita",
-                "Unità immobiliari",
-                Intero,
-                "Numero di unità immobiliari (alloggi e altre unità).",
-            ),
+            COMPLESSI,
+            FABBRICATI,
+            UNITA,
             SOPPRESSO,
         ],
     },
@@ -167,19 +172,9 @@ pub const DATASET: &[Dataset] = &[
                 Testo,
                 "Sigla della provincia del comune.",
             ),
-            col(
-                "complessi",
-                "Complessi",
-                Intero,
-                "Numero di complessi edilizi.",
-            ),
-            col("fabbricati", "Fabbricati", Intero, "Numero di fabbricati."),
-            col(
-                "unita",
-                "Unità immobiliari",
-                Intero,
-                "Numero di unità immobiliari (alloggi e altre unità).",
-            ),
+            COMPLESSI,
+            FABBRICATI,
+            UNITA,
             SOPPRESSO,
         ],
     },
