@@ -1,9 +1,19 @@
-//! Reference data shipped inside the binary: the 257 Comuni of Puglia (ISTAT) and the five ARCA
-//! with the provinces they cover. Used by the validator (`comune`, `fuori_territorio`) and by the
-//! platform to fill the entity registry.
+//! Reference data shipped inside the binary: the 257 Comuni of Puglia (ISTAT), the six
+//! provinces they belong to (ISTAT code, two-letter code, name) and the five ARCA with the
+//! provinces they cover. Used by the validator (`comune`, `fuori_territorio`), by the platform
+//! to fill the entity registry, and wherever a province is named (dashboards, filters).
 
 const COMUNI: &str = include_str!("../../../data/comuni_puglia.csv");
+const PROVINCE: &str = include_str!("../../../data/province_puglia.csv");
 const ARCA: &str = include_str!("../../../data/arca.csv");
+
+/// A province of Puglia (ISTAT's list of the supra-municipal units).
+#[derive(Clone, Debug)]
+pub struct Provincia {
+    pub sigla: String,
+    pub codice_istat: String,
+    pub nome: String,
+}
 
 /// A Comune from the ISTAT list.
 #[derive(Clone, Debug)]
@@ -45,6 +55,43 @@ pub fn comuni() -> Result<Vec<Comune>, String> {
             })
         })
         .collect()
+}
+
+/// Parses the shipped provinces file (in ISTAT code order).
+pub fn province() -> Result<Vec<Provincia>, String> {
+    let mut r = csv::Reader::from_reader(PROVINCE.as_bytes());
+    r.records()
+        .map(|rec| {
+            let rec = rec.map_err(|e| format!("province_puglia.csv: {e}"))?;
+            let campo = |i: usize| rec.get(i).unwrap_or_default().trim().to_string();
+            Ok(Provincia {
+                sigla: campo(0),
+                codice_istat: campo(1),
+                nome: campo(2),
+            })
+        })
+        .collect()
+}
+
+static INDICE_PROVINCE: std::sync::OnceLock<Vec<Provincia>> = std::sync::OnceLock::new();
+
+/// The provinces, in ISTAT code order (empty only if the shipped file were broken, which the
+/// tests catch).
+pub fn elenco_province() -> &'static [Provincia] {
+    INDICE_PROVINCE.get_or_init(|| province().unwrap_or_default())
+}
+
+/// The provinces' two-letter codes in the order of their names (`BA`, `BT`, `BR`, …): the
+/// filters' options and the Region's area.
+pub fn sigle_province() -> Vec<&'static str> {
+    let mut v: Vec<&Provincia> = elenco_province().iter().collect();
+    v.sort_by(|a, b| a.nome.cmp(&b.nome));
+    v.into_iter().map(|p| p.sigla.as_str()).collect()
+}
+
+/// A province by its two-letter code (`BT`).
+pub fn provincia(sigla: &str) -> Option<&'static Provincia> {
+    elenco_province().iter().find(|p| p.sigla == sigla)
 }
 
 pub fn arca() -> Result<Vec<Arca>, String> {
@@ -103,5 +150,38 @@ mod test {
             super::arca_per_codice("ARCA-PC").unwrap().province,
             ["BA", "BT"]
         );
+        assert_eq!(
+            super::provincia("BT").unwrap().nome,
+            "Barletta-Andria-Trani"
+        );
+        assert_eq!(
+            super::sigle_province(),
+            ["BA", "BT", "BR", "FG", "LE", "TA"]
+        );
+    }
+
+    /// The provinces file and the Comuni agree: every Comune's (code, ISTAT code) pair is one
+    /// province, and every province has Comuni; the ARCA cover only these.
+    #[test]
+    fn province_coerenti_con_i_comuni() {
+        use std::collections::BTreeSet;
+        let p = super::province().unwrap();
+        assert_eq!(p.len(), 6);
+        let dalle_province: BTreeSet<(String, String)> = p
+            .iter()
+            .map(|p| (p.sigla.clone(), p.codice_istat.clone()))
+            .collect();
+        let dai_comuni: BTreeSet<(String, String)> = super::comuni()
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.sigla_provincia, c.codice_provincia))
+            .collect();
+        assert_eq!(dalle_province, dai_comuni);
+        assert!(p.iter().all(|p| !p.nome.is_empty()));
+        for a in super::arca().unwrap() {
+            for s in &a.province {
+                assert!(super::provincia(s).is_some(), "{}: {s}", a.codice);
+            }
+        }
     }
 }

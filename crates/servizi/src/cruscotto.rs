@@ -690,18 +690,13 @@ pub fn componi(
     c
 }
 
-/// The province's name from its two-letter code.
+/// The province's name from its two-letter code (the shipped reference data,
+/// `flussi::riferimento`); a code outside it (a comune missing from the ISTAT list) is
+/// "Non indicata".
 pub fn nome_provincia(sigla: &str) -> String {
-    match sigla {
-        "BA" => "Bari",
-        "BT" => "Barletta-Andria-Trani",
-        "BR" => "Brindisi",
-        "FG" => "Foggia",
-        "LE" => "Lecce",
-        "TA" => "Taranto",
-        _ => "Non indicata",
-    }
-    .into()
+    flussi::riferimento::provincia(sigla)
+        .map(|p| p.nome.clone())
+        .unwrap_or_else(|| "Non indicata".into())
 }
 
 /// A public figure: a value, or withheld because it is about too few units.

@@ -15,7 +15,8 @@ pub fn enti() -> Result<Vec<NuovoEnte>, String> {
         codice_catastale: None,
         popolazione: None,
         comune_sede: Some("072006".into()),
-        province_competenza: Some("BA|BT|BR|FG|LE|TA".into()),
+        // The whole region: every province of the reference data.
+        province_competenza: Some(flussi::riferimento::sigle_province().join("|")),
     }];
     for a in arca()? {
         v.push(NuovoEnte {

@@ -21,9 +21,6 @@ use crate::errore::ErrorePagina;
 use crate::estrattori::{Path, Query};
 use crate::modelli::pagina;
 
-/// The provinces of Puglia, for the filters and the campaign selection.
-const PROVINCE: [&str; 6] = ["BA", "BT", "BR", "FG", "LE", "TA"];
-
 pub fn rotte() -> crate::rotte::Rotte {
     use crate::rotte::{Rotte, get, post};
     Rotte::new()
@@ -88,7 +85,7 @@ pub async fn cruscotto(
         &cx,
         "monitoraggio.html",
         context! {
-            a, righe, filtro => f, province => PROVINCE, non_registrati, con_flussi, con_accettati,
+            a, righe, filtro => f, province => flussi::riferimento::sigle_province(), non_registrati, con_flussi, con_accettati,
             totale => tutti.len(),
         },
     )
@@ -127,7 +124,7 @@ async fn modulo_raccolta(
         st,
         cx,
         "raccolta_nuova.html",
-        context! { domanda => d, errori => errori_map, elenco_errori => errori, province => PROVINCE },
+        context! { domanda => d, errori => errori_map, elenco_errori => errori, province => flussi::riferimento::sigle_province() },
     )
 }
 

@@ -39,7 +39,7 @@ pub async fn enti(
         &st,
         &cx,
         "enti.html",
-        context! { enti, filtro => f, province => ["BA", "BT", "BR", "FG", "LE", "TA"] },
+        context! { enti, filtro => f, province => flussi::riferimento::sigle_province() },
     )
 }
 
