@@ -322,6 +322,55 @@ async fn cruscotto_pubblico_senza_accesso_con_celle_soppresse() {
         html.contains("class=\"soppresso\">soppresso"),
         "celle soppresse segnate"
     );
+    // The same "as of a day" as the Region's dashboard: a GET form with a date input.
+    assert!(html.contains("id=\"dati-alla-data\""), "{html}");
+    assert!(html.contains("<label for=\"alla_data\" class=\"active\">Dati al giorno</label>"));
+    assert!(!html.contains("Torna a oggi"));
+    let oggi = app.p.orologio.oggi();
+    assert!(html.contains(&format!("max=\"{}\"", oggi.format("%Y-%m-%d"))));
+    // 15/02/2018: only Andria's register (12/02), fewer units than today.
+    let giorno = chrono::NaiveDate::from_ymd_opt(2018, 2, 15).unwrap();
+    let allora = app.p.cruscotto_pubblico(Some(giorno)).await.unwrap();
+    let adesso = app.p.cruscotto_pubblico(None).await.unwrap();
+    let unita = |c: &servizi::cruscotto::CruscottoPubblico| *c.unita.valore().unwrap();
+    assert!(unita(&allora) < unita(&adesso));
+    for percorso in ["/dati?alla_data=2018-02-15", "/dati?al=15/02/2018"] {
+        let (s, h) = app.browser().testo(percorso).await;
+        assert_eq!(s, 200, "{h}");
+        let h = senza_escape(&h);
+        assert!(h.contains("<strong>al 15/02/2018</strong>"), "{h}");
+        assert!(h.contains("value=\"2018-02-15\""), "{h}");
+        assert!(h.contains("<a class=\"btn btn-link\" href=\"/dati\">Torna a oggi</a>"));
+        assert!(
+            h.contains(&format!(
+                "<strong>{}</strong>",
+                dominio::numeri::intero_it(unita(&allora))
+            )),
+            "{h}"
+        );
+    }
+    // Today asked by date is today's page.
+    let (s, h) = app
+        .browser()
+        .testo(&format!("/dati?alla_data={}", oggi.format("%Y-%m-%d")))
+        .await;
+    assert_eq!(s, 200);
+    assert!(!h.contains("Torna a oggi"));
+    // A date that does not exist, or is after today: a clear refusal, not an error.
+    let (s, h) = app.browser().testo("/dati?alla_data=2018-02-31").await;
+    assert_eq!(s, 400, "{h}");
+    assert!(h.contains("non è valida"), "{h}");
+    let domani = oggi.succ_opt().unwrap();
+    let (s, h) = app
+        .browser()
+        .testo(&format!("/dati?alla_data={}", domani.format("%Y-%m-%d")))
+        .await;
+    assert_eq!(s, 400, "{h}");
+    let h = senza_escape(&h);
+    assert!(
+        h.contains(&format!("La data {} è futura", domani.format("%d/%m/%Y"))),
+        "{h}"
+    );
 }
 
 /// A codice fiscale as the regex of the issue sees it (16 characters, omocodia letters too).

@@ -31,7 +31,8 @@ pub fn rotte() -> Rotte {
         .route("/area/cruscotto/{file}", get(esporta))
 }
 
-/// `alla_data` (`AAAA-MM-GG`, the date input) or `al` (`GG/MM/AAAA`).
+/// `alla_data` (`AAAA-MM-GG`, the date input) or `al` (`GG/MM/AAAA`): the day of a dashboard
+/// (this one and the public one, `/dati`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Giorno {
@@ -39,7 +40,7 @@ pub struct Giorno {
     al: String,
 }
 
-fn leggi_giorno(g: &Giorno) -> Result<Option<NaiveDate>, ErrorePagina> {
+pub(crate) fn leggi_giorno(g: &Giorno) -> Result<Option<NaiveDate>, ErrorePagina> {
     let (s, formato) = if !g.alla_data.trim().is_empty() {
         (g.alla_data.trim(), "%Y-%m-%d")
     } else {

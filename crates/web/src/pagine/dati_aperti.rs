@@ -20,9 +20,10 @@ use servizi::dati_aperti::{DATASET, Dataset, LICENZA_ID, LICENZA_NOME, LICENZA_U
 use crate::Stato;
 use crate::contesto::Contesto;
 use crate::errore::{ErroreApi, ErrorePagina};
-use crate::estrattori::Path;
+use crate::estrattori::{Path, Query};
 use crate::grafici::barre::{Barra, GraficoBarre};
 use crate::modelli::pagina;
+use crate::pagine::cruscotto::{Giorno, leggi_giorno};
 use crate::rotte::{Rotte, get};
 
 pub fn rotte() -> Rotte {
@@ -136,12 +137,29 @@ fn grafici(c: &CruscottoPubblico) -> Vec<String> {
     ]
 }
 
-/// `GET /dati`: the public dashboard.
+/// `GET /dati`: the public dashboard, today or as of a past day (`?alla_data=AAAA-MM-GG` from
+/// the date input, or `?al=GG/MM/AAAA`, as the Region's dashboard). A day after today (the
+/// platform's clock, Europe/Rome) is refused: nothing is accepted yet for it, and its figures
+/// would only repeat today's under another date.
 pub async fn cruscotto_pubblico(
     State(st): State<Stato>,
     cx: Contesto,
+    Query(q): Query<Giorno>,
 ) -> Result<Html<String>, ErrorePagina> {
-    let c = st.p.cruscotto_pubblico(None).await?;
+    let oggi = st.p.orologio.oggi();
+    let alla = leggi_giorno(&q)?;
+    if let Some(d) = alla
+        && d > oggi
+    {
+        return Err(ErrorePagina::RichiestaNonValida(format!(
+            "La data {} è futura: i dati pubblici si possono consultare fino a oggi, {}.",
+            crate::formati::giorno(d),
+            crate::formati::giorno(oggi)
+        )));
+    }
+    // Today's date asked explicitly is today's page.
+    let alla = alla.filter(|d| *d < oggi);
+    let c = st.p.cruscotto_pubblico(alla).await?;
     let g = grafici(&c);
     let comuni: Vec<Value> = c
         .per_comune
@@ -178,6 +196,8 @@ pub async fn cruscotto_pubblico(
             province => province,
             unita => c.unita.valore(),
             alla_data => crate::formati::giorno(c.alla_data),
+            giorno => alla.map(|d| d.format("%Y-%m-%d").to_string()),
+            oggi => oggi.format("%Y-%m-%d").to_string(),
             aggiornato => aggiornato.map(|t| crate::formati::giorno(dominio::orologio::oggi_a(t))),
             soglia => servizi::cruscotto::SOGLIA_SOPPRESSIONE,
         },
