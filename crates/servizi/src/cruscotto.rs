@@ -29,7 +29,7 @@ use dominio::intervento::{self, InRitardo, Sal};
 use dominio::{Azione, Soggetto, politica::autorizza};
 use serde::Serialize;
 
-use crate::interventi::{campo, data, importo};
+use crate::interventi::{campo, data, decorrenze, importo};
 use crate::registro::{TavolaRegistro, tavola_di};
 use crate::{ErroreServizio, Esito, Piattaforma};
 
@@ -147,19 +147,18 @@ async fn calcola(
                 let e = per_stato.entry(format!("{programma}|{stato}")).or_default();
                 e.0 += 1;
                 e.1 += importo(campo(t, &r, "importo_finanziato"));
-                match intervento::in_ritardo_dal(
-                    data(campo(t, &r, "data_fine_prevista")),
-                    data(campo(t, &r, "data_fine_effettiva")),
-                ) {
+                // The same days as the lists behind the figures (`?situazione=`) filter on.
+                let (ritardo, fermo) = decorrenze(
+                    t,
+                    &r,
+                    sal.get(&r.chiave).map(Vec::as_slice).unwrap_or_default(),
+                );
+                match ritardo {
                     Some(InRitardo::Sempre) => *ritardi.entry(SEMPRE.into()).or_default() += 1,
                     Some(InRitardo::Dal(d)) => *ritardi.entry(d.to_string()).or_default() += 1,
                     None => {}
                 }
-                if let Some(d) = intervento::riferimento_fermo(
-                    stato,
-                    sal.get(&r.chiave).map(Vec::as_slice).unwrap_or_default(),
-                    data(campo(t, &r, "data_inizio_lavori")),
-                ) {
+                if let Some(d) = fermo {
                     *fermi.entry(d.to_string()).or_default() += 1;
                 }
             }

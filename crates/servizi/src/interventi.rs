@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use archivio::{FiltroRegistro, Versione};
 use chrono::NaiveDate;
-use dominio::intervento::{self, Calcolati, Sal};
+use dominio::intervento::{self, Calcolati, InRitardo, Sal};
 use dominio::{Importo, Soggetto};
 use flussi::spec::{Tabella, Tipo};
 use serde::Serialize;
@@ -56,6 +56,73 @@ pub(crate) fn data(s: Option<&str>) -> Option<NaiveDate> {
 pub(crate) fn importo(s: Option<&str>) -> Importo {
     s.and_then(|s| Importo::parse(s).ok()).unwrap_or_default()
 }
+
+/// When an intervention record starts to be delayed and the day its site's stall is counted
+/// from (`dominio::intervento::in_ritardo_dal`, `riferimento_fermo`). The dashboards'
+/// aggregates store these days and the lists behind them filter on them: one computation, so
+/// that the list a figure links to has as many rows as the figure says.
+pub(crate) fn decorrenze(
+    t: &Tabella,
+    v: &Versione,
+    sal: &[Sal],
+) -> (Option<InRitardo>, Option<NaiveDate>) {
+    (
+        intervento::in_ritardo_dal(
+            data(campo(t, v, "data_fine_prevista")),
+            data(campo(t, v, "data_fine_effettiva")),
+        ),
+        intervento::riferimento_fermo(
+            campo(t, v, "stato").unwrap_or_default(),
+            sal,
+            data(campo(t, v, "data_inizio_lavori")),
+        ),
+    )
+}
+
+/// The interventions behind one of the dashboard's figures that change with the day: the
+/// delayed ones and the stalled sites (`?situazione=in_ritardo|fermo` on the list).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Situazione {
+    InRitardo,
+    Fermo,
+}
+
+impl Situazione {
+    pub const TUTTE: [Situazione; 2] = [Situazione::InRitardo, Situazione::Fermo];
+
+    /// The query string's value (`in_ritardo`, `fermo`); anything else is `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::TUTTE.into_iter().find(|x| x.codice() == s.trim())
+    }
+
+    pub fn codice(self) -> &'static str {
+        match self {
+            Situazione::InRitardo => "in_ritardo",
+            Situazione::Fermo => "fermo",
+        }
+    }
+
+    pub fn etichetta(self) -> &'static str {
+        match self {
+            Situazione::InRitardo => "In ritardo",
+            Situazione::Fermo => "Cantiere fermo",
+        }
+    }
+
+    /// Whether a record is in this situation on `giorno` (stall threshold `soglia` days).
+    fn di(self, t: &Tabella, v: &Versione, sal: &[Sal], giorno: NaiveDate, soglia: u32) -> bool {
+        let (ritardo, fermo) = decorrenze(t, v, sal);
+        match self {
+            Situazione::InRitardo => ritardo.is_some_and(|r| r.il(giorno)),
+            Situazione::Fermo => fermo.is_some_and(|d| intervento::fermo_il(d, giorno, soglia)),
+        }
+    }
+}
+
+/// How many register rows a filtered list reads at a time while it looks for a page of
+/// interventions in a [`Situazione`].
+const LOTTO_SITUAZIONE: i64 = 500;
 
 /// An intervention with its computed keys.
 #[derive(Clone, Debug, Serialize)]
@@ -155,26 +222,8 @@ impl Piattaforma {
             .iter()
             .map(|v| (v.ente.clone(), v.chiave.clone()))
             .collect();
-        let (ts, te, tp) = (tavola("sal")?, tavola("erogazioni")?, tavola("pagamenti")?);
-        let mut sal: HashMap<(String, String), Vec<Sal>> = HashMap::new();
-        for v in self.db.figli(&ts.tavola, &coppie, alla_data).await? {
-            let t = ts.tabella;
-            if let (Some(cup), Some(numero), Some(d)) = (
-                campo(t, &v, "cup"),
-                campo(t, &v, "numero_sal").and_then(|x| x.parse().ok()),
-                data(campo(t, &v, "data_sal")),
-            ) {
-                sal.entry((v.ente.clone(), cup.to_string()))
-                    .or_default()
-                    .push(Sal {
-                        numero,
-                        data: d,
-                        percentuale: campo(t, &v, "percentuale_avanzamento")
-                            .and_then(|x| x.parse().ok())
-                            .unwrap_or(0.0),
-                    });
-            }
-        }
+        let (te, tp) = (tavola("erogazioni")?, tavola("pagamenti")?);
+        let sal = self.sal_di(&coppie, alla_data).await?;
         let somme = |righe: Vec<Versione>, t: &Tabella| {
             let mut m: HashMap<(String, String), Vec<Importo>> = HashMap::new();
             for v in righe {
@@ -227,6 +276,35 @@ impl Piattaforma {
             .collect())
     }
 
+    /// The SAL of the given interventions (entity, CUP), as valid on `alla_data` or current.
+    async fn sal_di(
+        &self,
+        coppie: &[(String, String)],
+        alla_data: Option<NaiveDate>,
+    ) -> Esito<HashMap<(String, String), Vec<Sal>>> {
+        let ts = tavola("sal")?;
+        let t = ts.tabella;
+        let mut sal: HashMap<(String, String), Vec<Sal>> = HashMap::new();
+        for v in self.db.figli(&ts.tavola, coppie, alla_data).await? {
+            if let (Some(cup), Some(numero), Some(d)) = (
+                campo(t, &v, "cup"),
+                campo(t, &v, "numero_sal").and_then(|x| x.parse().ok()),
+                data(campo(t, &v, "data_sal")),
+            ) {
+                sal.entry((v.ente.clone(), cup.to_string()))
+                    .or_default()
+                    .push(Sal {
+                        numero,
+                        data: d,
+                        percentuale: campo(t, &v, "percentuale_avanzamento")
+                            .and_then(|x| x.parse().ok())
+                            .unwrap_or(0.0),
+                    });
+            }
+        }
+        Ok(sal)
+    }
+
     /// A page of interventions with their computed keys (filters, search, sort, keyset and
     /// "as of" as every register list).
     pub async fn elenco_interventi(
@@ -237,6 +315,76 @@ impl Piattaforma {
         let alla_data = filtro.alla_data;
         let (_, righe) = self.elenco_registro(s, "interventi", filtro).await?;
         self.con_calcolati(righe, alla_data).await
+    }
+
+    /// A page of the interventions that are in `situazione` on the list's day (`alla_data`,
+    /// or today), among those the filter selects for the subject: the list behind the
+    /// dashboard's delayed and stalled figures, decided by the same [`decorrenze`] as the
+    /// aggregates, so its rows are exactly the figure's. Being computed, the condition cannot
+    /// be a `WHERE`: the register's keyset pages are read [`LOTTO_SITUAZIONE`] rows at a time
+    /// until `filtro.limite` rows qualify or the list ends; the cursor of the next page is the
+    /// last row returned, as for any list. A stalled site is in progress, so for
+    /// [`Situazione::Fermo`] the state is a condition of the query.
+    pub async fn elenco_interventi_in(
+        &self,
+        s: &Soggetto,
+        mut filtro: FiltroRegistro,
+        situazione: Situazione,
+    ) -> Esito<Vec<VoceIntervento>> {
+        let ti = tavola("interventi")?;
+        let t = ti.tabella;
+        let alla_data = filtro.alla_data;
+        let giorno = alla_data.unwrap_or_else(|| self.orologio.oggi());
+        let soglia = self.config.soglia_fermo_giorni;
+        let voluti = usize::try_from(filtro.limite.max(1)).unwrap_or(1);
+        if situazione == Situazione::Fermo {
+            filtro
+                .uguale
+                .push(("stato".into(), intervento::STATO_LAVORI_IN_CORSO.into()));
+        }
+        filtro.limite = LOTTO_SITUAZIONE;
+        let mut scelti: Vec<Versione> = Vec::new();
+        loop {
+            let (_, righe) = self
+                .elenco_registro(s, "interventi", filtro.clone())
+                .await?;
+            let finite = (righe.len() as i64) < LOTTO_SITUAZIONE;
+            let Some(ultima) = righe.last() else {
+                break;
+            };
+            // The next batch starts after this one's last row (sort value, entity, key).
+            let ordine = filtro
+                .ordina
+                .as_deref()
+                .filter(|c| *c != "chiave")
+                .and_then(|c| campo(t, ultima, c))
+                .unwrap_or_default()
+                .to_string();
+            filtro.dopo = Some((ordine, ultima.ente.clone(), ultima.chiave.clone()));
+            let sal = if situazione == Situazione::Fermo {
+                let coppie: Vec<(String, String)> = righe
+                    .iter()
+                    .map(|v| (v.ente.clone(), v.chiave.clone()))
+                    .collect();
+                self.sal_di(&coppie, alla_data).await?
+            } else {
+                HashMap::new()
+            };
+            for v in righe {
+                let k = (v.ente.clone(), v.chiave.clone());
+                let sal = sal.get(&k).map(Vec::as_slice).unwrap_or_default();
+                if situazione.di(t, &v, sal, giorno, soglia) {
+                    scelti.push(v);
+                    if scelti.len() >= voluti {
+                        break;
+                    }
+                }
+            }
+            if finite || scelti.len() >= voluti {
+                break;
+            }
+        }
+        self.con_calcolati(scelti, alla_data).await
     }
 
     /// One intervention by CUP, with its children and history. The Region names the entity

@@ -424,6 +424,8 @@ async fn cifre_del_cruscotto_come_calcolate_a_mano_anche_a_una_data() {
         .await;
     assert_eq!(r.status(), 200);
     let csv = r.text().await.unwrap();
+    // As the register's exports: UTF-8 with a BOM, comma-separated, money with a dot.
+    assert!(csv.starts_with('\u{feff}'), "{csv}");
     assert!(
         csv.contains("PRG-A,2,1100000.00,260000.33,390000.00"),
         "{csv}"
@@ -431,6 +433,50 @@ async fn cifre_del_cruscotto_come_calcolate_a_mano_anche_a_una_data() {
     let r = admin.get("/area/cruscotto/comuni.xlsx").await;
     assert_eq!(r.status(), 200);
     assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    // The XLSX: each column written with its kind's number format, read back.
+    let foglio = |percorso: &'static str| {
+        let admin = &admin;
+        async move {
+            let r = admin.get(percorso).await;
+            assert_eq!(r.status(), 200, "{percorso}");
+            leggi_xlsx(&r.bytes().await.unwrap())
+        }
+    };
+    let f = foglio("/area/cruscotto/occupazione.xlsx").await;
+    assert_eq!(
+        f.intestazione(),
+        ["stato_occupazione", "codice", "numero", "quota_percentuale"]
+    );
+    let assegnato = f.riga("ASSEGNATO");
+    // 6 of 9 units: the count an integer, the share 66,67 % as the fraction 0.6667.
+    assert_eq!(assegnato[2], (Some(6.0), "#,##0".to_string()));
+    assert_eq!(assegnato[3].1, "0.00%");
+    assert!(
+        (assegnato[3].0.unwrap() - 0.6667).abs() < 1e-9,
+        "{assegnato:?}"
+    );
+    let f = foglio("/area/cruscotto/programmi.xlsx").await;
+    let prg = f.riga("PRG-A");
+    assert_eq!(prg[2], (Some(2.0), "#,##0".to_string()));
+    assert_eq!(prg[3], (Some(1_100_000.0), "#,##0.00 \"€\"".to_string()));
+    assert_eq!(prg[5], (Some(485_000.0), "#,##0.00 \"€\"".to_string()));
+    let f = foglio("/area/cruscotto/sintesi.xlsx").await;
+    let tasso = f.riga("tasso_sfitto");
+    // 2 vacant of 9: 22,22 %, in the percentage column, with its format (not the money's).
+    assert_eq!(tasso[2].0, None);
+    assert_eq!(tasso[4].1, "0.00%");
+    assert!((tasso[4].0.unwrap() - 0.2222).abs() < 1e-9, "{tasso:?}");
+    assert_eq!(f.riga("unita")[2], (Some(9.0), "#,##0".to_string()));
+    assert_eq!(
+        f.riga("finanziato")[3],
+        (Some(1_200_000.0), "#,##0.00 \"€\"".to_string())
+    );
+    let r = admin.get("/area/cruscotto/sintesi.csv").await;
+    let csv = r.text().await.unwrap();
+    assert!(
+        csv.contains("Tasso di sfitto,tasso_sfitto,,,22.22\r\n"),
+        "{csv}"
+    );
     assert_eq!(admin.get("/area/cruscotto/nulla.csv").await.status(), 404);
     // The map's data: buildings coloured by their units' occupancy.
     let r = admin.get("/area/registro/mappa.json").await;
@@ -447,4 +493,242 @@ async fn cifre_del_cruscotto_come_calcolate_a_mano_anche_a_una_data() {
     let (_, referente, _) = app.persone("072006");
     let b = app.come(&referente).await;
     assert_eq!(b.get("/area/cruscotto").await.status(), 403);
+}
+
+/// A sheet read back: per row, per column, the number (if the cell holds one) and the cell's
+/// number format (empty when none).
+struct Foglio(Vec<Vec<(Option<f64>, String)>>, Vec<String>);
+
+impl Foglio {
+    fn intestazione(&self) -> &[String] {
+        &self.1
+    }
+
+    /// The row whose code (second column) is `codice`.
+    fn riga(&self, codice: &str) -> &[(Option<f64>, String)] {
+        let i = self
+            .0
+            .iter()
+            .position(|r| r.get(1).is_some_and(|c| c.1 == codice))
+            .unwrap_or_else(|| panic!("{codice} assente"));
+        &self.0[i]
+    }
+}
+
+/// The first sheet of an XLSX: text cells are given as (None, text) in the rows' code column
+/// for [`Foglio::riga`], numbers as (value, number format).
+fn leggi_xlsx(byte: &[u8]) -> Foglio {
+    use calamine::{Data, Reader, Xlsx};
+    let mut x: Xlsx<_> = Xlsx::new(std::io::Cursor::new(byte.to_vec())).expect("xlsx");
+    let nome = x.sheet_names()[0].clone();
+    let valori = x.worksheet_range(&nome).expect("foglio");
+    let stili = x.worksheet_style(&nome).expect("stili");
+    let (righe, colonne) = valori.get_size();
+    let mut intestazione = Vec::new();
+    let mut v = Vec::new();
+    for i in 0..righe as u32 {
+        let mut r = Vec::new();
+        for j in 0..colonne as u32 {
+            let formato = stili
+                .get((i, j))
+                .and_then(|s| s.number_format.as_ref())
+                .map(|n| n.format_code.clone())
+                .unwrap_or_default();
+            let cella = match valori.get_value((i, j)) {
+                Some(Data::Float(f)) => (Some(*f), formato),
+                Some(Data::Int(n)) => (Some(*n as f64), formato),
+                Some(Data::String(s)) => (None, s.clone()),
+                _ => (None, formato),
+            };
+            r.push(cella);
+        }
+        if i == 0 {
+            intestazione = r.iter().map(|c| c.1.clone()).collect();
+        } else {
+            v.push(r);
+        }
+    }
+    Foglio(v, intestazione)
+}
+
+/// Bari's accounting: one site in progress (CUP J11B18000000009) whose last SAL, 01/03/2024,
+/// makes it stalled from 02/03/2025 on (365 days); version 2 adds a SAL of 20/04/2026.
+fn contabilita_bari(versione: u32) -> Value {
+    let mut sal = vec![
+        json!({"cup": "J11B18000000009", "numero_sal": 1, "data_sal": "2024-03-01", "importo_sal": "5000.00", "importo_cumulato": "5000.00", "percentuale_avanzamento": 10}),
+    ];
+    if versione > 1 {
+        sal.push(json!({"cup": "J11B18000000009", "numero_sal": 2, "data_sal": "2026-04-20", "importo_sal": "10000.00", "importo_cumulato": "15000.00", "percentuale_avanzamento": 30}));
+    }
+    json!({
+        "interventi": [
+            {"cup": "J11B18000000009", "codice_programma": "PRG-B", "titolo": "Nuovi alloggi al San Paolo",
+             "comune_istat": "072006", "tipo_intervento": "NUOVA_COSTRUZIONE", "alloggi_previsti": 6,
+             "importo_finanziato": "50000.00", "importo_totale": "50000.00",
+             "stato": "LAVORI_IN_CORSO", "data_aggiudicazione": "2023-01-10", "data_inizio_lavori": "2023-02-01",
+             "data_fine_prevista": "2027-06-30"}
+        ],
+        "sal": sal,
+    })
+}
+
+/// The CUPs of an interventions list page, in its order.
+fn cup_elencati(h: &str) -> Vec<String> {
+    h.split("href=\"/area/interventi/")
+        .skip(1)
+        .filter_map(|x| x.split('"').next())
+        .filter_map(|x| x.rsplit('/').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The link of a figure of the dashboard's summary (`id="…"><a href="…"`).
+fn link_della_cifra(h: &str, id: &str) -> String {
+    let inizio = format!("id=\"{id}\"><a href=\"");
+    let resto = h
+        .split(&inizio)
+        .nth(1)
+        .unwrap_or_else(|| panic!("{id} senza link: {h}"));
+    resto.split('"').next().unwrap().to_string()
+}
+
+/// "Every figure drills down to the list behind it": the delayed interventions and the
+/// stalled sites, followed from the dashboard's links, are exactly the figures' (same count,
+/// the CUPs worked out by hand), today and as of earlier days, across two entities; the list
+/// pages through its keyset like any other.
+#[tokio::test]
+async fn ritardi_e_cantieri_fermi_portano_all_elenco_esatto() {
+    let app = TestApp::con(Opzioni {
+        orologio: Some(chrono::Utc.with_ymd_and_hms(2026, 6, 30, 10, 0, 0).unwrap()),
+        ..Default::default()
+    })
+    .await;
+    let regione = token(&app, "REGIONE", &[]).await;
+    let andria = token(&app, "110001", &[dominio::Area::Programmi]).await;
+    let bari = token(&app, "072006", &[dominio::Area::Programmi]).await;
+    accetta(&app, &regione, "programmi", &programmi(), d(2026, 1, 1)).await;
+    accetta(
+        &app,
+        &bari,
+        "contabilita",
+        &contabilita_bari(1),
+        d(2026, 2, 1),
+    )
+    .await;
+    accetta(
+        &app,
+        &andria,
+        "contabilita",
+        &contabilita_andria("PRG-A", 1),
+        d(2026, 3, 1),
+    )
+    .await;
+    accetta(
+        &app,
+        &bari,
+        "contabilita",
+        &contabilita_bari(2),
+        d(2026, 5, 1),
+    )
+    .await;
+    accetta(
+        &app,
+        &andria,
+        "contabilita",
+        &contabilita_andria("PRG-A", 2),
+        d(2026, 6, 1),
+    )
+    .await;
+
+    const I1: &str = "J11B18000000001";
+    const I2: &str = "J11B18000000002";
+    const I3: &str = "J11B18000000003";
+    const B1: &str = "J11B18000000009";
+    // (day, delayed, stalled), by hand (stall threshold 365 days).
+    let casi: [(Option<NaiveDate>, &[&str], &[&str]); 5] = [
+        // Today: I3 finished late; I2's last SAL (29/06/2025) is 366 days old; I1's planned
+        // end moved to 31/12/2026 and Bari's site has a SAL of 20/04/2026: both normal.
+        (None, &[I3], &[I2]),
+        // The day before, I2's SAL is exactly 365 days old: not yet stalled.
+        (Some(d(2026, 6, 29)), &[I3], &[]),
+        // Andria's first version: I1 late since 02/03/2025; Bari's last SAL of 01/03/2024.
+        (Some(d(2026, 4, 1)), &[I1, I3], &[B1]),
+        // Only Bari's first version.
+        (Some(d(2026, 2, 15)), &[], &[B1]),
+        (Some(d(2025, 12, 31)), &[], &[]),
+    ];
+    let admin = app.come(&app.admin()).await;
+    for (giorno, ritardo, fermi) in casi {
+        let c = figure(&app, giorno).await;
+        assert_eq!(c.in_ritardo, ritardo.len() as i64, "{giorno:?}");
+        assert_eq!(c.fermi, fermi.len() as i64, "{giorno:?}");
+        let pagina = match giorno {
+            None => "/area/cruscotto".to_string(),
+            Some(g) => format!("/area/cruscotto?alla_data={g}"),
+        };
+        let (s, h) = admin.testo(&pagina).await;
+        assert_eq!(s, 200, "{h}");
+        let h = senza_escape(&h);
+        for (id, attesi, cifra) in [
+            ("in-ritardo", ritardo, c.in_ritardo),
+            ("fermi", fermi, c.fermi),
+        ] {
+            let link = link_della_cifra(&h, id);
+            assert!(link.starts_with("/area/interventi?situazione="), "{link}");
+            if let Some(g) = giorno {
+                assert!(link.ends_with(&format!("&alla_data={g}")), "{link}");
+            }
+            let (s, l) = admin.testo(&link).await;
+            assert_eq!(s, 200, "{l}");
+            let elencati = cup_elencati(&senza_escape(&l));
+            assert_eq!(
+                elencati.len() as i64,
+                cifra,
+                "{id} {giorno:?}: {elencati:?}"
+            );
+            assert_eq!(elencati, attesi, "{id} {giorno:?}");
+        }
+    }
+
+    // The list pages: one row at a time, each page after the previous one's last row.
+    let soggetto = dominio::Soggetto::Persona {
+        cf: app.demo.amministratore.as_ref().unwrap().cf.clone(),
+        ruoli: vec![dominio::Ruolo::AmministratoreRegione],
+    };
+    let mut dopo = None;
+    let mut visti = Vec::new();
+    loop {
+        let v = app
+            .p
+            .elenco_interventi_in(
+                &soggetto,
+                servizi::registro::FiltroRegistro {
+                    alla_data: Some(d(2026, 4, 1)),
+                    dopo: dopo.clone(),
+                    limite: 1,
+                    ..Default::default()
+                },
+                servizi::interventi::Situazione::InRitardo,
+            )
+            .await
+            .unwrap();
+        let Some(x) = v.first() else { break };
+        assert_eq!(v.len(), 1);
+        assert!(
+            x.calcolati.ritardo_giorni.unwrap_or(0) > 0,
+            "{:?}",
+            x.calcolati
+        );
+        visti.push(x.cup.clone());
+        dopo = Some((String::new(), x.ente.clone(), x.cup.clone()));
+    }
+    assert_eq!(visti, [I1, I3]);
+    // The filters still apply: the delayed interventions of PRG-B only.
+    let (_, l) = admin
+        .testo("/area/interventi?situazione=in_ritardo&codice_programma=PRG-B&alla_data=2026-04-01")
+        .await;
+    assert_eq!(cup_elencati(&senza_escape(&l)), [I3]);
+    let (s, l) = admin.testo("/area/interventi?situazione=lento").await;
+    assert_eq!(s, 400, "{l}");
+    assert!(l.contains("situazione richiesta non esiste"), "{l}");
 }

@@ -16,6 +16,7 @@ use minijinja::context;
 use serde::Deserialize;
 use servizi::ErroreServizio;
 use servizi::cruscotto::{Conteggio, Cruscotto, RigaFinanza, RigaStock};
+use servizi::interventi::Situazione;
 
 use crate::Stato;
 use crate::contesto::Contesto;
@@ -358,7 +359,18 @@ async fn cruscotto(
     // Two states: the occupancy chart links each to its list.
     let sfitte_link = "#grafico-occupazione";
     let mappa_url = link("/area/registro/mappa.json", &[], alla);
-    let lavori_link = link("/area/interventi", &[("stato", "LAVORI_IN_CORSO")], alla);
+    // The delayed and stalled interventions on the dashboard's day: the list filtered by the
+    // same rule as the figure, so it has as many rows as the figure says.
+    let ritardo_link = link(
+        "/area/interventi",
+        &[("situazione", Situazione::InRitardo.codice())],
+        alla,
+    );
+    let fermi_link = link(
+        "/area/interventi",
+        &[("situazione", Situazione::Fermo.codice())],
+        alla,
+    );
     pagina(
         &st,
         &cx,
@@ -369,18 +381,41 @@ async fn cruscotto(
             oggi => alla.is_none(),
             suffisso => giorno.as_ref().map(|g| format!("?alla_data={g}")).unwrap_or_default(),
             tasso_sfitto => c.tasso_sfitto.italiano(),
-            sfitte_link, mappa_url, lavori_link,
+            sfitte_link, mappa_url, ritardo_link, fermi_link,
             soglia_fermo => st.p.config.soglia_fermo_giorni,
         },
     )
 }
 
-/// The tables a dashboard downloads: (name, header, rows).
-fn tabella(c: &Cruscotto, nome: &str) -> Option<(Vec<String>, Vec<Vec<String>>)> {
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let stock = |v: &[RigaStock], prima: &str| {
+/// What a downloaded column holds, which decides how the spreadsheet shows it: the CSV keeps
+/// the canonical text of each cell (counts, `1234.56`, `33.33`), the XLSX writes numbers with
+/// the number format of their kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Genere {
+    /// Names and codes (a comune's code keeps its leading zeros).
+    Testo,
+    Intero,
+    /// Euro with two decimals.
+    Euro,
+    /// A percentage as its number (`33.33` for 33,33 %).
+    Percentuale,
+}
+
+/// A downloaded table: its columns (name and kind) and rows of canonical text.
+type Tabella = (Vec<(&'static str, Genere)>, Vec<Vec<String>>);
+
+/// The tables a dashboard downloads, by name.
+fn tabella(c: &Cruscotto, nome: &str) -> Option<Tabella> {
+    use Genere::{Euro, Intero, Percentuale, Testo};
+    let stock = |v: &[RigaStock], prima: &'static str| -> Tabella {
         (
-            s(&[prima, "codice", "complessi", "fabbricati", "unita"]),
+            vec![
+                (prima, Testo),
+                ("codice", Testo),
+                ("complessi", Intero),
+                ("fabbricati", Intero),
+                ("unita", Intero),
+            ],
             v.iter()
                 .map(|r| {
                     vec![
@@ -394,31 +429,36 @@ fn tabella(c: &Cruscotto, nome: &str) -> Option<(Vec<String>, Vec<Vec<String>>)>
                 .collect(),
         )
     };
-    let conti = |v: &[Conteggio], prima: &str| {
+    let conti = |v: &[Conteggio], prima: &'static str| -> Tabella {
         (
-            s(&[prima, "codice", "numero", "quota_percentuale"]),
+            vec![
+                (prima, Testo),
+                ("codice", Testo),
+                ("numero", Intero),
+                ("quota_percentuale", Percentuale),
+            ],
             v.iter()
                 .map(|r| {
                     vec![
                         r.etichetta.clone(),
                         r.codice.clone(),
                         r.numero.to_string(),
-                        format!("{:.2}", r.quota.numero()),
+                        percentuale(r.quota),
                     ]
                 })
                 .collect(),
         )
     };
-    let finanza = |v: &[RigaFinanza], prima: &str| {
+    let finanza = |v: &[RigaFinanza], prima: &'static str| -> Tabella {
         (
-            s(&[
-                prima,
-                "codice",
-                "interventi",
-                "finanziato",
-                "erogato",
-                "pagato",
-            ]),
+            vec![
+                (prima, Testo),
+                ("codice", Testo),
+                ("interventi", Intero),
+                ("finanziato", Euro),
+                ("erogato", Euro),
+                ("pagato", Euro),
+            ],
             v.iter()
                 .map(|r| {
                     vec![
@@ -434,6 +474,7 @@ fn tabella(c: &Cruscotto, nome: &str) -> Option<(Vec<String>, Vec<Vec<String>>)>
         )
     };
     Some(match nome {
+        "sintesi" => sintesi(c),
         "province" => stock(&c.per_provincia, "provincia"),
         "comuni" => stock(&c.per_comune, "comune"),
         "enti" => stock(&c.per_ente, "ente"),
@@ -449,8 +490,73 @@ fn tabella(c: &Cruscotto, nome: &str) -> Option<(Vec<String>, Vec<Vec<String>>)>
     })
 }
 
+/// `33.33` for 33,33 % (the canonical text of a percentage).
+fn percentuale(p: dominio::denaro::Percentuale) -> String {
+    let segno = if p.centesimi() < 0 { "-" } else { "" };
+    let a = p.centesimi().unsigned_abs();
+    format!("{segno}{}.{:02}", a / 100, a % 100)
+}
+
+/// The summary's figures: one row each, its value in the column of its kind (counts, euro,
+/// percentage), so that every column of the sheet has one number format.
+fn sintesi(c: &Cruscotto) -> Tabella {
+    use Genere::{Euro, Intero, Percentuale, Testo};
+    let colonne = vec![
+        ("voce", Testo),
+        ("codice", Testo),
+        ("numero", Intero),
+        ("importo", Euro),
+        ("percentuale", Percentuale),
+    ];
+    let n = |voce: &str, codice: &str, v: i64| {
+        vec![
+            voce.to_string(),
+            codice.to_string(),
+            v.to_string(),
+            String::new(),
+            String::new(),
+        ]
+    };
+    let e = |voce: &str, codice: &str, v: Importo| {
+        vec![
+            voce.to_string(),
+            codice.to_string(),
+            String::new(),
+            v.testo(),
+            String::new(),
+        ]
+    };
+    let righe = vec![
+        n("Complessi", "complessi", c.totale.complessi),
+        n("Fabbricati", "fabbricati", c.totale.fabbricati),
+        n("Unità immobiliari", "unita", c.totale.unita),
+        n(
+            "Unità sfitte (assegnabili e da ristrutturare)",
+            "sfitte",
+            c.sfitte,
+        ),
+        vec![
+            "Tasso di sfitto".into(),
+            "tasso_sfitto".into(),
+            String::new(),
+            String::new(),
+            percentuale(c.tasso_sfitto),
+        ],
+        n("Alloggi", "alloggi", c.alloggi),
+        n("Interventi", "interventi", c.interventi),
+        n("Interventi in ritardo", "in_ritardo", c.in_ritardo),
+        n("Cantieri fermi", "fermi", c.fermi),
+        e("Finanziato", "finanziato", c.finanza.finanziato),
+        e("Erogato", "erogato", c.finanza.erogato),
+        e("Pagato", "pagato", c.finanza.pagato),
+    ];
+    (colonne, righe)
+}
+
 /// `GET /area/cruscotto/{tabella}.csv|.xlsx`: one of the dashboard's tables, as of its day.
-/// Money in the CSV with a dot and two decimals (as the register's exports), counts as integers.
+/// The CSV follows the register's exports (the one CSV writer, comma-separated, UTF-8 with a
+/// BOM so that Excel reads the accents; money with a dot and two decimals, counts as
+/// integers); the XLSX writes each column with its kind's number format.
 async fn esporta(
     State(st): State<Stato>,
     cx: Contesto,
@@ -465,24 +571,24 @@ async fn esporta(
     }
     let alla = leggi_giorno(&q)?;
     let c = st.p.cruscotto(cx.soggetto(), alla).await?;
-    let (intestazione, righe) = tabella(&c, nome).ok_or(ErroreServizio::NonTrovato)?;
+    let (colonne, righe) = tabella(&c, nome).ok_or(ErroreServizio::NonTrovato)?;
     let giorno = c.alla_data.format("%Y-%m-%d");
     let nome_file = format!("cruscotto-{nome}-{giorno}.{formato}");
     let (tipo, corpo) = if formato == "csv" {
         let mut w = flussi::scrivi_csv::ScrittoreCsv::in_memoria();
         let errore = |e: std::io::Error| ErroreServizio::Interno(e.to_string());
-        w.riga(intestazione.iter()).map_err(errore)?;
+        w.riga(colonne.iter().map(|(n, _)| *n)).map_err(errore)?;
         for r in &righe {
             w.riga(r.iter()).map_err(errore)?;
         }
         (
             "text/csv; charset=utf-8",
-            w.testo().map_err(errore)?.into_bytes(),
+            format!("\u{feff}{}", w.testo().map_err(errore)?).into_bytes(),
         )
     } else {
         (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            xlsx(&intestazione, &righe).map_err(ErroreServizio::Interno)?,
+            xlsx(&colonne, &righe).map_err(ErroreServizio::Interno)?,
         )
     };
     let mut r = corpo.into_response();
@@ -494,35 +600,48 @@ async fn esporta(
     Ok(r)
 }
 
-/// A sheet with the header in bold; numbers as numbers (money with two decimals).
-fn xlsx(intestazione: &[String], righe: &[Vec<String>]) -> Result<Vec<u8>, String> {
+/// The XLSX number format of each kind: integers without decimals, euro with two and the
+/// sign, percentages as such (the cell holds the fraction, 0.3333 for 33,33 %).
+const FORMATO_INTERO: &str = "#,##0";
+const FORMATO_EURO: &str = "#,##0.00 \"€\"";
+const FORMATO_PERCENTUALE: &str = "0.00%";
+
+/// A sheet with the header in bold and each column written as its [`Genere`] says; an empty
+/// cell stays empty, a value that does not read as its kind is written as text.
+fn xlsx(colonne: &[(&str, Genere)], righe: &[Vec<String>]) -> Result<Vec<u8>, String> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     let grassetto = Format::new().set_bold();
-    let euro = Format::new().set_num_format("#,##0.00");
+    let intero = Format::new().set_num_format(FORMATO_INTERO);
+    let euro = Format::new().set_num_format(FORMATO_EURO);
+    let quota = Format::new().set_num_format(FORMATO_PERCENTUALE);
     let e = |e: rust_xlsxwriter::XlsxError| e.to_string();
-    for (j, h) in intestazione.iter().enumerate() {
-        ws.write_string_with_format(0, j as u16, h, &grassetto)
+    for (j, (h, _)) in colonne.iter().enumerate() {
+        ws.write_string_with_format(0, j as u16, *h, &grassetto)
             .map_err(e)?;
     }
     for (i, r) in righe.iter().enumerate() {
         let riga = (i + 1) as u32;
         for (j, v) in r.iter().enumerate() {
             let col = j as u16;
-            // The first two columns are names and codes (a comune's code keeps its zeros).
-            if j >= 2 {
-                if let Ok(n) = v.parse::<i64>() {
-                    ws.write_number(riga, col, n as f64).map_err(e)?;
-                    continue;
-                }
-                if let Ok(x) = v.parse::<f64>() {
-                    ws.write_number_with_format(riga, col, x, &euro)
-                        .map_err(e)?;
-                    continue;
-                }
+            if v.is_empty() {
+                continue;
             }
-            ws.write_string(riga, col, v).map_err(e)?;
+            let genere = colonne.get(j).map_or(Genere::Testo, |c| c.1);
+            let numero = match genere {
+                Genere::Testo => None,
+                Genere::Intero => v.parse::<i64>().ok().map(|n| (n as f64, &intero)),
+                Genere::Euro => Importo::parse(v)
+                    .ok()
+                    .map(|x| (x.centesimi() as f64 / 100.0, &euro)),
+                Genere::Percentuale => v.parse::<f64>().ok().map(|x| (x / 100.0, &quota)),
+            };
+            match numero {
+                Some((x, formato)) => ws.write_number_with_format(riga, col, x, formato),
+                None => ws.write_string(riga, col, v),
+            }
+            .map_err(e)?;
         }
     }
     wb.save_to_buffer().map_err(e)

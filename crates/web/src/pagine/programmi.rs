@@ -11,6 +11,7 @@ use dominio::Importo;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use servizi::ErroreServizio;
+use servizi::interventi::Situazione;
 
 use crate::Stato;
 use crate::api_programmi::{ParametriInterventi, codifica_cursore, filtro, leggi_data};
@@ -171,19 +172,42 @@ fn riga(v: &servizi::interventi::VoceIntervento) -> RigaIntervento {
     }
 }
 
-/// `GET /area/interventi`: the list with filters and the computed columns.
+/// The list page's parameters: the API's, and the situation behind a dashboard figure.
+#[derive(Deserialize, Default)]
+pub struct ParametriElenco {
+    #[serde(flatten)]
+    base: ParametriInterventi,
+    situazione: Option<String>,
+}
+
+/// `GET /area/interventi`: the list with filters and the computed columns;
+/// `?situazione=in_ritardo|fermo` keeps the delayed interventions or the stalled sites on the
+/// list's day (the dashboard's figures link here).
 async fn interventi(
     State(st): State<Stato>,
     cx: Contesto,
-    Query(q): Query<ParametriInterventi>,
+    Query(p): Query<ParametriElenco>,
 ) -> Result<Html<String>, ErrorePagina> {
+    let q = p.base;
     let f = filtro(&q, PER_PAGINA + 1).map_err(|_| {
         ErroreServizio::Dominio(dominio::ErroreDominio::valore(
             "filtri",
             "I filtri non sono validi: la data va scritta AAAA-MM-GG.",
         ))
     })?;
-    let mut v = st.p.elenco_interventi(cx.soggetto(), f).await?;
+    let situazione = match p.situazione.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(x) => Some(Situazione::parse(x).ok_or_else(|| {
+            ErrorePagina::RichiestaNonValida(
+                "La situazione richiesta non esiste: scelga «In ritardo» o «Cantiere fermo»."
+                    .into(),
+            )
+        })?),
+    };
+    let mut v = match situazione {
+        Some(x) => st.p.elenco_interventi_in(cx.soggetto(), f, x).await?,
+        None => st.p.elenco_interventi(cx.soggetto(), f).await?,
+    };
     let altre = v.len() as i64 > PER_PAGINA;
     v.truncate(PER_PAGINA as usize);
     let successivo = if altre {
@@ -237,20 +261,29 @@ async fn interventi(
             query_successiva.append_pair(k, x);
         }
     }
+    if let Some(x) = situazione {
+        query_successiva.append_pair("situazione", x.codice());
+    }
     if let Some(c) = &successivo {
         query_successiva.append_pair("cursor", c);
     }
+    let situazioni: Vec<(&str, &str)> = Situazione::TUTTE
+        .iter()
+        .map(|x| (x.codice(), x.etichetta()))
+        .collect();
     pagina(
         &st,
         &cx,
         "interventi.html",
         context! {
             righe, successivo => successivo.map(|_| query_successiva.finish()),
-            stati => valori("stato"), tipi => valori("tipo_intervento"), programmi,
+            stati => valori("stato"), tipi => valori("tipo_intervento"), programmi, situazioni,
             f => context! {
                 ente => q.ente, codice_programma => q.codice_programma, stato => q.stato,
                 comune_istat => q.comune_istat, tipo_intervento => q.tipo_intervento,
                 alla_data => q.alla_data,
+                situazione => situazione.map(Situazione::codice),
+                situazione_etichetta => situazione.map(Situazione::etichetta),
             },
             regione => cx.soggetto().is_regione(),
             soglia => st.p.config.soglia_fermo_giorni,
