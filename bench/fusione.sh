@@ -50,7 +50,7 @@ PUSH=${PUSH:?PUSH=<binario push da misurare>}
 BASE=http://127.0.0.1:$PORTA
 PG_URL="${PG_ADMIN%/*}/$PG_DB"
 export PUSH_SESSION_SECRET=$(printf 's%.0s' $(seq 1 48))
-export PUSH_LOG=warn
+export PUSH_LOG=${PUSH_LOG:-info}
 TICK=$(getconf CLK_TCK)
 cpu_ms() { awk -v t="$TICK" '{ printf "%d", ($14 + $15) * 1000 / t }' "/proc/$1/stat"; }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
@@ -125,6 +125,13 @@ giro() {
   curl -fs -X POST -H "Authorization: Bearer $tr" "$BASE/api/v1/flussi/$id/accettazione" >/dev/null
   t1=$(date +%s.%N)
   c1=$(cpu_ms $serve)
+  # The search index catches up after the acceptance (SQLite: filled in the background;
+  # PostgreSQL: the GIN pending list folded): wait for it, up to 10 minutes, to report its time.
+  if [ "$nome" = dopo ]; then
+    for _ in $(seq 1 600); do grep -q 'indice di ricerca aggiornato.*unita' "$dati/serve.log" && break; sleep 1; done
+  fi
+  grep -o 'fasi=.*' "$dati/serve.log" | sed "s/^/    $nome $backend: /" >> "$LAVORO/fasi.txt" || true
+  grep 'indice di ricerca aggiornato' "$dati/serve.log" | grep -o 'tabella=[a-z_]* righe=[0-9]* ms=[0-9]*' | sed "s/^/    $nome $backend indice: /" >> "$LAVORO/fasi.txt" || true
   kill $serve; wait $serve 2>/dev/null || true
   local anc="—"
   if [ "$backend" = postgres ]; then anc=$(ancora "$id" "$dati/dati"); fi
@@ -135,6 +142,7 @@ giro() {
   rm -rf "$dati"
 }
 
+: > "$LAVORO/fasi.txt"
 {
 echo "### Fusione di $UNITA unità ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPU, carico $(cut -d' ' -f1 /proc/loadavg))"
 echo
@@ -150,5 +158,11 @@ for g in $(seq 1 "$GIRI"); do
     done
   done
 done
+echo
+echo "Fasi della fusione (dal log del server) e indice di ricerca dopo l'accettazione:"
+echo
+echo '```'
+cat "$LAVORO/fasi.txt"
+echo '```'
 } | tee "$LAVORO/risultati.md"
 psql "$PG_ADMIN" -q -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >&2 || true

@@ -374,7 +374,8 @@ async fn pezzo_inserimento(
         t_ins += secondi(t1);
     }
     let t1 = Instant::now();
-    carico.fine().await.map_err(e)?;
+    let finito = carico.fine().await.map_err(e)?;
+    tx.concludi_carico(finito).await.map_err(e)?;
     t_ins += secondi(t1);
     drop(tx); // rolled back
     m.metti(rep, "pezzo: LineeScelte + Tx::carico unita (s)", secondi(t));

@@ -44,6 +44,7 @@ pub struct Carico<'t> {
 enum Modo<'t> {
     Pg {
         copia: PgCopyIn<&'t mut sqlx::PgConnection>,
+        tabella: String,
         /// `ente\tvalido_dal\tflusso_dal\t`, in COPY text form.
         prefisso: Vec<u8>,
         buffer: Vec<u8>,
@@ -90,6 +91,7 @@ impl Tx {
                 prefisso.push('\t');
                 Modo::Pg {
                     copia,
+                    tabella: t.nome_archivio().to_string(),
                     prefisso: prefisso.into_bytes(),
                     buffer: Vec::new(),
                 }
@@ -132,6 +134,7 @@ impl Carico<'_> {
                 copia,
                 prefisso,
                 buffer,
+                ..
             } => {
                 buffer.clear();
                 for linea in linee_di(linee) {
@@ -172,12 +175,55 @@ impl Carico<'_> {
         Ok(())
     }
 
-    /// Ends the load; the number of versions written.
-    pub async fn fine(self) -> Risultato<u64> {
-        if let Modo::Pg { copia, .. } = self.modo {
-            copia.finish().await?;
+    /// Ends the load; hand the result to [`Tx::concludi_carico`].
+    pub async fn fine(self) -> Risultato<CaricoFinito> {
+        let tabella = match self.modo {
+            Modo::Pg { copia, tabella, .. } => {
+                copia.finish().await?;
+                Some(tabella)
+            }
+            Modo::Sqlite { .. } => None,
+        };
+        Ok(CaricoFinito {
+            tabella,
+            righe: self.righe,
+        })
+    }
+}
+
+/// Rows a load must write before PostgreSQL's statistics of the table are refreshed in the
+/// same transaction (below it, a stale estimate costs little whatever plan it picks).
+pub const SOGLIA_STATISTICHE: u64 = 5_000;
+
+/// A finished load, which the transaction must still conclude: `#[must_use]` so that a
+/// caller cannot forget the statistics the next queries of the merge depend on.
+#[must_use = "passare a Tx::concludi_carico: su PostgreSQL aggiorna le statistiche della tabella"]
+pub struct CaricoFinito {
+    /// The table, on PostgreSQL.
+    tabella: Option<String>,
+    righe: u64,
+}
+
+impl Tx {
+    /// Concludes a bulk load; the number of versions written. On PostgreSQL, after a load of
+    /// at least [`SOGLIA_STATISTICHE`] rows, `ANALYZE`s the table inside the transaction
+    /// (which counts the transaction's own new rows): the merge's next queries (the
+    /// dashboards' aggregates join the entity's units to its buildings) are planned on
+    /// what the table now holds. Without it, on a table never analyzed (a new installation)
+    /// or analyzed when small, the planner estimated a handful of rows and chose a nested
+    /// loop over the entity's buildings for each unit: 200 000 units took minutes, a million
+    /// did not finish (docs/PERFORMANCE.md). `ANALYZE` holds a lock that only another
+    /// `ANALYZE`/`VACUUM` of the same table waits for, so two large merges of one table
+    /// queue there while small ones and readers do not.
+    pub async fn concludi_carico(&mut self, c: CaricoFinito) -> Risultato<u64> {
+        if let (Some(t), TxInner::Pg(conn)) = (&c.tabella, &mut self.inner)
+            && c.righe >= SOGLIA_STATISTICHE
+        {
+            sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE {t}")))
+                .execute(&mut **conn)
+                .await?;
         }
-        Ok(self.righe)
+        Ok(c.righe)
     }
 }
 

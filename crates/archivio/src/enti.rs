@@ -207,6 +207,10 @@ impl Tx {
                 // A contentless FTS5 table is emptied by its own command, not by DELETE.
                 let f = t.nome_ricerca();
                 comandi.push(format!("INSERT INTO {f} ({f}) VALUES ('delete-all')"));
+                // SQLite reuses the ids: the emptied index holds none of them.
+                comandi.push(format!(
+                    "UPDATE ricerca_indicizzata SET fino_a = 0 WHERE indice = '{f}'"
+                ));
             }
             for sql in comandi {
                 su_tx!(self, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await.map(|r| r.rows_affected()))?;

@@ -33,7 +33,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use aggregati::{Aggregato, GruppoContato, NuovoAggregato};
 pub use audit::{FiltroAudit, NuovaVoce};
-pub use carico::Carico;
+pub use carico::{Carico, CaricoFinito, SOGLIA_STATISTICHE};
 pub use comunicazioni::{Allegato, Comunicazione, Lettore, NuovaComunicazione};
 pub use enti::{Ente, NuovoEnte, Registrazione};
 pub use errore::ErroreArchivio;

@@ -84,7 +84,12 @@ struct IndiceRicerca {
 impl IndiceRicerca {
     fn new(tabella: &str, voci: Vec<Voce>, proprie: usize) -> Self {
         // FNV-1a: stable across builds and platforms (std's hasher is not promised to be).
-        let testo = voci.iter().map(|v| v.sql("")).collect::<Vec<_>>().join(";");
+        // The version of the index's upkeep comes first: a new way of keeping it gets new
+        // indexes, built from the rows, instead of one kept the old way.
+        let testo = format!(
+            "{VERSIONE_RICERCA};{}",
+            voci.iter().map(|v| v.sql("")).collect::<Vec<_>>().join(";")
+        );
         let mut h: u32 = 0x811c_9dc5;
         for b in testo.bytes() {
             h ^= u32::from(b);
@@ -130,30 +135,36 @@ impl IndiceRicerca {
         }
         let colonne: Vec<String> = (0..self.voci.len()).map(|i| format!("k{i}")).collect();
         let colonne = colonne.join(", ");
-        let valori = |a: &str| {
-            self.voci
-                .iter()
-                .map(|v| v.sql(a))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         // Contentless (the text is in the register table already) and without column sizes
-        // (no ranking): the index holds only the trigrams. Versions are append-only (the
-        // merge only inserts them and sets valido_al/flusso_al; nothing is deleted), so an
-        // insert trigger keeps the index in step whatever path inserts the rows.
+        // (no ranking): the index holds only the trigrams. It is filled after the merges, not
+        // inside them ([`Archivio::riordina_ricerca`]: trigrams cost SQLite four times a bare
+        // insert, docs/PERFORMANCE.md): `ricerca_indicizzata` keeps the highest row id it
+        // holds, and a search reads the rows above it by `LIKE`. Versions are append-only (the
+        // merge only inserts them and sets valido_al/flusso_al; rows are deleted only all at
+        // once, by `svuota_dati`, which empties the index too), so "every id up to n" is
+        // exact.
         vec![
             format!(
                 "CREATE VIRTUAL TABLE IF NOT EXISTS {f} USING fts5({colonne}, content='', columnsize=0, tokenize='trigram')"
             ),
+            TABELLA_INDICIZZATA.to_string(),
             format!(
-                "CREATE TRIGGER IF NOT EXISTS {f}_ins AFTER INSERT ON {t} BEGIN INSERT INTO {f} (rowid, {colonne}) VALUES (new.id, {}); END",
-                valori("new.")
-            ),
-            format!(
-                "INSERT INTO {f} (rowid, {colonne}) SELECT id, {} FROM {t}",
-                valori("")
+                "INSERT OR REPLACE INTO ricerca_indicizzata (indice, fino_a) VALUES ('{f}', 0)"
             ),
         ]
+    }
+
+    /// The statement that fills the index with the rows above `$1` up to `$2` (SQLite).
+    fn riempi(&self) -> String {
+        let colonne: Vec<String> = (0..self.voci.len()).map(|i| format!("k{i}")).collect();
+        let valori: Vec<String> = self.voci.iter().map(|v| v.sql("")).collect();
+        format!(
+            "INSERT INTO {f} (rowid, {}) SELECT id, {} FROM {t} WHERE id > $1 AND id <= $2",
+            colonne.join(", "),
+            valori.join(", "),
+            f = self.nome,
+            t = self.tabella
+        )
     }
 
     fn elimina(nome: &str, postgres: bool) -> Vec<String> {
@@ -161,11 +172,30 @@ impl IndiceRicerca {
             vec![format!("DROP INDEX IF EXISTS {nome}")]
         } else {
             vec![
+                // Indexes of the first version were kept by an insert trigger.
                 format!("DROP TRIGGER IF EXISTS {nome}_ins"),
                 format!("DROP TABLE IF EXISTS {nome}"),
+                TABELLA_INDICIZZATA.to_string(),
+                format!("DELETE FROM ricerca_indicizzata WHERE indice = '{nome}'"),
             ]
         }
     }
+}
+
+/// The version of the search indexes' upkeep (part of their names): 2 = filled after the
+/// merge on SQLite (1 was an insert trigger inside it).
+const VERSIONE_RICERCA: u32 = 2;
+
+/// SQLite: per FTS5 search index, the highest register row id it holds.
+const TABELLA_INDICIZZATA: &str = "CREATE TABLE IF NOT EXISTS ricerca_indicizzata (indice TEXT PRIMARY KEY, fino_a INTEGER NOT NULL)";
+
+/// Rows indexed per transaction on SQLite: each holds the write lock for about half a second
+/// (≈ 23 µs a unit), so merges and other writers wait at most that long.
+const BLOCCO_INDICIZZAZIONE: i64 = 20_000;
+
+/// The SQL of an index's high-water mark on SQLite (0 when it has none).
+fn soglia_indicizzata(nome: &str) -> String {
+    format!("COALESCE((SELECT fino_a FROM ricerca_indicizzata WHERE indice = '{nome}'), 0)")
 }
 
 /// Fewest characters a search needs: trigram indexes cannot narrow a shorter one, which would
@@ -859,17 +889,69 @@ impl Archivio {
         Ok(v)
     }
 
-    /// Folds the search index's pending entries into the index (PostgreSQL GIN's pending list,
-    /// which every search reads through until then); nothing to do on SQLite, whose FTS5
-    /// merges its segments as it writes.
-    pub async fn riordina_ricerca(&self, t: &Tavola) -> Risultato<()> {
+    /// Brings the search index up to the register after merges; the rows it indexed.
+    /// PostgreSQL: folds the GIN pending list (which every search reads through until then)
+    /// into the index. SQLite: indexes the rows above the index's high-water mark, in
+    /// transactions of [`BLOCCO_INDICIZZAZIONE`] rows so that other writers wait little;
+    /// each reads the mark inside its write transaction, so two servers doing it at once
+    /// index each row once.
+    pub async fn riordina_ricerca(&self, t: &Tavola) -> Risultato<u64> {
+        let i = t.indice_ricerca();
         if let Pool::Pg(p) = &self.pool {
             sqlx::query("SELECT gin_clean_pending_list(CAST($1 AS regclass))")
-                .bind(t.nome_ricerca())
+                .bind(&i.nome)
                 .fetch_optional(p)
                 .await?;
+            return Ok(0);
         }
-        Ok(())
+        let (soglia, riempi) = (soglia_indicizzata(&i.nome), i.riempi());
+        let mut fatte = 0u64;
+        loop {
+            let mut tx = self.inizia().await?;
+            let (da, a): (i64, Option<i64>) = su_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {soglia}, (SELECT MAX(id) FROM (SELECT id FROM {t} WHERE id > {soglia} ORDER BY id LIMIT {BLOCCO_INDICIZZAZIONE}))",
+                t = i.tabella
+            ))).fetch_one(c).await)?;
+            let Some(a) = a else { break };
+            let n = su_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(riempi.clone())).bind(da).bind(a).execute(c).await.map(|r| r.rows_affected()))?;
+            su_tx!(tx, c => sqlx::query("INSERT OR REPLACE INTO ricerca_indicizzata (indice, fino_a) VALUES ($1, $2)").bind(&i.nome).bind(a).execute(c).await.map(|_| ()))?;
+            tx.commit().await?;
+            fatte += n;
+        }
+        Ok(fatte)
+    }
+
+    /// Empties a table's search index on SQLite, so that [`Archivio::riordina_ricerca`]
+    /// builds it again from the rows (searches meanwhile read the rows by `LIKE`); nothing on
+    /// PostgreSQL, whose index is written with the rows.
+    pub async fn azzera_ricerca(&self, t: &Tavola) -> Risultato<()> {
+        if self.is_postgres() {
+            return Ok(());
+        }
+        let f = t.indice_ricerca().nome;
+        let mut tx = self.inizia().await?;
+        for sql in [
+            format!("INSERT INTO {f} ({f}) VALUES ('delete-all')"),
+            format!("UPDATE ricerca_indicizzata SET fino_a = 0 WHERE indice = '{f}'"),
+        ] {
+            su_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await.map(|_| ()))?;
+        }
+        tx.commit().await
+    }
+
+    /// The register rows its search index does not hold yet (SQLite; always 0 on
+    /// PostgreSQL, whose index is written with the rows). Searches still find them.
+    pub async fn da_indicizzare(&self, t: &Tavola) -> Risultato<i64> {
+        if self.is_postgres() {
+            return Ok(0);
+        }
+        let i = t.indice_ricerca();
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE id > {}",
+            i.tabella,
+            soglia_indicizzata(&i.nome)
+        );
+        Ok(su_pool!(self, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await)?)
     }
 
     /// Creates the register tables that do not exist yet, adds the columns of fields the
@@ -971,6 +1053,19 @@ impl Archivio {
                 "SELECT rowid FROM {f} WHERE {f} MATCH ${}",
                 par.len()
             ));
+            // The rows above the index's mark (merged since it was last brought up, see
+            // `riordina_ricerca`): read by `LIKE`, over the id range only.
+            par.push(Par::T(modello_like(q)));
+            let k = par.len();
+            let proprie: Vec<String> = i.voci[..i.proprie]
+                .iter()
+                .map(|v| format!("lower({}) LIKE ${k} ESCAPE '\\'", v.sql("x.")))
+                .collect();
+            rami.push(format!(
+                "SELECT x.id FROM {tab} x WHERE x.id > {} AND ({})",
+                soglia_indicizzata(f),
+                proprie.join(" OR ")
+            ));
             if let Some((campo, ig)) = padre {
                 for c in &genitori {
                     let n = ig
@@ -983,6 +1078,12 @@ impl Archivio {
                          WHERE {fg} MATCH ${} AND {valido_b}",
                         par.len(),
                         fg = ig.nome,
+                        tg = ig.tabella,
+                    ));
+                    rami.push(format!(
+                        "SELECT u.id FROM {tg} b JOIN {tab} u ON u.ente = b.ente AND u.{campo} = b.chiave \
+                         WHERE b.id > {} AND lower(b.{c}) LIKE ${k} ESCAPE '\\' AND {valido_b}",
+                        soglia_indicizzata(&ig.nome),
                         tg = ig.tabella,
                     ));
                 }

@@ -779,6 +779,31 @@ impl crate::Piattaforma {
         self.db.prepara_registro(&tavole).await
     }
 
+    /// Brings the search indexes of a domain's register (of every domain with `None`) up to
+    /// the rows: after each merge, and at start and every few minutes in `serve` (rows a
+    /// stopped server left unindexed). Failures are logged: search still finds the rows,
+    /// by a slower path.
+    pub async fn riordina_ricerca(&self, dominio: Option<&str>) {
+        for reg in tavole_registro() {
+            if dominio.is_some_and(|d| d != reg.dominio.nome) {
+                continue;
+            }
+            let t0 = std::time::Instant::now();
+            match self.db.riordina_ricerca(&reg.tavola).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    tabella = reg.tabella.nome,
+                    righe = n,
+                    ms = t0.elapsed().as_millis() as u64,
+                    "indice di ricerca aggiornato"
+                ),
+                Err(e) => {
+                    tracing::warn!(tabella = reg.tabella.nome, errore = %e, "indice di ricerca non aggiornato")
+                }
+            }
+        }
+    }
+
     /// The stored columns and indexes of a register table (for the checks that every field of
     /// a definition has its storage).
     pub async fn archivio_registro(

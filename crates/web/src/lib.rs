@@ -392,6 +392,9 @@ pub async fn servi(
                     tracing::warn!(errore = %e, "pulizia delle sessioni non riuscita");
                 }
                 spazza_avanzi(&p).await;
+                // Rows a stopped server left out of the search index (found meanwhile by a
+                // slower path).
+                p.riordina_ricerca(None).await;
                 // Reminders unanswered for the Region's number of days go to the PEC address.
                 match p.escala_solleciti().await {
                     Ok(0) => {}
