@@ -48,7 +48,8 @@ pub use monitoraggio::{
 pub use persone::{IncaricoRiga, Persona};
 pub use posta::{ContiPosta, FiltroMessaggi, Messaggio, NuovoMessaggio};
 pub use registro::{
-    FiltroRegistro, NuovaVersione, RICERCA_MINIMA, Ricerca, Tavola, Versione, copia_campo,
+    CampiFiglio, FiltroRegistro, NuovaVersione, RICERCA_MINIMA, Ricerca, Tavola, Versione,
+    copia_campo,
 };
 
 pub use sessioni::{AccessoOidc, Sessione};

@@ -1,6 +1,11 @@
 //! `push`: the single binary of PUSH – Puglia Social Housing. Thin by design: it parses the
 //! command line into a configuration and calls the services or the web layer.
 
+/// mimalloc instead of glibc's malloc: the validator and the list pages allocate many small
+/// strings, and glibc's allocator was a fifth of a list page's CPU (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATORE: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -589,6 +594,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filtro)
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: a log file or journald gets plain text to search.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -224,24 +224,28 @@ impl Piattaforma {
             .collect();
         let (te, tp) = (tavola("erogazioni")?, tavola("pagamenti")?);
         let sal = self.sal_di(&coppie, alla_data).await?;
-        let somme = |righe: Vec<Versione>, t: &Tabella| {
+        // Only the two fields the sums need (not every field of every child).
+        let somme = |righe: Vec<archivio::CampiFiglio>| {
             let mut m: HashMap<(String, String), Vec<Importo>> = HashMap::new();
-            for v in righe {
-                if let Some(cup) = campo(t, &v, "cup") {
-                    m.entry((v.ente.clone(), cup.to_string()))
+            for r in righe {
+                if let [Some(cup), imp] = &r.valori[..] {
+                    m.entry((r.ente, cup.clone()))
                         .or_default()
-                        .push(importo(campo(t, &v, "importo")));
+                        .push(importo(imp.as_deref()));
                 }
             }
             m
         };
+        let importi = ["cup", "importo"];
         let mut erogazioni = somme(
-            self.db.figli(&te.tavola, &coppie, alla_data).await?,
-            te.tabella,
+            self.db
+                .campi_dei_figli(&te.tavola, &coppie, alla_data, &importi)
+                .await?,
         );
         let mut pagamenti = somme(
-            self.db.figli(&tp.tavola, &coppie, alla_data).await?,
-            tp.tabella,
+            self.db
+                .campi_dei_figli(&tp.tavola, &coppie, alla_data, &importi)
+                .await?,
         );
         let oggi = alla_data.unwrap_or_else(|| self.orologio.oggi());
         let soglia = self.config.soglia_fermo_giorni;
@@ -283,23 +287,29 @@ impl Piattaforma {
         alla_data: Option<NaiveDate>,
     ) -> Esito<HashMap<(String, String), Vec<Sal>>> {
         let ts = tavola("sal")?;
-        let t = ts.tabella;
         let mut sal: HashMap<(String, String), Vec<Sal>> = HashMap::new();
-        for v in self.db.figli(&ts.tavola, coppie, alla_data).await? {
+        let campi = ["cup", "numero_sal", "data_sal", "percentuale_avanzamento"];
+        for r in self
+            .db
+            .campi_dei_figli(&ts.tavola, coppie, alla_data, &campi)
+            .await?
+        {
+            let [cup, numero, d, percentuale] = &r.valori[..] else {
+                continue;
+            };
             if let (Some(cup), Some(numero), Some(d)) = (
-                campo(t, &v, "cup"),
-                campo(t, &v, "numero_sal").and_then(|x| x.parse().ok()),
-                data(campo(t, &v, "data_sal")),
+                cup,
+                numero.as_deref().and_then(|x| x.parse().ok()),
+                data(d.as_deref()),
             ) {
-                sal.entry((v.ente.clone(), cup.to_string()))
-                    .or_default()
-                    .push(Sal {
-                        numero,
-                        data: d,
-                        percentuale: campo(t, &v, "percentuale_avanzamento")
-                            .and_then(|x| x.parse().ok())
-                            .unwrap_or(0.0),
-                    });
+                sal.entry((r.ente, cup.clone())).or_default().push(Sal {
+                    numero,
+                    data: d,
+                    percentuale: percentuale
+                        .as_deref()
+                        .and_then(|x| x.parse().ok())
+                        .unwrap_or(0.0),
+                });
             }
         }
         Ok(sal)
