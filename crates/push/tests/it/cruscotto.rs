@@ -418,6 +418,17 @@ async fn cifre_del_cruscotto_come_calcolate_a_mano_anche_a_una_data() {
     );
     let (s, _) = admin.testo("/area/cruscotto?al=31/02/2026").await;
     assert_eq!(s, 400);
+    // A day to come (the clock says 30/06/2026), on the page and its exports: refused.
+    let (s, h) = admin.testo("/area/cruscotto?al=01/07/2026").await;
+    assert_eq!(s, 400, "{h}");
+    assert!(
+        senza_escape(&h).contains("La data 01/07/2026 è futura"),
+        "{h}"
+    );
+    let r = admin
+        .get("/area/cruscotto/programmi.csv?alla_data=2026-07-01")
+        .await;
+    assert_eq!(r.status(), 400);
     // Exports of a table, as of a day.
     let r = admin
         .get("/area/cruscotto/programmi.csv?alla_data=2026-04-01")

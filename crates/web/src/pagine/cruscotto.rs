@@ -41,7 +41,7 @@ pub struct Giorno {
     al: String,
 }
 
-pub(crate) fn leggi_giorno(g: &Giorno) -> Result<Option<NaiveDate>, ErrorePagina> {
+pub(crate) fn leggi_giorno(g: &Giorno, oggi: NaiveDate) -> Result<Option<NaiveDate>, ErrorePagina> {
     let (s, formato) = if !g.alla_data.trim().is_empty() {
         (g.alla_data.trim(), "%Y-%m-%d")
     } else {
@@ -50,13 +50,22 @@ pub(crate) fn leggi_giorno(g: &Giorno) -> Result<Option<NaiveDate>, ErrorePagina
     if s.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(s, formato)
-        .map(Some)
-        .map_err(|_| {
-            ErrorePagina::RichiestaNonValida(format!(
-                "La data «{s}» non è valida: usi il formato GG/MM/AAAA (ad esempio 31/12/2025)."
-            ))
-        })
+    let d = NaiveDate::parse_from_str(s, formato).map_err(|_| {
+        ErrorePagina::RichiestaNonValida(format!(
+            "La data «{s}» non è valida: usi il formato GG/MM/AAAA (ad esempio 31/12/2025)."
+        ))
+    })?;
+    // A day after today (the platform's clock, Europe/Rome) is refused: nothing is accepted
+    // for it yet, and its figures would repeat today's register under another date (with
+    // delays counted for a day not yet come). Today asked explicitly is today's page.
+    if d > oggi {
+        return Err(ErrorePagina::RichiestaNonValida(format!(
+            "La data {} è futura: le cifre si possono consultare fino a oggi, {}.",
+            crate::formati::giorno(d),
+            crate::formati::giorno(oggi)
+        )));
+    }
+    Ok(Some(d).filter(|d| *d < oggi))
 }
 
 fn intero(n: i64) -> String {
@@ -319,7 +328,7 @@ async fn cruscotto(
     cx: Contesto,
     Query(q): Query<Giorno>,
 ) -> Result<Html<String>, ErrorePagina> {
-    let alla = leggi_giorno(&q)?;
+    let alla = leggi_giorno(&q, st.p.orologio.oggi())?;
     let c = st.p.cruscotto(cx.soggetto(), alla).await?;
     let grafici: Vec<(String, String)> = grafici(&c, alla)
         .into_iter()
@@ -569,7 +578,7 @@ async fn esporta(
     if !matches!(formato, "csv" | "xlsx") {
         return Err(ErroreServizio::NonTrovato.into());
     }
-    let alla = leggi_giorno(&q)?;
+    let alla = leggi_giorno(&q, st.p.orologio.oggi())?;
     let c = st.p.cruscotto(cx.soggetto(), alla).await?;
     let (colonne, righe) = tabella(&c, nome).ok_or(ErroreServizio::NonTrovato)?;
     let giorno = c.alla_data.format("%Y-%m-%d");

@@ -138,27 +138,15 @@ fn grafici(c: &CruscottoPubblico) -> Vec<String> {
 }
 
 /// `GET /dati`: the public dashboard, today or as of a past day (`?alla_data=AAAA-MM-GG` from
-/// the date input, or `?al=GG/MM/AAAA`, as the Region's dashboard). A day after today (the
-/// platform's clock, Europe/Rome) is refused: nothing is accepted yet for it, and its figures
-/// would only repeat today's under another date.
+/// the date input, or `?al=GG/MM/AAAA`, as the Region's dashboard; a day to come is refused,
+/// [`leggi_giorno`]).
 pub async fn cruscotto_pubblico(
     State(st): State<Stato>,
     cx: Contesto,
     Query(q): Query<Giorno>,
 ) -> Result<Html<String>, ErrorePagina> {
     let oggi = st.p.orologio.oggi();
-    let alla = leggi_giorno(&q)?;
-    if let Some(d) = alla
-        && d > oggi
-    {
-        return Err(ErrorePagina::RichiestaNonValida(format!(
-            "La data {} è futura: i dati pubblici si possono consultare fino a oggi, {}.",
-            crate::formati::giorno(d),
-            crate::formati::giorno(oggi)
-        )));
-    }
-    // Today's date asked explicitly is today's page.
-    let alla = alla.filter(|d| *d < oggi);
+    let alla = leggi_giorno(&q, oggi)?;
     let c = st.p.cruscotto_pubblico(alla).await?;
     let g = grafici(&c);
     let comuni: Vec<Value> = c
