@@ -97,14 +97,6 @@ impl Tx {
                 }
             }
             TxInner::Sqlite(c) => {
-                // A larger page cache for the load only (SQLite has one writer at a time, so
-                // at most one connection holds it): the default 2 MB makes every index's
-                // B-tree pages of a million-row load go out to the OS and back.
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "PRAGMA cache_size = -{CACHE_CARICO_KIB}"
-                )))
-                .execute(&mut **c)
-                .await?;
                 let n = 5 + usize::from(t.incrocio().is_some()) + t.campi().len();
                 let segnaposti = vec!["?"; n].join(", ");
                 let sql = format!(
@@ -190,14 +182,7 @@ impl Carico<'_> {
                 copia.finish().await?;
                 Some(tabella)
             }
-            Modo::Sqlite { conn, .. } => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "PRAGMA cache_size = -{CACHE_NORMALE_KIB}"
-                )))
-                .execute(&mut *conn)
-                .await?;
-                None
-            }
+            Modo::Sqlite { .. } => None,
         };
         Ok(CaricoFinito {
             tabella,
@@ -205,11 +190,6 @@ impl Carico<'_> {
         })
     }
 }
-
-/// SQLite's page cache during a load, and SQLite's default (KiB; `PRAGMA cache_size` takes
-/// them negative).
-const CACHE_CARICO_KIB: u32 = 65_536;
-const CACHE_NORMALE_KIB: u32 = 2_000;
 
 /// Rows a load must write before PostgreSQL's statistics of the table are refreshed in the
 /// same transaction (below it, a stale estimate costs little whatever plan it picks).
