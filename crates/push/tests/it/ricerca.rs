@@ -125,24 +125,12 @@ async fn la_ricerca_trova_per_codice_indirizzo_e_catasto() {
             .map(String::as_str)
             .chain(["%%%", "ANDRIA", "110001"])
         {
-            let leggi = |scansione: bool| {
-                let filtro = servizi::registro::FiltroRegistro {
-                    cerca: Some(q.to_string()),
-                    limite: 10_000,
-                    scansione,
-                    ..Default::default()
-                };
-                let db = app.p.db().clone();
-                async move {
-                    db.elenco_registro(tav, &filtro)
-                        .await
-                        .unwrap()
-                        .into_iter()
-                        .map(|v| v.id)
-                        .collect::<Vec<_>>()
-                }
-            };
-            assert_eq!(leggi(false).await, leggi(true).await, "{nome} q={q}");
+            let db = app.p.db();
+            assert_eq!(
+                ids(db, tav, q, false).await,
+                ids(db, tav, q, true).await,
+                "{nome} q={q}"
+            );
         }
     }
     assert!(trovate(&app, &t, &catasto, "").await.contains(&codice));
@@ -255,26 +243,9 @@ async fn la_ricerca_trova_anche_le_righe_non_ancora_indicizzate() {
         async move {
             for tav in tavole {
                 for q in &prova {
-                    let leggi = |scansione: bool| {
-                        let filtro = servizi::registro::FiltroRegistro {
-                            cerca: Some(q.clone()),
-                            limite: 10_000,
-                            scansione,
-                            ..Default::default()
-                        };
-                        let db = db.clone();
-                        async move {
-                            db.elenco_registro(tav, &filtro)
-                                .await
-                                .unwrap()
-                                .into_iter()
-                                .map(|v| v.id)
-                                .collect::<Vec<_>>()
-                        }
-                    };
                     assert_eq!(
-                        leggi(false).await,
-                        leggi(true).await,
+                        ids(&db, tav, q, false).await,
+                        ids(&db, tav, q, true).await,
                         "{fase}: {} q={q}",
                         tav.nome()
                     );
@@ -299,6 +270,28 @@ async fn la_ricerca_trova_anche_le_righe_non_ancora_indicizzate() {
         assert_eq!(db.da_indicizzare(tav).await.unwrap(), 0, "{}", tav.nome());
     }
     confronta("indice completo").await;
+}
+
+/// The ids a register search finds, through the indexes or (`scansione`) by reading every row,
+/// the store's reference path.
+async fn ids(
+    db: &archivio::Archivio,
+    tav: &archivio::Tavola,
+    q: &str,
+    scansione: bool,
+) -> Vec<i64> {
+    let filtro = servizi::registro::FiltroRegistro {
+        cerca: Some(q.to_string()),
+        limite: 10_000,
+        scansione,
+        ..Default::default()
+    };
+    db.elenco_registro(tav, &filtro)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.id)
+        .collect()
 }
 
 /// A search shorter than the indexes can narrow is refused in Italian (API 400 and the page),
